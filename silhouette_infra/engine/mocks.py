@@ -1,0 +1,227 @@
+"""Pulumi mocks that answer like AWS would, and a monitor that keeps every registration.
+
+The outputs are deterministic (derived from the resource's URN) so that two runs of the same stack
+produce byte-identical JSON, and realistic (ids with the AWS prefixes, ARNs in the provider's
+region and the mock account) so that code which parses or concatenates them behaves as in a real
+deployment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import mocks
+from pulumi.runtime.proto import resource_pb2
+
+MOCK_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+# id prefixes AWS uses for EC2-family resources.
+_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/networkAcl:NetworkAcl": "acl-",
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": "acl-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+}
+
+
+def _digest(text: str, length: int = 17) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+@dataclass
+class CapturedResource:
+    """One registered resource with its inputs, its options and the outputs the mock returned."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    options: dict[str, Any]
+    id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parent_urn(self) -> str:
+        return str(self.options.get("parent", ""))
+
+    @property
+    def protect(self) -> bool:
+        return bool(self.options.get("protect"))
+
+
+class AwsLikeMocks(mocks.Mocks):
+    """Answers resource registrations and invokes with AWS-shaped values."""
+
+    def __init__(self) -> None:
+        self.provider_regions: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ resources
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        typ = args.typ
+        seed = f"{typ}::{args.name}"
+        if typ.startswith("pulumi:providers:"):
+            return f"provider-{_digest(seed, 8)}", inputs
+        region = self._region_of(args.provider) or inputs.get("region") or DEFAULT_REGION
+        resource_id = self._id(typ, args.name, inputs, seed)
+        state = {**inputs, "id": resource_id}
+        state.update(self._computed(typ, args.name, inputs, resource_id, region))
+        return resource_id, state
+
+    def remember_provider(self, urn: str, provider_id: str, inputs: dict[str, Any]) -> None:
+        if "region" in inputs:
+            self.provider_regions[f"{urn}::{provider_id}"] = str(inputs["region"])
+
+    def _region_of(self, provider_ref: str) -> str | None:
+        return self.provider_regions.get(provider_ref) if provider_ref else None
+
+    @staticmethod
+    def _id(typ: str, name: str, inputs: dict[str, Any], seed: str) -> str:
+        if typ in _ID_PREFIXES:
+            return _ID_PREFIXES[typ] + _digest(seed)
+        if typ == "aws:kms/key:Key":
+            return str(uuid.UUID(hex=_digest(seed, 32)))
+        if typ == "aws:kms/alias:Alias":
+            return str(inputs.get("name", f"alias/{name}"))
+        for key in ("name", "bucket", "roleName"):
+            if isinstance(inputs.get(key), str):
+                return str(inputs[key])
+        return f"{name}-{_digest(seed, 8)}"
+
+    @staticmethod
+    def _computed(typ: str, name: str, inputs: dict[str, Any], resource_id: str, region: str) -> dict[str, Any]:
+        account = MOCK_ACCOUNT_ID
+        if not typ.startswith("aws:"):
+            return {}
+        service = typ.split(":")[1].split("/")[0]
+        arn_by_type = {
+            "aws:kms/key:Key": f"arn:aws:kms:{region}:{account}:key/{resource_id}",
+            "aws:kms/alias:Alias": f"arn:aws:kms:{region}:{account}:{resource_id}",
+            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{resource_id}",
+            "aws:iam/role:Role": f"arn:aws:iam::{account}:role/{resource_id}",
+            "aws:iam/policy:Policy": f"arn:aws:iam::{account}:policy/{resource_id}",
+            "aws:s3/bucket:Bucket": f"arn:aws:s3:::{resource_id}",
+            "aws:s3/bucketV2:BucketV2": f"arn:aws:s3:::{resource_id}",
+        }
+        arn = arn_by_type.get(typ, f"arn:aws:{service}:{region}:{account}:{typ.rsplit(':', 1)[1].lower()}/{resource_id}")
+        computed: dict[str, Any] = {"arn": arn, "ownerId": account, "tagsAll": inputs.get("tags", {})}
+        if typ == "aws:kms/key:Key":
+            computed["keyId"] = resource_id
+        if typ == "aws:ec2/vpc:Vpc":
+            computed.update(
+                defaultSecurityGroupId="sg-" + _digest(resource_id + "default"),
+                mainRouteTableId="rtb-" + _digest(resource_id + "main"),
+                defaultNetworkAclId="acl-" + _digest(resource_id + "acl"),
+            )
+        if typ == "aws:ec2/eip:Eip":
+            computed["publicIp"] = f"203.0.113.{int(_digest(resource_id, 2), 16) % 250 + 1}"
+        if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            computed["dnsEntries"] = [{"dnsName": f"{resource_id}.{inputs.get('serviceName', '')}", "hostedZoneId": "Z1"}]
+            computed["prefixListId"] = "pl-" + _digest(resource_id, 8)
+        return computed
+
+    # ------------------------------------------------------------------ invokes
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        region = self._region_of(args.provider) or DEFAULT_REGION
+        answers: dict[str, dict[str, Any]] = {
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "accountId": MOCK_ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/deployer",
+                "userId": "AROAMOCK:deployer",
+                "id": MOCK_ACCOUNT_ID,
+            },
+            "aws:index/getPartition:getPartition": {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
+            "aws:index/getRegion:getRegion": {"name": region, "region": region, "id": region},
+        }
+        if args.token not in answers:
+            raise NotImplementedError(
+                f"the offline engine has no answer for invoke {args.token}; add one in "
+                "silhouette_infra/engine/mocks.py (prefer computing the value in Python instead of an invoke)"
+            )
+        return answers[args.token], []
+
+
+class CapturingMonitor(mocks.MockMonitor):
+    """A MockMonitor that keeps each RegisterResourceRequest: inputs and options, in order."""
+
+    def __init__(self, aws_mocks: AwsLikeMocks) -> None:
+        super().__init__(aws_mocks)
+        self.aws_mocks = aws_mocks
+        self.captured: list[CapturedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        from pulumi.runtime import rpc
+
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        registration = self.resources[response.urn]
+        captured = CapturedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            inputs=_plain(inputs),
+            options=_options(request),
+            id=registration.id or "",
+            outputs=_plain(registration.state),
+        )
+        if request.type.startswith("pulumi:providers:"):
+            self.aws_mocks.remember_provider(response.urn, captured.id, captured.inputs)
+        self.captured.append(captured)
+        return response
+
+
+def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
+    custom_timeouts = request.customTimeouts
+    return {
+        "parent": request.parent,
+        "provider": request.provider,
+        "protect": bool(request.protect) if request.HasField("protect") else False,
+        "retain_on_delete": bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False,
+        "delete_before_replace": bool(request.deleteBeforeReplace),
+        "ignore_changes": list(request.ignoreChanges),
+        "replace_on_changes": list(request.replaceOnChanges),
+        "dependencies": list(request.dependencies),
+        "aliases": [str(alias) for alias in request.aliasURNs] + [str(alias) for alias in request.aliases],
+        "additional_secret_outputs": list(request.additionalSecretOutputs),
+        "custom_timeouts": {
+            "create": custom_timeouts.create,
+            "update": custom_timeouts.update,
+            "delete": custom_timeouts.delete,
+        },
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Turn deserialized RPC values into JSON-able data; secrets are kept as a marked wrapper."""
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return {"__secret__": _plain(value.get("value"))}
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value == rpc.UNKNOWN:
+        return "<unknown>"
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,160 @@
+"""Run the real program for one stack under mocks and return everything it declared."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import runpy
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from silhouette_infra.engine.mocks import AwsLikeMocks, CapturedResource, CapturingMonitor, _plain
+from silhouette_infra.settings import Settings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_NAME = "silhouette"
+SECRET_PLACEHOLDER = "offline-synth-placeholder-not-a-secret"
+
+
+@dataclass
+class SynthResult:
+    """What one mocked run of a stack declared."""
+
+    stack: str
+    settings: Settings
+    resources: list[CapturedResource]
+    outputs: dict[str, Any]
+    seconds: float
+    by_urn: dict[str, CapturedResource] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_urn = {resource.urn: resource for resource in self.resources}
+
+    def of_type(self, type_token: str) -> list[CapturedResource]:
+        return [resource for resource in self.resources if resource.type == type_token]
+
+    def named(self, type_token: str, name: str) -> CapturedResource:
+        matches = [resource for resource in self.of_type(type_token) if resource.name == name]
+        if len(matches) != 1:
+            known = sorted(resource.name for resource in self.of_type(type_token))
+            raise KeyError(f"{self.stack}: expected one {type_token} named {name!r}; have {known}")
+        return matches[0]
+
+    def children_of(self, parent: CapturedResource) -> list[CapturedResource]:
+        return [resource for resource in self.resources if resource.parent_urn == parent.urn]
+
+    def component_of(self, resource: CapturedResource) -> CapturedResource | None:
+        """The nearest ``silhouette:*`` component above ``resource``."""
+        parent = self.by_urn.get(resource.parent_urn)
+        while parent is not None and not parent.type.startswith("silhouette:"):
+            parent = self.by_urn.get(parent.parent_urn)
+        return parent
+
+    def type_counts(self) -> Counter[str]:
+        return Counter(resource.type for resource in self.resources)
+
+    def kubernetes_objects(self) -> list[CapturedResource]:
+        return [
+            resource
+            for resource in self.resources
+            if resource.type.startswith("kubernetes:") and resource.custom and "helm.sh" not in resource.type
+        ]
+
+    def aws_resources(self) -> list[CapturedResource]:
+        return [resource for resource in self.resources if resource.type.startswith("aws:") and resource.custom]
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """The config of ``Pulumi.<stack>.yaml`` as the CLI would pass it: JSON text per key.
+
+    Secret values (``secure:``) cannot be decrypted without the CLI; they become a marked placeholder.
+    """
+    path = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name}; known stacks: {', '.join(known_stacks())}")
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.get("config") or {}
+    flat: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            flat[key] = SECRET_PLACEHOLDER
+        else:
+            flat[key] = value if isinstance(value, str) else _json(value)
+    return flat
+
+
+def known_stacks() -> list[str]:
+    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_ROOT.glob("Pulumi.*.yaml"))
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _reset_runtime(stack: str, config: dict[str, str]) -> tuple[AwsLikeMocks, CapturingMonitor]:
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import settings as runtime_settings
+
+    for variable in [name for name in os.environ if name.startswith("PULUMI_CONFIG")]:
+        del os.environ[variable]
+    runtime_settings.reset_options(project=PROJECT_NAME, stack=stack)
+    runtime_config.CONFIG.set({})
+    runtime_config._SECRET_KEYS.set(set())
+    pulumi.runtime.set_all_config(dict(config), [])
+    aws_mocks = AwsLikeMocks()
+    monitor = CapturingMonitor(aws_mocks)
+    pulumi.runtime.set_mocks(aws_mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
+    return aws_mocks, monitor
+
+
+def run_stack(stack: str, config: dict[str, str] | None = None) -> SynthResult:
+    """Run ``__main__.py`` for ``stack`` under mocks. ``config`` defaults to the stack file's.
+
+    Settings are validated first (``SettingsError`` propagates, and nothing is declared).
+    """
+    import pulumi
+    from pulumi.runtime.stack import wait_for_rpcs
+
+    started = time.perf_counter()
+    config = stack_config(stack) if config is None else config
+    settings = load_settings(stack, config)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        _aws_mocks, monitor = _reset_runtime(stack, config)
+        runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")
+        loop.run_until_complete(wait_for_rpcs())
+        root = pulumi.runtime.settings.get_root_resource()
+        exported = getattr(root, "outputs", {})
+        outputs = {name: loop.run_until_complete(_resolve(value)) for name, value in exported.items()}
+        loop.run_until_complete(wait_for_rpcs())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return SynthResult(
+        stack=stack,
+        settings=settings,
+        resources=list(monitor.captured),
+        outputs=outputs,
+        seconds=time.perf_counter() - started,
+    )
+
+
+async def _resolve(value: Any) -> Any:
+    """Resolve an exported value; secrets stay marked so that tests can tell them apart."""
+    import pulumi
+
+    output = pulumi.Output.from_input(value)
+    resolved = await output.future(with_unknowns=True)
+    is_secret = await output.is_secret()
+    plain = _plain(resolved)
+    return {"__secret__": plain} if is_secret else plain

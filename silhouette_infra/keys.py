@@ -1,0 +1,134 @@
+"""Keys layer: one customer-managed KMS key per purpose, rotating, with policies for its consumers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from silhouette_infra.naming import Naming
+from silhouette_infra.settings.models import KeysSettings
+
+Purpose = Literal["cluster", "databases", "logs", "backups", "ebs"]
+PURPOSES: tuple[Purpose, ...] = ("cluster", "databases", "logs", "backups", "ebs")
+
+DESCRIPTIONS: dict[Purpose, str] = {
+    "cluster": "EKS secrets envelope encryption",
+    "databases": "RDS, ElastiCache, Amazon MQ, Secrets Manager",
+    "logs": "CloudWatch Logs (flow logs, control plane, WAF, containers, audit)",
+    "backups": "S3 backup bucket and AWS Backup vault",
+    "ebs": "EBS volumes of nodes and persistent volumes",
+}
+
+_USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+
+
+def key_policy(purpose: Purpose, *, account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:
+    """The key policy of one purpose.
+
+    The first statement is AWS's default: it delegates the key to IAM in this account (``kms:*`` on
+    the key itself, principal the account root, never ``*``), so that access is granted by IAM
+    policies we can review. Services that act as themselves rather than as an IAM role of ours need
+    their own statement: CloudWatch Logs (its service principal, scoped by encryption context to log
+    groups of this account) and EC2 Auto Scaling, whose service-linked role attaches encrypted EBS
+    volumes to the nodes it launches.
+    """
+    root = f"arn:{partition}:iam::{account_id}:root"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DelegateToIamOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if purpose == "logs":
+        statements.append(
+            {
+                "Sid": "CloudWatchLogsOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": _USE,
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:*"}
+                },
+            }
+        )
+    if purpose == "ebs":
+        autoscaling = (
+            f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
+            "AWSServiceRoleForAutoScaling"
+        )
+        statements += [
+            {
+                "Sid": "AutoScalingUsesKeyForNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": autoscaling},
+                "Action": _USE,
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingGrantsForAttachedVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": autoscaling},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    return {"Version": "2012-10-17", "Id": f"silhouette-{purpose}", "Statement": statements}
+
+
+@dataclass
+class KeysArgs:
+    settings: KeysSettings
+    naming: Naming
+    region: str
+    protect: bool
+
+
+class Keys(pulumi.ComponentResource):
+    """Customer-managed KMS keys, one per purpose, with aliases."""
+
+    key_arns: dict[Purpose, pulumi.Output[str]]
+    key_ids: dict[Purpose, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:keys:Keys", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.key_arns = {}
+        self.key_ids = {}
+        for purpose in PURPOSES:
+            policy = pulumi.Output.all(identity.account_id, partition.partition).apply(
+                lambda values, purpose=purpose: json.dumps(
+                    key_policy(purpose, account_id=values[0], region=args.region, partition=values[1])
+                )
+            )
+            key = aws.kms.Key(
+                f"{purpose}-key",
+                description=f"{args.naming.prefix}: {DESCRIPTIONS[purpose]}",
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                rotation_period_in_days=args.settings.rotation_period_days,
+                deletion_window_in_days=args.settings.deletion_window_days,
+                policy=policy,
+                tags=args.naming.name_tag(purpose),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
+            )
+            aws.kms.Alias(
+                f"{purpose}-key-alias",
+                name=f"alias/{args.naming.physical(purpose)}",
+                target_key_id=key.key_id,
+                opts=child,
+            )
+            self.key_arns[purpose] = key.arn
+            self.key_ids[purpose] = key.key_id
+        self.register_outputs({f"{purpose}_key_arn": arn for purpose, arn in self.key_arns.items()})

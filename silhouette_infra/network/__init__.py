@@ -1,0 +1,1 @@
+"""Network layer: the pure subnet layout and the VPC component."""

@@ -1,0 +1,437 @@
+"""The typed settings of the whole platform, one section per layer.
+
+Every field carries a description: the README's configuration reference is generated from these
+models (``python -m silhouette_infra docs``), so the docs cannot drift. Field defaults are the
+production values; ``profiles.py`` holds the per-stack overrides. Rules that need more than one
+field (min <= max, production must be Multi-AZ, CIDRs must not overlap) live in ``rules.py`` so
+that every offending key can be reported at once with its own path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from silhouette_infra.settings.versions import (
+    AMAZON_MQ_RABBITMQ_VERSIONS,
+    EKS_KUBERNETES_VERSIONS,
+    NEO4J_VERSIONS,
+    POSTGRES_MAJOR_VERSIONS,
+)
+
+Environment = Literal["production", "staging"]
+
+# CloudWatch Logs accepts only these retention values (PutRetentionPolicy, retentionInDays).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+
+def _log_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))} days")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"not an IPv4 network in CIDR notation with host bits zero ({error})") from None
+    return str(network)
+
+
+def _one_of(allowed: tuple[str, ...], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"unsupported {what} {value!r}; supported: {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+_QUANTITY_CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
+_QUANTITY_MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|Ti)$")
+
+LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+Cpu = Annotated[str, Field(pattern=_QUANTITY_CPU.pattern, examples=["250m", "1"])]
+Memory = Annotated[str, Field(pattern=_QUANTITY_MEMORY.pattern, examples=["512Mi", "1Gi"])]
+AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]+$")]
+# AWS maintenance windows: ddd:hh24:mi-ddd:hh24:mi (RDS, ElastiCache); backup windows hh24:mi-hh24:mi.
+MaintenanceWindow = Annotated[
+    str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$")
+]
+DailyWindow = Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
+HelmChartVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]
+
+
+class Section(BaseModel):
+    """Base of every settings model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------- aws
+class AwsSettings(Section):
+    region: AwsRegion = Field("us-east-1", description="AWS region of the stack.")
+    dr_region: AwsRegion = Field(
+        "us-west-2", description="Disaster-recovery region: backup copies and bucket replication go here."
+    )
+    allowed_account_ids: list[AccountId] = Field(
+        default_factory=list,
+        description="AWS account ids the stack may be applied to; the provider refuses any other account. "
+        "Required in production.",
+    )
+    cost_center: str = Field("platform", min_length=1, max_length=64, description="CostCenter tag on every resource.")
+    data_classification: Literal["public", "internal", "confidential", "restricted"] = Field(
+        "restricted", description="DataClassification tag on every resource (HIPAA data: restricted)."
+    )
+
+
+# --------------------------------------------------------------------------------------- keys
+class KeysSettings(Section):
+    deletion_window_days: int = Field(
+        30, ge=7, le=30, description="Days a scheduled KMS key deletion waits (AWS allows 7-30)."
+    )
+    rotation_period_days: int = Field(
+        365, ge=90, le=2560, description="Automatic key-material rotation period (AWS allows 90-2560 days)."
+    )
+
+
+# --------------------------------------------------------------------------------------- network
+class NetworkSettings(Section):
+    vpc_cidr: Cidr = Field("10.0.0.0/16", description="VPC IPv4 CIDR, /16 to /20.")
+    availability_zones: list[str] = Field(
+        default_factory=lambda: ["a", "b", "c"],
+        min_length=2,
+        max_length=6,
+        description="AZ suffixes (a, b, c) or full names in the stack's region; the design uses 3.",
+    )
+    public_subnet_prefix: int = Field(24, ge=16, le=28, description="Prefix length of each public subnet.")
+    private_subnet_prefix: int = Field(
+        19, ge=16, le=28, description="Prefix length of each private (nodes and pods) subnet; pods take VPC IPs."
+    )
+    isolated_subnet_prefix: int = Field(24, ge=16, le=28, description="Prefix length of each isolated data subnet.")
+    nat_gateways: Literal["one_per_az", "single"] = Field(
+        "one_per_az", description="NAT gateways: one per AZ (survives an AZ loss) or a single one (cheaper)."
+    )
+    flow_log_retention_days: LogRetentionDays = Field(365, description="Retention of the VPC flow-log group.")
+    interface_endpoints: list[Literal["ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "kms", "ec2"]] = Field(
+        default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager"],
+        description="Interface VPC endpoints (the S3 gateway endpoint is always created).",
+    )
+    peered_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="Networks reachable through peering or VPN; they must not overlap the VPC.",
+    )
+
+
+# --------------------------------------------------------------------------------------- cluster
+class Taint(Section):
+    key: str = Field(min_length=1, max_length=63, description="Taint key.")
+    value: str = Field("", max_length=63, description="Taint value.")
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = Field(
+        "NO_SCHEDULE", description="Taint effect (EKS API spelling)."
+    )
+
+
+class NodeGroupSettings(Section):
+    name: Name = Field(description="Node group name (unique in the cluster).")
+    instance_types: list[str] = Field(
+        min_length=1, description="EC2 instance types, first one preferred (e.g. m6i.xlarge)."
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field("ON_DEMAND", description="EC2 capacity type.")
+    min_size: int = Field(ge=0, le=450, description="Minimum number of nodes.")
+    desired_size: int = Field(ge=0, le=450, description="Initial number of nodes (the autoscaler moves it).")
+    max_size: int = Field(ge=1, le=450, description="Maximum number of nodes.")
+    disk_size_gib: int = Field(50, ge=20, le=16384, description="Encrypted gp3 root volume size per node.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes labels on the nodes.")
+    taints: list[Taint] = Field(default_factory=list, description="Kubernetes taints on the nodes.")
+    runs_applications: bool = Field(
+        True, description="Whether the application workloads schedule here (counted in the capacity check)."
+    )
+
+
+class ClusterSettings(Section):
+    kubernetes_version: Annotated[str, _one_of(EKS_KUBERNETES_VERSIONS, "EKS Kubernetes version")] = Field(
+        "1.35", description="EKS Kubernetes version; only versions in AWS standard support are accepted."
+    )
+    service_ipv4_cidr: Cidr = Field(
+        "172.20.0.0/16", description="Kubernetes service CIDR; must not overlap the VPC or peered networks."
+    )
+    endpoint_public_access_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only.",
+    )
+    admin_role_arns: list[IamRoleArn] = Field(
+        default_factory=list, description="IAM roles granted cluster-admin through access entries."
+    )
+    readonly_role_arns: list[IamRoleArn] = Field(
+        default_factory=list, description="IAM roles granted read-only access through access entries."
+    )
+    log_retention_days: LogRetentionDays = Field(365, description="Retention of the control-plane log group.")
+    deletion_protection: bool = Field(True, description="EKS deletion protection on the cluster.")
+    node_groups: list[NodeGroupSettings] = Field(
+        default_factory=lambda: [
+            NodeGroupSettings(
+                name="system",
+                instance_types=["m6i.large"],
+                min_size=3,
+                desired_size=3,
+                max_size=6,
+                labels={"silhouette.io/pool": "system"},
+                taints=[Taint(key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE")],
+                runs_applications=False,
+            ),
+            NodeGroupSettings(
+                name="apps",
+                instance_types=["m6i.xlarge", "m6a.xlarge"],
+                min_size=3,
+                desired_size=6,
+                max_size=15,
+                labels={"silhouette.io/pool": "apps"},
+            ),
+        ],
+        min_length=1,
+        description="Managed node groups.",
+    )
+
+
+class ClusterAddonsSettings(Section):
+    aws_load_balancer_controller_chart: HelmChartVersion = Field(
+        "1.14.0", description="Chart version of aws-load-balancer-controller."
+    )
+    metrics_server_chart: HelmChartVersion = Field("3.13.0", description="Chart version of metrics-server.")
+    cluster_autoscaler_chart: HelmChartVersion = Field("9.50.1", description="Chart version of cluster-autoscaler.")
+    external_secrets_chart: HelmChartVersion = Field("0.20.4", description="Chart version of external-secrets.")
+
+
+# --------------------------------------------------------------------------------------- data services
+class PostgresSettings(Section):
+    major_version: Annotated[str, _one_of(POSTGRES_MAJOR_VERSIONS, "RDS PostgreSQL major version")] = Field(
+        "17", description="RDS PostgreSQL major version (the seed's 14.9 leaves standard support in Feb 2027)."
+    )
+    instance_class: str = Field(
+        "db.r6g.xlarge", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="RDS instance class."
+    )
+    multi_az: bool = Field(True, description="Multi-AZ standby in another AZ (required in production).")
+    allocated_storage_gib: int = Field(100, ge=20, le=65536, description="Initial gp3 storage.")
+    max_allocated_storage_gib: int = Field(
+        1000, ge=20, le=65536, description="Storage autoscaling ceiling; must be above the initial storage."
+    )
+    backup_retention_days: int = Field(14, ge=1, le=35, description="Automated backup (PITR) retention.")
+    backup_window: DailyWindow = Field("03:00-04:00", description="Daily automated backup window (UTC).")
+    maintenance_window: MaintenanceWindow = Field("sun:05:00-sun:06:00", description="Weekly maintenance window (UTC).")
+    slow_statement_ms: int = Field(500, ge=10, le=60000, description="log_min_duration_statement in ms.")
+    performance_insights_retention_days: int = Field(
+        7, description="Performance Insights retention: 7, or a multiple of 31 up to 731."
+    )
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
+        30, description="Enhanced monitoring interval (0 disables it)."
+    )
+    deletion_protection: bool = Field(True, description="RDS deletion protection.")
+
+
+class RedisSettings(Section):
+    engine: Literal["redis", "valkey"] = Field("redis", description="ElastiCache engine (Redis OSS or Valkey).")
+    engine_version: str = Field("7.1", description="Engine version; see the supported list per engine.")
+    node_type: str = Field("cache.r6g.large", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$", description="Node type.")
+    num_cache_clusters: int = Field(2, ge=1, le=6, description="Primary plus replicas (2+ for failover).")
+    automatic_failover: bool = Field(True, description="Promote a replica when the primary fails.")
+    multi_az: bool = Field(True, description="Place replicas in other AZs (required in production).")
+    snapshot_retention_days: int = Field(7, ge=0, le=35, description="Daily snapshot retention (0 disables).")
+    snapshot_window: DailyWindow = Field("02:00-03:00", description="Daily snapshot window (UTC).")
+    maintenance_window: MaintenanceWindow = Field("sun:06:00-sun:07:00", description="Weekly maintenance window.")
+
+
+class RabbitMqSettings(Section):
+    engine_version: Annotated[str, _one_of(AMAZON_MQ_RABBITMQ_VERSIONS, "Amazon MQ RabbitMQ version")] = Field(
+        "3.13", description="Amazon MQ RabbitMQ version (3.11 and 3.12 can no longer be created)."
+    )
+    host_instance_type: str = Field("mq.m5.large", pattern=r"^mq\.[a-z0-9]+\.[a-z0-9]+$", description="Broker type.")
+    deployment_mode: Literal["SINGLE_INSTANCE", "CLUSTER_MULTI_AZ"] = Field(
+        "CLUSTER_MULTI_AZ", description="Broker deployment mode (CLUSTER_MULTI_AZ required in production)."
+    )
+    maintenance_day: Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] = Field(
+        "SUNDAY", description="Weekly maintenance day."
+    )
+    maintenance_time: str = Field("07:00", pattern=r"^\d{2}:\d{2}$", description="Maintenance start (UTC).")
+
+
+class Neo4jSettings(Section):
+    version: Annotated[str, _one_of(NEO4J_VERSIONS, "Neo4j version")] = Field(
+        "5.26", description="Neo4j version (5.26 is the LTS line)."
+    )
+    volume_size_gib: int = Field(100, ge=10, le=16384, description="Encrypted gp3 data volume.")
+    cpu_request: Cpu = Field("1", description="CPU request.")
+    cpu_limit: Cpu = Field("2", description="CPU limit.")
+    memory_request: Memory = Field("4Gi", description="Memory request.")
+    memory_limit: Memory = Field("4Gi", description="Memory limit.")
+    backup_schedule: str = Field("0 */6 * * *", min_length=9, description="Cron schedule of the backup job.")
+
+
+# --------------------------------------------------------------------------------------- backup
+class BackupSettings(Section):
+    six_hourly_retention_days: int = Field(2, ge=1, le=35, description="Retention of the 6-hourly recovery points.")
+    daily_retention_days: int = Field(7, ge=1, le=35, description="Retention of the daily recovery points.")
+    weekly_retention_days: int = Field(30, ge=7, le=365, description="Retention of the weekly recovery points.")
+    copy_to_dr_region: bool = Field(True, description="Copy recovery points to a vault in the DR region.")
+    replicate_bucket_to_dr_region: bool = Field(True, description="Replicate the backup bucket to the DR region.")
+    transition_to_ia_days: int = Field(30, ge=30, le=3650, description="Days before objects move to Standard-IA.")
+    transition_to_glacier_days: int = Field(90, ge=60, le=3650, description="Days before objects move to Glacier.")
+    noncurrent_version_expiration_days: int = Field(
+        90, ge=1, le=3650, description="Days a superseded object version is kept."
+    )
+
+
+# --------------------------------------------------------------------------------------- edge
+class EdgeSettings(Section):
+    domain: str = Field(
+        "app.silhouette.example.com",
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$",
+        description="Public hostname of the service.",
+    )
+    hosted_zone_id: str | None = Field(
+        None, pattern=r"^Z[A-Z0-9]{5,32}$", description="Route 53 zone for DNS validation and the record."
+    )
+    certificate_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws(-[a-z]+)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$",
+        description="Existing ACM certificate, used when no hosted zone is configured.",
+    )
+    waf_rate_limit_per_5min: int = Field(
+        2000, ge=10, le=2_000_000_000, description="Requests per IP per 5 minutes before WAF blocks."
+    )
+    waf_log_retention_days: LogRetentionDays = Field(365, description="Retention of the WAF log group.")
+
+
+# --------------------------------------------------------------------------------------- audit
+class AuditSettings(Section):
+    cloudtrail: bool = Field(True, description="Create a multi-region CloudTrail trail.")
+    guardduty: bool = Field(True, description="Enable GuardDuty (off when the account already has it).")
+    config_recorder: bool = Field(True, description="Enable the AWS Config recorder and managed rules.")
+    security_hub: bool = Field(True, description="Enable Security Hub with the Foundational and CIS standards.")
+    audit_log_retention_days: LogRetentionDays = Field(2557, description="Retention of audit-class logs (7 years).")
+
+
+# --------------------------------------------------------------------------------------- apps
+class WorkloadSettings(Section):
+    image: str = Field(
+        pattern=r"^[a-z0-9./_-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$",
+        description="Image repository with an immutable tag or digest.",
+    )
+    min_replicas: int = Field(ge=1, le=500, description="HPA minimum replicas.")
+    max_replicas: int = Field(ge=1, le=500, description="HPA maximum replicas.")
+    cpu_target_percent: int = Field(70, ge=10, le=95, description="HPA average CPU utilisation target.")
+    cpu_request: Cpu = Field(description="CPU request per pod.")
+    cpu_limit: Cpu = Field(description="CPU limit per pod.")
+    memory_request: Memory = Field(description="Memory request per pod.")
+    memory_limit: Memory = Field(description="Memory limit per pod.")
+
+
+class ReleaseSettings(Section):
+    strategy: Literal["rolling", "blue_green", "canary"] = Field("rolling", description="Release strategy.")
+    active_color: Literal["blue", "green"] = Field("blue", description="Colour receiving traffic (blue_green).")
+    canary_weight_percent: int = Field(10, ge=0, le=100, description="Share of traffic to the canary (canary).")
+
+
+class FeatureFlags(Section):
+    enable_ai_ml: bool = Field(False, description="AI/ML workflow nodes.")
+    enable_collaboration: bool = Field(True, description="Real-time collaboration on workflows.")
+    enable_compliance: bool = Field(True, description="Compliance features (audit export, retention controls).")
+    enable_advanced_monitoring: bool = Field(True, description="Detailed workflow metrics and tracing.")
+
+
+class AppsSettings(Section):
+    backend: WorkloadSettings = Field(
+        default_factory=lambda: WorkloadSettings(
+            image="ghcr.io/silhouette/backend:1.0.0",
+            min_replicas=3,
+            max_replicas=20,
+            cpu_request="250m",
+            cpu_limit="500m",
+            memory_request="512Mi",
+            memory_limit="1Gi",
+        ),
+        description="Backend API and workflow workers.",
+    )
+    frontend: WorkloadSettings = Field(
+        default_factory=lambda: WorkloadSettings(
+            image="ghcr.io/silhouette/frontend:1.0.0",
+            min_replicas=2,
+            max_replicas=10,
+            cpu_request="100m",
+            cpu_limit="250m",
+            memory_request="128Mi",
+            memory_limit="256Mi",
+        ),
+        description="Web frontend.",
+    )
+    release: ReleaseSettings = Field(default_factory=ReleaseSettings, description="Release strategy of the backend.")
+    feature_flags: FeatureFlags = Field(default_factory=FeatureFlags, description="Feature flags in the ConfigMap.")
+
+
+# --------------------------------------------------------------------------------------- observability
+class SloSettings(Section):
+    availability_percent: float = Field(99.9, gt=90, lt=100, description="API availability objective.")
+    latency_p95_ms: int = Field(200, ge=1, le=60000, description="API p95 latency objective.")
+    error_rate_percent: float = Field(0.1, gt=0, lt=10, description="API error-rate objective.")
+    database_p95_ms: int = Field(50, ge=1, description="Database query p95 objective.")
+    cache_p95_ms: int = Field(5, ge=1, description="Cache p95 objective.")
+    queue_p95_ms: int = Field(100, ge=1, description="Queue publish-to-consume p95 objective.")
+
+
+class ObservabilitySettings(Section):
+    kube_prometheus_stack_chart: HelmChartVersion = Field(
+        "79.5.0", description="Chart version of kube-prometheus-stack."
+    )
+    prometheus_retention_days: int = Field(15, ge=1, le=365, description="Prometheus TSDB retention.")
+    prometheus_volume_gib: int = Field(100, ge=10, le=16384, description="Prometheus encrypted gp3 volume.")
+    container_log_retention_days: LogRetentionDays = Field(90, description="Retention of container logs.")
+    alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]] = Field(
+        default_factory=list, description="Email addresses subscribed to the alarm SNS topic."
+    )
+    slo: SloSettings = Field(default_factory=SloSettings, description="Service-level objectives.")
+
+
+# --------------------------------------------------------------------------------------- root
+class Settings(Section):
+    """Everything a stack needs; built by ``load_settings`` from the stack's config."""
+
+    environment: Environment = Field(
+        description="Profile of the stack: production (HA, protected) or staging (single-AZ, cheap). "
+        "Defaults to the stack name."
+    )
+    protect_stateful: bool = Field(
+        True, description="Pulumi `protect` on every stateful resource (keys, databases, buckets, vaults)."
+    )
+    aws: AwsSettings = Field(default_factory=AwsSettings, description="Account, regions and tags.")
+    keys: KeysSettings = Field(default_factory=KeysSettings, description="KMS keys.")
+    network: NetworkSettings = Field(default_factory=NetworkSettings, description="VPC and subnets.")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="EKS cluster and node groups.")
+    cluster_addons: ClusterAddonsSettings = Field(
+        default_factory=ClusterAddonsSettings, description="Helm-installed cluster add-ons."
+    )
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings, description="RDS PostgreSQL.")
+    redis: RedisSettings = Field(default_factory=RedisSettings, description="ElastiCache replication group.")
+    rabbitmq: RabbitMqSettings = Field(default_factory=RabbitMqSettings, description="Amazon MQ RabbitMQ broker.")
+    neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings, description="Neo4j in the cluster.")
+    backup: BackupSettings = Field(default_factory=BackupSettings, description="S3 backup bucket and AWS Backup.")
+    edge: EdgeSettings = Field(default_factory=EdgeSettings, description="Certificate, WAF and DNS.")
+    audit: AuditSettings = Field(default_factory=AuditSettings, description="Account-level audit services.")
+    apps: AppsSettings = Field(default_factory=AppsSettings, description="Backend and frontend workloads.")
+    observability: ObservabilitySettings = Field(
+        default_factory=ObservabilitySettings, description="Metrics, alerts, logs and traces."
+    )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+

@@ -1,0 +1,86 @@
+"""Per-stack defaults. The model defaults are the production profile; staging overrides them to be
+single-AZ and cheap. A stack's own config is deep-merged on top of its profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STAGING: dict[str, Any] = {
+    "protect_stateful": False,
+    "keys": {"deletion_window_days": 7},
+    "network": {"vpc_cidr": "10.1.0.0/16", "nat_gateways": "single", "flow_log_retention_days": 30},
+    "cluster": {
+        "deletion_protection": False,
+        "log_retention_days": 30,
+        "node_groups": [
+            {
+                "name": "system",
+                "instance_types": ["t3.large"],
+                "min_size": 1,
+                "desired_size": 2,
+                "max_size": 3,
+                "labels": {"silhouette.io/pool": "system"},
+                "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}],
+                "runs_applications": False,
+            },
+            {
+                "name": "apps",
+                "instance_types": ["m6i.large", "m6a.large"],
+                "capacity_type": "SPOT",
+                "min_size": 1,
+                "desired_size": 2,
+                "max_size": 4,
+                "labels": {"silhouette.io/pool": "apps"},
+            },
+        ],
+    },
+    "postgres": {
+        "instance_class": "db.t4g.medium",
+        "multi_az": False,
+        "allocated_storage_gib": 20,
+        "max_allocated_storage_gib": 100,
+        "backup_retention_days": 7,
+        "monitoring_interval_seconds": 60,
+        "deletion_protection": False,
+    },
+    "redis": {
+        "node_type": "cache.t4g.small",
+        "num_cache_clusters": 1,
+        "automatic_failover": False,
+        "multi_az": False,
+        "snapshot_retention_days": 1,
+    },
+    "rabbitmq": {"host_instance_type": "mq.t3.micro", "deployment_mode": "SINGLE_INSTANCE"},
+    "neo4j": {
+        "volume_size_gib": 20,
+        "cpu_request": "500m",
+        "cpu_limit": "1",
+        "memory_request": "2Gi",
+        "memory_limit": "2Gi",
+    },
+    "backup": {"copy_to_dr_region": False, "replicate_bucket_to_dr_region": False},
+    "edge": {"domain": "staging.silhouette.example.com", "waf_log_retention_days": 90},
+    "apps": {
+        "backend": {
+            "image": "ghcr.io/silhouette/backend:1.0.0",
+            "min_replicas": 1,
+            "max_replicas": 4,
+            "cpu_request": "250m",
+            "cpu_limit": "500m",
+            "memory_request": "512Mi",
+            "memory_limit": "1Gi",
+        },
+        "frontend": {
+            "image": "ghcr.io/silhouette/frontend:1.0.0",
+            "min_replicas": 1,
+            "max_replicas": 3,
+            "cpu_request": "100m",
+            "cpu_limit": "250m",
+            "memory_request": "128Mi",
+            "memory_limit": "256Mi",
+        },
+    },
+    "observability": {"prometheus_retention_days": 7, "prometheus_volume_gib": 20, "container_log_retention_days": 30},
+}
+
+PROFILES: dict[str, dict[str, Any]] = {"production": {}, "staging": STAGING}

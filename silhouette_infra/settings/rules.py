@@ -1,0 +1,183 @@
+"""Rules that span more than one field. Each returns (key path, message) pairs so that the loader
+can report every problem at once, each under the key a user has to change."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from silhouette_infra.network.layout import LayoutError, plan_subnets
+from silhouette_infra.quantities import cpu_millicores, memory_mib
+from silhouette_infra.settings.models import Settings
+from silhouette_infra.settings.versions import AMAZON_MQ_RABBITMQ_INSTANCE_FAMILIES, ELASTICACHE_ENGINE_VERSIONS
+
+Issue = tuple[str, str]
+
+
+def availability_zone_names(settings: Settings) -> list[str]:
+    """Full AZ names: suffixes ('a') are appended to the region."""
+    region = settings.aws.region
+    return [zone if zone.startswith(region) else f"{region}{zone}" for zone in settings.network.availability_zones]
+
+
+def check(settings: Settings) -> list[Issue]:
+    return [
+        *_aws(settings),
+        *_network(settings),
+        *_cluster(settings),
+        *_data_services(settings),
+        *_backup(settings),
+        *_apps(settings),
+        *_production(settings),
+    ]
+
+
+def _aws(settings: Settings) -> Iterator[Issue]:
+    if settings.aws.dr_region == settings.aws.region:
+        yield "aws.dr_region", f"must differ from aws.region ({settings.aws.region}) to survive a regional outage"
+
+
+def _network(settings: Settings) -> Iterator[Issue]:
+    network = settings.network
+    vpc = ipaddress.IPv4Network(network.vpc_cidr)
+    if not 16 <= vpc.prefixlen <= 20:
+        yield "network.vpc_cidr", f"expected a /16 to /20 network for 3 tiers x 3 AZs, got {network.vpc_cidr}"
+    if not vpc.is_private:
+        yield "network.vpc_cidr", f"expected an RFC 1918 private range, got {network.vpc_cidr}"
+    for index, zone in enumerate(network.availability_zones):
+        full = zone if len(zone) > 1 else f"{settings.aws.region}{zone}"
+        if not (full.startswith(settings.aws.region) and len(full) == len(settings.aws.region) + 1):
+            yield (
+                f"network.availability_zones[{index}]",
+                f"expected an AZ suffix (a-f) or a zone of {settings.aws.region}, got {zone!r}",
+            )
+    names = availability_zone_names(settings)
+    if len(set(names)) != len(names):
+        yield "network.availability_zones", f"zones must be distinct, got {network.availability_zones}"
+    try:
+        plan_subnets(
+            network.vpc_cidr,
+            len(names),
+            public_prefix=network.public_subnet_prefix,
+            private_prefix=network.private_subnet_prefix,
+            isolated_prefix=network.isolated_subnet_prefix,
+        )
+    except LayoutError as error:
+        yield "network.vpc_cidr", f"subnets do not fit: {error}"
+    for index, peered in enumerate(network.peered_cidrs):
+        if ipaddress.IPv4Network(peered).overlaps(vpc):
+            yield f"network.peered_cidrs[{index}]", f"{peered} overlaps the VPC {vpc}"
+
+
+def _cluster(settings: Settings) -> Iterator[Issue]:
+    cluster = settings.cluster
+    service = ipaddress.IPv4Network(cluster.service_ipv4_cidr)
+    others = [("network.vpc_cidr", settings.network.vpc_cidr)] + [
+        (f"network.peered_cidrs[{i}]", cidr) for i, cidr in enumerate(settings.network.peered_cidrs)
+    ]
+    for key, cidr in others:
+        if service.overlaps(ipaddress.IPv4Network(cidr)):
+            yield "cluster.service_ipv4_cidr", f"{service} overlaps {key} ({cidr}); pods could not reach it"
+    if not 12 <= service.prefixlen <= 24:
+        yield "cluster.service_ipv4_cidr", f"EKS accepts a /12 to /24 service CIDR, got {service}"
+    seen: set[str] = set()
+    for index, group in enumerate(cluster.node_groups):
+        path = f"cluster.node_groups[{index}]"
+        if group.name in seen:
+            yield f"{path}.name", f"node group name {group.name!r} is used twice"
+        seen.add(group.name)
+        if group.min_size > group.desired_size:
+            yield f"{path}.min_size", f"min_size {group.min_size} is above desired_size {group.desired_size}"
+        if group.desired_size > group.max_size:
+            yield f"{path}.desired_size", f"desired_size {group.desired_size} is above max_size {group.max_size}"
+    if not any(group.runs_applications for group in cluster.node_groups):
+        yield "cluster.node_groups", "at least one node group must have runs_applications: true"
+
+
+def _data_services(settings: Settings) -> Iterator[Issue]:
+    postgres, redis, rabbitmq, neo4j = settings.postgres, settings.redis, settings.rabbitmq, settings.neo4j
+    if postgres.max_allocated_storage_gib <= postgres.allocated_storage_gib:
+        yield (
+            "postgres.max_allocated_storage_gib",
+            f"must exceed allocated_storage_gib ({postgres.allocated_storage_gib}) for storage autoscaling, "
+            f"got {postgres.max_allocated_storage_gib}",
+        )
+    retention = postgres.performance_insights_retention_days
+    if not (retention == 7 or (retention % 31 == 0 and 31 <= retention <= 731)):
+        yield "postgres.performance_insights_retention_days", f"expected 7 or a multiple of 31 up to 731, got {retention}"
+
+    versions = ELASTICACHE_ENGINE_VERSIONS[redis.engine]
+    if redis.engine_version not in versions:
+        yield "redis.engine_version", f"{redis.engine} supports {', '.join(versions)}, got {redis.engine_version!r}"
+    if redis.automatic_failover and redis.num_cache_clusters < 2:
+        yield "redis.automatic_failover", "needs num_cache_clusters >= 2 (a replica to promote)"
+    if redis.multi_az and not redis.automatic_failover:
+        yield "redis.multi_az", "ElastiCache requires automatic_failover for Multi-AZ"
+
+    family = rabbitmq.host_instance_type.rsplit(".", 1)[0]
+    families = AMAZON_MQ_RABBITMQ_INSTANCE_FAMILIES[rabbitmq.engine_version]
+    if family not in families:
+        yield (
+            "rabbitmq.host_instance_type",
+            f"RabbitMQ {rabbitmq.engine_version} runs on {', '.join(families)}, got {rabbitmq.host_instance_type}",
+        )
+    if rabbitmq.deployment_mode == "CLUSTER_MULTI_AZ" and rabbitmq.host_instance_type == "mq.t3.micro":
+        yield "rabbitmq.host_instance_type", "mq.t3.micro supports SINGLE_INSTANCE only"
+
+    yield from _requests_within_limits("neo4j", neo4j.cpu_request, neo4j.cpu_limit, neo4j.memory_request, neo4j.memory_limit)
+
+
+def _backup(settings: Settings) -> Iterator[Issue]:
+    backup = settings.backup
+    if backup.transition_to_glacier_days <= backup.transition_to_ia_days:
+        yield (
+            "backup.transition_to_glacier_days",
+            f"must be after transition_to_ia_days ({backup.transition_to_ia_days}), got {backup.transition_to_glacier_days}",
+        )
+
+
+def _apps(settings: Settings) -> Iterator[Issue]:
+    for name in ("backend", "frontend"):
+        workload = getattr(settings.apps, name)
+        if workload.min_replicas > workload.max_replicas:
+            yield (
+                f"apps.{name}.min_replicas",
+                f"min_replicas {workload.min_replicas} is above max_replicas {workload.max_replicas}",
+            )
+        yield from _requests_within_limits(
+            f"apps.{name}", workload.cpu_request, workload.cpu_limit, workload.memory_request, workload.memory_limit
+        )
+
+
+def _requests_within_limits(path: str, cpu_request: str, cpu_limit: str, mem_request: str, mem_limit: str) -> Iterator[Issue]:
+    if cpu_millicores(cpu_request) > cpu_millicores(cpu_limit):
+        yield f"{path}.cpu_request", f"request {cpu_request} is above the limit {cpu_limit}"
+    if memory_mib(mem_request) > memory_mib(mem_limit):
+        yield f"{path}.memory_request", f"request {mem_request} is above the limit {mem_limit}"
+
+
+def _production(settings: Settings) -> Iterator[Issue]:
+    """What the design requires of production: survive an AZ loss, keep data, stay private."""
+    if not settings.is_production:
+        return
+    required = [
+        (len(settings.network.availability_zones) >= 3, "network.availability_zones", "3 or more AZs"),
+        (settings.network.nat_gateways == "one_per_az", "network.nat_gateways", "one_per_az"),
+        (settings.postgres.multi_az, "postgres.multi_az", "Multi-AZ (true)"),
+        (settings.postgres.deletion_protection, "postgres.deletion_protection", "true"),
+        (settings.redis.num_cache_clusters >= 2, "redis.num_cache_clusters", "2 or more nodes"),
+        (settings.redis.multi_az, "redis.multi_az", "Multi-AZ (true)"),
+        (settings.rabbitmq.deployment_mode == "CLUSTER_MULTI_AZ", "rabbitmq.deployment_mode", "CLUSTER_MULTI_AZ"),
+        (settings.cluster.deletion_protection, "cluster.deletion_protection", "true"),
+        (settings.protect_stateful, "protect_stateful", "true"),
+        (settings.backup.copy_to_dr_region, "backup.copy_to_dr_region", "true (copies to the DR region)"),
+        (settings.backup.replicate_bucket_to_dr_region, "backup.replicate_bucket_to_dr_region", "true"),
+        (settings.apps.backend.min_replicas >= 2, "apps.backend.min_replicas", "2 or more replicas"),
+        (settings.apps.frontend.min_replicas >= 2, "apps.frontend.min_replicas", "2 or more replicas"),
+    ]
+    for ok, path, expected in required:
+        if not ok:
+            yield path, f"production requires {expected}"
+    for index, cidr in enumerate(settings.cluster.endpoint_public_access_cidrs):
+        if ipaddress.IPv4Network(cidr).prefixlen == 0:
+            yield f"cluster.endpoint_public_access_cidrs[{index}]", "production must not open the API endpoint to 0.0.0.0/0"
