@@ -59,11 +59,9 @@ class SynthResult:
         return Counter(resource.type for resource in self.resources)
 
     def kubernetes_objects(self) -> list[CapturedResource]:
-        return [
-            resource
-            for resource in self.resources
-            if resource.type.startswith("kubernetes:") and resource.custom and "helm.sh" not in resource.type
-        ]
+        from silhouette_infra.checks.manifests import is_kubernetes_object
+
+        return [resource for resource in self.resources if is_kubernetes_object(resource)]
 
     def aws_resources(self) -> list[CapturedResource]:
         return [resource for resource in self.resources if resource.type.startswith("aws:") and resource.custom]
