@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from silhouette_infra.engine.mocks import AwsLikeMocks, CapturedResource, CapturingMonitor, _plain
-from silhouette_infra.settings import Settings, load_settings
+from silhouette_infra.settings import Settings, SettingsError, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_NAME = "silhouette"
@@ -116,20 +116,25 @@ def _reset_runtime(stack: str, config: dict[str, str]) -> tuple[AwsLikeMocks, Ca
 def run_stack(stack: str, config: dict[str, str] | None = None) -> SynthResult:
     """Run ``__main__.py`` for ``stack`` under mocks. ``config`` defaults to the stack file's.
 
-    Settings are validated first (``SettingsError`` propagates, and nothing is declared).
+    Invalid settings raise ``SettingsError`` from the program itself; ``error.declared`` lists what
+    had been registered by then (nothing, if the program validates first as it must).
     """
     import pulumi
     from pulumi.runtime.stack import wait_for_rpcs
 
     started = time.perf_counter()
     config = stack_config(stack) if config is None else config
-    settings = load_settings(stack, config)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         _aws_mocks, monitor = _reset_runtime(stack, config)
-        runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")
+        try:
+            runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")
+        except SettingsError as error:
+            # The program must refuse bad settings before declaring anything; the tests check this.
+            error.declared = [resource.urn for resource in monitor.captured]
+            raise
         loop.run_until_complete(wait_for_rpcs())
         root = pulumi.runtime.settings.get_root_resource()
         exported = getattr(root, "outputs", {})
@@ -140,7 +145,7 @@ def run_stack(stack: str, config: dict[str, str] | None = None) -> SynthResult:
         asyncio.set_event_loop(None)
     return SynthResult(
         stack=stack,
-        settings=settings,
+        settings=load_settings(stack, config),
         resources=list(monitor.captured),
         outputs=outputs,
         seconds=time.perf_counter() - started,

@@ -22,6 +22,7 @@ class SettingsError(Exception):
     def __init__(self, stack: str, problems: list[tuple[str, str]]) -> None:
         self.stack = stack
         self.problems = problems
+        self.declared: list[str] = []
         lines = [f"{NAMESPACE}:{path}: {message}" for path, message in problems]
         super().__init__(
             f"invalid settings for stack {stack!r} ({len(problems)} problem{'s' if len(problems) != 1 else ''}; "

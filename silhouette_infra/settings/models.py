@@ -86,8 +86,8 @@ class AwsSettings(Section):
     )
     allowed_account_ids: list[AccountId] = Field(
         default_factory=list,
-        description="AWS account ids the stack may be applied to; the provider refuses any other account. "
-        "Required in production.",
+        description="AWS account ids the stack may be applied to; the provider refuses any other account "
+        "(set it in each stack file once the accounts exist).",
     )
     cost_center: str = Field("platform", min_length=1, max_length=64, description="CostCenter tag on every resource.")
     data_classification: Literal["public", "internal", "confidential", "restricted"] = Field(

@@ -1,0 +1,113 @@
+"""The human-readable synth report: per layer what was declared and with which key settings."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from silhouette_infra.checks.base import CheckReport
+from silhouette_infra.checks.manifests import manifest_of, object_name
+from silhouette_infra.engine.mocks import CapturedResource
+from silhouette_infra.engine.run import SynthResult
+from silhouette_infra.settings import Settings, availability_zone_names
+
+KeySettings = Callable[[Settings], dict[str, Any]]
+
+# What an operator wants to see for each layer before approving a preview.
+LAYER_SETTINGS: dict[str, KeySettings] = {
+    "silhouette:keys:Keys": lambda s: {
+        "rotation": f"every {s.keys.rotation_period_days} days",
+        "deletion window": f"{s.keys.deletion_window_days} days",
+        "protected": s.protect_stateful,
+    },
+    "silhouette:network:Network": lambda s: {
+        "vpc": s.network.vpc_cidr,
+        "zones": ", ".join(availability_zone_names(s)),
+        "nat": s.network.nat_gateways,
+        "flow logs": f"ALL traffic, kept {s.network.flow_log_retention_days} days",
+        "endpoints": ", ".join(["s3 (gateway)", *s.network.interface_endpoints]),
+    },
+}
+
+
+def layer_of(result: SynthResult, resource: CapturedResource) -> str:
+    """The top-level ``silhouette:`` component a resource belongs to (``providers`` for providers)."""
+    if resource.type.startswith("pulumi:providers:"):
+        return "providers"
+    top: CapturedResource | None = resource if resource.type.startswith("silhouette:") else None
+    current = result.by_urn.get(resource.parent_urn)
+    while current is not None:
+        if current.type.startswith("silhouette:"):
+            top = current
+        current = result.by_urn.get(current.parent_urn)
+    return top.type if top is not None else "stack"
+
+
+def render(result: SynthResult, reports: list[CheckReport] | None, seconds: float) -> str:
+    settings = result.settings
+    lines = [
+        f"stack {result.stack} ({settings.environment}) in {settings.aws.region}, DR {settings.aws.dr_region}: "
+        f"{len(result.resources)} resources",
+        "",
+    ]
+    layers: dict[str, Counter[str]] = defaultdict(Counter)
+    for resource in result.resources:
+        if not resource.type.startswith("silhouette:"):
+            layers[layer_of(result, resource)][resource.type] += 1
+    for layer, counts in layers.items():
+        lines.append(f"{layer}  ({sum(counts.values())} resources)")
+        for key, value in LAYER_SETTINGS.get(layer, lambda _s: {})(settings).items():
+            lines.append(f"    {key}: {value}")
+        for type_token, count in sorted(counts.items()):
+            lines.append(f"    {count:>3} x {type_token}")
+        lines.append("")
+    if reports is not None:
+        lines.append("checks")
+        for report in reports:
+            status = "ok" if report.ok else "FAILED"
+            lines.append(
+                f"    {report.validator}: {status} - {report.checked} checked, {report.passed} passed, "
+                f"{len(report.failures)} failed, {len(report.skipped)} skipped ({report.seconds:.1f} s)"
+            )
+            for note in report.notes:
+                lines.append(f"        note: {note}")
+            for finding in report.failures:
+                lines.append(f"        FAIL {finding.check} {finding.resource}: {finding.message}")
+            reasons: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for skip, resource_name in report.skipped:
+                reasons[(skip.check, skip.reason)].append(resource_name)
+            for (check, reason), names in sorted(reasons.items()):
+                lines.append(f"        skipped {check} on {len(names)} resource(s): {reason}")
+        lines.append("")
+    lines.append(f"synth of {result.stack} took {seconds:.2f} s (program {result.seconds:.2f} s)")
+    return "\n".join(lines)
+
+
+def write_out(result: SynthResult, directory: Path) -> None:
+    """Every resource as JSON and every Kubernetes object as a YAML manifest."""
+    directory.mkdir(parents=True, exist_ok=True)
+    resources = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "custom": r.custom,
+            "inputs": r.inputs,
+            "options": r.options,
+            "outputs": r.outputs,
+        }
+        for r in result.resources
+    ]
+    (directory / "resources.json").write_text(json.dumps(resources, indent=2, sort_keys=True) + "\n")
+    (directory / "outputs.json").write_text(json.dumps(result.outputs, indent=2, sort_keys=True) + "\n")
+    manifests_dir = directory / "manifests"
+    manifests_dir.mkdir(exist_ok=True)
+    for resource in result.kubernetes_objects():
+        manifest = manifest_of(resource)
+        filename = object_name(manifest).replace("/", "_") + ".yaml"
+        (manifests_dir / filename).write_text(yaml.safe_dump(manifest, sort_keys=False))
