@@ -133,6 +133,7 @@ def run_stack(stack: str, config: dict[str, str] | None = None) -> SynthResult:
             runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")
         except SettingsError as error:
             # The program must refuse bad settings before declaring anything; the tests check this.
+            loop.run_until_complete(wait_for_rpcs())
             error.declared = [resource.urn for resource in monitor.captured]
             raise
         loop.run_until_complete(wait_for_rpcs())
@@ -146,7 +147,7 @@ def run_stack(stack: str, config: dict[str, str] | None = None) -> SynthResult:
     return SynthResult(
         stack=stack,
         settings=load_settings(stack, config),
-        resources=list(monitor.captured),
+        resources=sorted(monitor.captured, key=lambda resource: resource.urn),
         outputs=outputs,
         seconds=time.perf_counter() - started,
     )
