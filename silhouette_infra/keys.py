@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -84,6 +85,11 @@ def key_policy(purpose: Purpose, *, account_id: str, region: str, partition: str
     return {"Version": "2012-10-17", "Id": f"silhouette-{purpose}", "Statement": statements}
 
 
+def _policy_json(purpose: Purpose, region: str, account_and_partition: list[str]) -> str:
+    account_id, partition = account_and_partition
+    return json.dumps(key_policy(purpose, account_id=account_id, region=region, partition=partition))
+
+
 @dataclass
 class KeysArgs:
     settings: KeysSettings
@@ -107,9 +113,7 @@ class Keys(pulumi.ComponentResource):
         self.key_ids = {}
         for purpose in PURPOSES:
             policy = pulumi.Output.all(identity.account_id, partition.partition).apply(
-                lambda values, purpose=purpose: json.dumps(
-                    key_policy(purpose, account_id=values[0], region=args.region, partition=values[1])
-                )
+                functools.partial(_policy_json, purpose, args.region)
             )
             key = aws.kms.Key(
                 f"{purpose}-key",

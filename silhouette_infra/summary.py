@@ -61,7 +61,8 @@ def render(result: SynthResult, reports: list[CheckReport] | None, seconds: floa
             layers[layer_of(result, resource)][resource.type] += 1
     for layer, counts in layers.items():
         lines.append(f"{layer}  ({sum(counts.values())} resources)")
-        for key, value in LAYER_SETTINGS.get(layer, lambda _s: {})(settings).items():
+        describe = LAYER_SETTINGS.get(layer)
+        for key, value in (describe(settings) if describe else {}).items():
             lines.append(f"    {key}: {value}")
         for type_token, count in sorted(counts.items()):
             lines.append(f"    {count:>3} x {type_token}")

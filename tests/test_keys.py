@@ -36,7 +36,9 @@ def test_keys_are_protected_in_production_only(production: SynthResult, staging:
 
 def test_every_key_has_an_alias_named_after_stack_and_purpose(stack: SynthResult) -> None:
     keys = {key.id: key.name for key in stack.of_type(KEY)}
-    aliases = {alias.inputs["name"]: keys[alias.inputs["targetKeyId"]] for alias in stack.of_type("aws:kms/alias:Alias")}
+    aliases = {
+        alias.inputs["name"]: keys[alias.inputs["targetKeyId"]] for alias in stack.of_type("aws:kms/alias:Alias")
+    }
     assert aliases == {f"alias/silhouette-{stack.stack}-{purpose}": f"{purpose}-key" for purpose in PURPOSES}
 
 

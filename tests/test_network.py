@@ -126,7 +126,11 @@ def test_vpc_endpoints_keep_aws_traffic_inside_the_vpc(stack: SynthResult) -> No
     assert set(s3.inputs["routeTableIds"]) == private_and_isolated, "s3 gateway endpoint: route tables"
     sg = stack.named("aws:ec2/securityGroup:SecurityGroup", "endpoints-security-group")
     (ingress,) = sg.inputs["ingress"]
-    assert (ingress["fromPort"], ingress["toPort"], ingress["cidrBlocks"]) == (443, 443, [stack.settings.network.vpc_cidr])
+    assert (ingress["fromPort"], ingress["toPort"], ingress["cidrBlocks"]) == (
+        443,
+        443,
+        [stack.settings.network.vpc_cidr],
+    )
     for service in ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager"):
         endpoint = endpoints[f"com.amazonaws.{region}.{service}"]
         assert endpoint.inputs["vpcEndpointType"] == "Interface"

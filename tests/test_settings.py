@@ -19,18 +19,43 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("staging", {"network": {"vpc_cidr": "8.8.0.0/16"}}, "network.vpc_cidr", "private"),
     ("staging", {"network": {"peered_cidrs": ["10.1.128.0/20"]}}, "network.peered_cidrs[0]", "overlaps"),
     ("staging", {"cluster": {"service_ipv4_cidr": "10.1.0.0/16"}}, "cluster.service_ipv4_cidr", "overlaps"),
-    ("staging", {"network": {"flow_log_retention_days": 45}}, "network.flow_log_retention_days", "CloudWatch"),
-    ("staging", {"network": {"availability_zones": ["a", "a", "b"]}}, "network.availability_zones", "distinct"),
-    ("staging", {"network": {"availability_zones": ["a", "eu-west-1b", "c"]}}, "network.availability_zones[1]", "AZ"),
+    (
+        "staging",
+        {"network": {"flow_log_retention_days": 45}},
+        "network.flow_log_retention_days",
+        "CloudWatch",
+    ),
+    (
+        "staging",
+        {"network": {"availability_zones": ["a", "a", "b"]}},
+        "network.availability_zones",
+        "distinct",
+    ),
+    (
+        "staging",
+        {"network": {"availability_zones": ["a", "eu-west-1b", "c"]}},
+        "network.availability_zones[1]",
+        "AZ",
+    ),
     ("staging", {"network": {"nat_gateway": "single"}}, "network.nat_gateway", "unknown key"),
     ("staging", {"networking": {"vpc_cidr": "10.1.0.0/16"}}, "networking", "unknown key"),
-    ("staging", {"keys": {"deletion_window_days": 3}}, "keys.deletion_window_days", "greater than or equal to 7"),
+    (
+        "staging",
+        {"keys": {"deletion_window_days": 3}},
+        "keys.deletion_window_days",
+        "greater than or equal to 7",
+    ),
     ("staging", {"keys": {"deletion_window_days": "thirty"}}, "keys.deletion_window_days", "integer"),
     ("staging", {"postgres": {"multi_az": "yes"}}, "postgres.multi_az", "boolean"),
     ("staging", {"cluster": {"kubernetes_version": "1.29"}}, "cluster.kubernetes_version", "unsupported"),
     ("staging", {"postgres": {"major_version": "14"}}, "postgres.major_version", "unsupported"),
     ("staging", {"rabbitmq": {"engine_version": "3.11"}}, "rabbitmq.engine_version", "unsupported"),
-    ("staging", {"redis": {"engine": "valkey", "engine_version": "7.1"}}, "redis.engine_version", "valkey supports"),
+    (
+        "staging",
+        {"redis": {"engine": "valkey", "engine_version": "7.1"}},
+        "redis.engine_version",
+        "valkey supports",
+    ),
     (
         "staging",
         {"rabbitmq": {"engine_version": "4.2", "host_instance_type": "mq.m5.large"}},
@@ -48,7 +73,13 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str, str]] = [
         {
             "cluster": {
                 "node_groups": [
-                    {"name": "apps", "instance_types": ["m6i.large"], "min_size": 5, "desired_size": 2, "max_size": 8}
+                    {
+                        "name": "apps",
+                        "instance_types": ["m6i.large"],
+                        "min_size": 5,
+                        "desired_size": 2,
+                        "max_size": 8,
+                    }
                 ]
             }
         },
@@ -57,22 +88,50 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "staging",
-        {"apps": {"backend": {"image": "ghcr.io/silhouette/backend:1", "min_replicas": 9, "max_replicas": 3,
-                              "cpu_request": "250m", "cpu_limit": "500m", "memory_request": "512Mi",
-                              "memory_limit": "1Gi"}}},
+        {
+            "apps": {
+                "backend": {
+                    "image": "ghcr.io/silhouette/backend:1",
+                    "min_replicas": 9,
+                    "max_replicas": 3,
+                    "cpu_request": "250m",
+                    "cpu_limit": "500m",
+                    "memory_request": "512Mi",
+                    "memory_limit": "1Gi",
+                }
+            }
+        },
         "apps.backend.min_replicas",
         "above max_replicas",
     ),
-    ("staging", {"neo4j": {"memory_request": "8Gi", "memory_limit": "4Gi"}}, "neo4j.memory_request", "above the limit"),
+    (
+        "staging",
+        {"neo4j": {"memory_request": "8Gi", "memory_limit": "4Gi"}},
+        "neo4j.memory_request",
+        "above the limit",
+    ),
     ("staging", {"aws": {"dr_region": "us-east-1"}}, "aws.dr_region", "must differ"),
     ("staging", {"aws": {"allowed_account_ids": ["12345"]}}, "aws.allowed_account_ids[0]", "pattern"),
     ("production", {"postgres": {"multi_az": False}}, "postgres.multi_az", "production requires Multi-AZ"),
-    ("production", {"redis": {"num_cache_clusters": 1, "automatic_failover": False, "multi_az": False}},
-     "redis.num_cache_clusters", "production requires 2 or more"),
-    ("production", {"rabbitmq": {"deployment_mode": "SINGLE_INSTANCE"}}, "rabbitmq.deployment_mode", "CLUSTER_MULTI_AZ"),
+    (
+        "production",
+        {"redis": {"num_cache_clusters": 1, "automatic_failover": False, "multi_az": False}},
+        "redis.num_cache_clusters",
+        "production requires 2 or more",
+    ),
+    (
+        "production",
+        {"rabbitmq": {"deployment_mode": "SINGLE_INSTANCE"}},
+        "rabbitmq.deployment_mode",
+        "CLUSTER_MULTI_AZ",
+    ),
     ("production", {"network": {"nat_gateways": "single"}}, "network.nat_gateways", "one_per_az"),
-    ("production", {"cluster": {"endpoint_public_access_cidrs": ["0.0.0.0/0"]}},
-     "cluster.endpoint_public_access_cidrs[0]", "0.0.0.0/0"),
+    (
+        "production",
+        {"cluster": {"endpoint_public_access_cidrs": ["0.0.0.0/0"]}},
+        "cluster.endpoint_public_access_cidrs[0]",
+        "0.0.0.0/0",
+    ),
     ("production", {"protect_stateful": False}, "protect_stateful", "production requires true"),
 ]
 
@@ -155,8 +214,8 @@ def test_readme_configuration_reference_is_generated_from_the_models() -> None:
 def test_every_setting_has_a_description() -> None:
     from pydantic import BaseModel
 
-    from silhouette_infra.settings.models import Settings
     from silhouette_infra.settings.docs import _nested_models
+    from silhouette_infra.settings.models import Settings
 
     seen: set[type[BaseModel]] = set()
     pending: list[type[BaseModel]] = [Settings]

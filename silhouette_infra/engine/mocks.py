@@ -86,7 +86,7 @@ class AwsLikeMocks(mocks.Mocks):
         if "region" in inputs:
             self.provider_regions[f"{urn}::{provider_id}"] = str(inputs["region"])
 
-    def _region_of(self, provider_ref: str) -> str | None:
+    def _region_of(self, provider_ref: str | None) -> str | None:
         return self.provider_regions.get(provider_ref) if provider_ref else None
 
     @staticmethod
@@ -117,7 +117,9 @@ class AwsLikeMocks(mocks.Mocks):
             "aws:s3/bucket:Bucket": f"arn:aws:s3:::{resource_id}",
             "aws:s3/bucketV2:BucketV2": f"arn:aws:s3:::{resource_id}",
         }
-        arn = arn_by_type.get(typ, f"arn:aws:{service}:{region}:{account}:{typ.rsplit(':', 1)[1].lower()}/{resource_id}")
+        arn = arn_by_type.get(
+            typ, f"arn:aws:{service}:{region}:{account}:{typ.rsplit(':', 1)[1].lower()}/{resource_id}"
+        )
         computed: dict[str, Any] = {"arn": arn, "ownerId": account, "tagsAll": inputs.get("tags", {})}
         if typ == "aws:kms/key:Key":
             computed["keyId"] = resource_id
@@ -130,7 +132,9 @@ class AwsLikeMocks(mocks.Mocks):
         if typ == "aws:ec2/eip:Eip":
             computed["publicIp"] = f"203.0.113.{int(_digest(resource_id, 2), 16) % 250 + 1}"
         if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
-            computed["dnsEntries"] = [{"dnsName": f"{resource_id}.{inputs.get('serviceName', '')}", "hostedZoneId": "Z1"}]
+            computed["dnsEntries"] = [
+                {"dnsName": f"{resource_id}.{inputs.get('serviceName', '')}", "hostedZoneId": "Z1"}
+            ]
             computed["prefixListId"] = "pl-" + _digest(resource_id, 8)
         return computed
 
@@ -144,7 +148,11 @@ class AwsLikeMocks(mocks.Mocks):
                 "userId": "AROAMOCK:deployer",
                 "id": MOCK_ACCOUNT_ID,
             },
-            "aws:index/getPartition:getPartition": {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
+            "aws:index/getPartition:getPartition": {
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "id": "aws",
+            },
             "aws:index/getRegion:getRegion": {"name": region, "region": region, "id": region},
         }
         if args.token not in answers:
@@ -166,7 +174,7 @@ class CapturingMonitor(mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         from pulumi.runtime import rpc
 
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)

@@ -242,7 +242,9 @@ class Network(pulumi.ComponentResource):
             name=naming.physical("vpc-flow-logs"),
             description="Lets VPC Flow Logs write to its log group",
             assume_role_policy=identity.account_id.apply(
-                lambda account: json.dumps(service_assume_role_policy("vpc-flow-logs.amazonaws.com", account_id=account))
+                lambda account: json.dumps(
+                    service_assume_role_policy("vpc-flow-logs.amazonaws.com", account_id=account)
+                )
             ),
             tags=naming.name_tag("vpc-flow-logs"),
             opts=child,

@@ -121,7 +121,12 @@ def render_reference() -> str:
 
 
 def _section(
-    path: str, model: type[BaseModel], production: Any, staging: Any, lines: list[str], documented: set[type[BaseModel]]
+    path: str,
+    model: type[BaseModel],
+    production: Any,
+    staging: Any,
+    lines: list[str],
+    documented: set[type[BaseModel]],
 ) -> None:
     """A section with its defaults; nested objects get their own section, lists of objects one item table."""
     lines += ["", f"### `{path}`", "", *_table(model, production, staging, True)]

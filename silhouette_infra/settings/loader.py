@@ -84,13 +84,14 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
     if profile not in PROFILES:
         raise SettingsError(
             stack,
-            [("environment", f"stack {stack!r} needs silhouette:environment set to one of {', '.join(PROFILES)}")],
+            [
+                (
+                    "environment",
+                    f"stack {stack!r} needs silhouette:environment set to one of {', '.join(PROFILES)}",
+                )
+            ],
         )
-    user = {
-        key.split(":", 1)[1]: _decode(value)
-        for key, value in config.items()
-        if key.startswith(f"{NAMESPACE}:")
-    }
+    user = {key.split(":", 1)[1]: _decode(value) for key, value in config.items() if key.startswith(f"{NAMESPACE}:")}
     document = _deep_merge({"environment": profile, **PROFILES[profile]}, user)
     try:
         settings = Settings.model_validate(document, strict=True)

@@ -26,7 +26,28 @@ Environment = Literal["production", "staging"]
 
 # CloudWatch Logs accepts only these retention values (PutRetentionPolicy, retentionInDays).
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 
@@ -65,7 +86,8 @@ AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]+$")]
 # AWS maintenance windows: ddd:hh24:mi-ddd:hh24:mi (RDS, ElastiCache); backup windows hh24:mi-hh24:mi.
 MaintenanceWindow = Annotated[
-    str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$")
+    str,
+    Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$"),
 ]
 DailyWindow = Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
 HelmChartVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
@@ -106,6 +128,10 @@ class KeysSettings(Section):
 
 
 # --------------------------------------------------------------------------------------- network
+InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "kms", "ec2"]
+DEFAULT_INTERFACE_ENDPOINTS: tuple[InterfaceEndpoint, ...] = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager")
+
+
 class NetworkSettings(Section):
     vpc_cidr: Cidr = Field("10.0.0.0/16", description="VPC IPv4 CIDR, /16 to /20.")
     availability_zones: list[str] = Field(
@@ -116,15 +142,18 @@ class NetworkSettings(Section):
     )
     public_subnet_prefix: int = Field(24, ge=16, le=28, description="Prefix length of each public subnet.")
     private_subnet_prefix: int = Field(
-        19, ge=16, le=28, description="Prefix length of each private (nodes and pods) subnet; pods take VPC IPs."
+        19,
+        ge=16,
+        le=28,
+        description="Prefix length of each private (nodes and pods) subnet; pods take VPC IPs.",
     )
     isolated_subnet_prefix: int = Field(24, ge=16, le=28, description="Prefix length of each isolated data subnet.")
     nat_gateways: Literal["one_per_az", "single"] = Field(
         "one_per_az", description="NAT gateways: one per AZ (survives an AZ loss) or a single one (cheaper)."
     )
     flow_log_retention_days: LogRetentionDays = Field(365, description="Retention of the VPC flow-log group.")
-    interface_endpoints: list[Literal["ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "kms", "ec2"]] = Field(
-        default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager"],
+    interface_endpoints: list[InterfaceEndpoint] = Field(
+        default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS),
         description="Interface VPC endpoints (the S3 gateway endpoint is always created).",
     )
     peered_cidrs: list[Cidr] = Field(
@@ -216,7 +245,8 @@ class ClusterAddonsSettings(Section):
 # --------------------------------------------------------------------------------------- data services
 class PostgresSettings(Section):
     major_version: Annotated[str, _one_of(POSTGRES_MAJOR_VERSIONS, "RDS PostgreSQL major version")] = Field(
-        "17", description="RDS PostgreSQL major version (the seed's 14.9 leaves standard support in Feb 2027)."
+        "17",
+        description="RDS PostgreSQL major version (the seed's 14.9 leaves standard support in Feb 2027).",
     )
     instance_class: str = Field(
         "db.r6g.xlarge", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="RDS instance class."
@@ -434,4 +464,3 @@ class Settings(Section):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
-

@@ -80,7 +80,11 @@ STAGING: dict[str, Any] = {
             "memory_limit": "256Mi",
         },
     },
-    "observability": {"prometheus_retention_days": 7, "prometheus_volume_gib": 20, "container_log_retention_days": 30},
+    "observability": {
+        "prometheus_retention_days": 7,
+        "prometheus_volume_gib": 20,
+        "container_log_retention_days": 30,
+    },
 }
 
 PROFILES: dict[str, dict[str, Any]] = {"production": {}, "staging": STAGING}

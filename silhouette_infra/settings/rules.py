@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from silhouette_infra.network.layout import LayoutError, plan_subnets
 from silhouette_infra.quantities import cpu_millicores, memory_mib
 from silhouette_infra.settings.models import Settings
-from silhouette_infra.settings.versions import AMAZON_MQ_RABBITMQ_INSTANCE_FAMILIES, ELASTICACHE_ENGINE_VERSIONS
+from silhouette_infra.settings.versions import (
+    AMAZON_MQ_RABBITMQ_INSTANCE_FAMILIES,
+    ELASTICACHE_ENGINE_VERSIONS,
+)
 
 Issue = tuple[str, str]
 
@@ -34,7 +37,10 @@ def check(settings: Settings) -> list[Issue]:
 
 def _aws(settings: Settings) -> Iterator[Issue]:
     if settings.aws.dr_region == settings.aws.region:
-        yield "aws.dr_region", f"must differ from aws.region ({settings.aws.region}) to survive a regional outage"
+        yield (
+            "aws.dr_region",
+            f"must differ from aws.region ({settings.aws.region}) to survive a regional outage",
+        )
 
 
 def _network(settings: Settings) -> Iterator[Issue]:
@@ -89,7 +95,10 @@ def _cluster(settings: Settings) -> Iterator[Issue]:
         if group.min_size > group.desired_size:
             yield f"{path}.min_size", f"min_size {group.min_size} is above desired_size {group.desired_size}"
         if group.desired_size > group.max_size:
-            yield f"{path}.desired_size", f"desired_size {group.desired_size} is above max_size {group.max_size}"
+            yield (
+                f"{path}.desired_size",
+                f"desired_size {group.desired_size} is above max_size {group.max_size}",
+            )
     if not any(group.runs_applications for group in cluster.node_groups):
         yield "cluster.node_groups", "at least one node group must have runs_applications: true"
 
@@ -104,11 +113,17 @@ def _data_services(settings: Settings) -> Iterator[Issue]:
         )
     retention = postgres.performance_insights_retention_days
     if not (retention == 7 or (retention % 31 == 0 and 31 <= retention <= 731)):
-        yield "postgres.performance_insights_retention_days", f"expected 7 or a multiple of 31 up to 731, got {retention}"
+        yield (
+            "postgres.performance_insights_retention_days",
+            f"expected 7 or a multiple of 31 up to 731, got {retention}",
+        )
 
     versions = ELASTICACHE_ENGINE_VERSIONS[redis.engine]
     if redis.engine_version not in versions:
-        yield "redis.engine_version", f"{redis.engine} supports {', '.join(versions)}, got {redis.engine_version!r}"
+        yield (
+            "redis.engine_version",
+            f"{redis.engine} supports {', '.join(versions)}, got {redis.engine_version!r}",
+        )
     if redis.automatic_failover and redis.num_cache_clusters < 2:
         yield "redis.automatic_failover", "needs num_cache_clusters >= 2 (a replica to promote)"
     if redis.multi_az and not redis.automatic_failover:
@@ -124,7 +139,9 @@ def _data_services(settings: Settings) -> Iterator[Issue]:
     if rabbitmq.deployment_mode == "CLUSTER_MULTI_AZ" and rabbitmq.host_instance_type == "mq.t3.micro":
         yield "rabbitmq.host_instance_type", "mq.t3.micro supports SINGLE_INSTANCE only"
 
-    yield from _requests_within_limits("neo4j", neo4j.cpu_request, neo4j.cpu_limit, neo4j.memory_request, neo4j.memory_limit)
+    yield from _requests_within_limits(
+        "neo4j", neo4j.cpu_request, neo4j.cpu_limit, neo4j.memory_request, neo4j.memory_limit
+    )
 
 
 def _backup(settings: Settings) -> Iterator[Issue]:
@@ -132,7 +149,8 @@ def _backup(settings: Settings) -> Iterator[Issue]:
     if backup.transition_to_glacier_days <= backup.transition_to_ia_days:
         yield (
             "backup.transition_to_glacier_days",
-            f"must be after transition_to_ia_days ({backup.transition_to_ia_days}), got {backup.transition_to_glacier_days}",
+            f"must be after transition_to_ia_days ({backup.transition_to_ia_days}), "
+            f"got {backup.transition_to_glacier_days}",
         )
 
 
@@ -145,11 +163,17 @@ def _apps(settings: Settings) -> Iterator[Issue]:
                 f"min_replicas {workload.min_replicas} is above max_replicas {workload.max_replicas}",
             )
         yield from _requests_within_limits(
-            f"apps.{name}", workload.cpu_request, workload.cpu_limit, workload.memory_request, workload.memory_limit
+            f"apps.{name}",
+            workload.cpu_request,
+            workload.cpu_limit,
+            workload.memory_request,
+            workload.memory_limit,
         )
 
 
-def _requests_within_limits(path: str, cpu_request: str, cpu_limit: str, mem_request: str, mem_limit: str) -> Iterator[Issue]:
+def _requests_within_limits(
+    path: str, cpu_request: str, cpu_limit: str, mem_request: str, mem_limit: str
+) -> Iterator[Issue]:
     if cpu_millicores(cpu_request) > cpu_millicores(cpu_limit):
         yield f"{path}.cpu_request", f"request {cpu_request} is above the limit {cpu_limit}"
     if memory_mib(mem_request) > memory_mib(mem_limit):
@@ -167,7 +191,11 @@ def _production(settings: Settings) -> Iterator[Issue]:
         (settings.postgres.deletion_protection, "postgres.deletion_protection", "true"),
         (settings.redis.num_cache_clusters >= 2, "redis.num_cache_clusters", "2 or more nodes"),
         (settings.redis.multi_az, "redis.multi_az", "Multi-AZ (true)"),
-        (settings.rabbitmq.deployment_mode == "CLUSTER_MULTI_AZ", "rabbitmq.deployment_mode", "CLUSTER_MULTI_AZ"),
+        (
+            settings.rabbitmq.deployment_mode == "CLUSTER_MULTI_AZ",
+            "rabbitmq.deployment_mode",
+            "CLUSTER_MULTI_AZ",
+        ),
         (settings.cluster.deletion_protection, "cluster.deletion_protection", "true"),
         (settings.protect_stateful, "protect_stateful", "true"),
         (settings.backup.copy_to_dr_region, "backup.copy_to_dr_region", "true (copies to the DR region)"),
@@ -180,4 +208,7 @@ def _production(settings: Settings) -> Iterator[Issue]:
             yield path, f"production requires {expected}"
     for index, cidr in enumerate(settings.cluster.endpoint_public_access_cidrs):
         if ipaddress.IPv4Network(cidr).prefixlen == 0:
-            yield f"cluster.endpoint_public_access_cidrs[{index}]", "production must not open the API endpoint to 0.0.0.0/0"
+            yield (
+                f"cluster.endpoint_public_access_cidrs[{index}]",
+                "production must not open the API endpoint to 0.0.0.0/0",
+            )
