@@ -43,8 +43,9 @@ NAME_CHECK = "kubernetes-name"
 
 # Custom resources we declare whose CRDs are installed by Helm charts at deploy time, so no schema
 # exists offline: (apiVersion, kind) -> what it is. Each gets a structural check only. Versions are
-# the ones the current chart releases serve (external-secrets >= 0.16 serves v1 and no longer v1beta1;
-# prometheus-operator v1; aws-load-balancer-controller v2 serves TargetGroupBinding as v1beta1).
+# the ones current chart releases serve (external-secrets added v1 in 0.16.2 and stopped serving
+# v1beta1 in 0.17.0; prometheus-operator v1; aws-load-balancer-controller v2 serves TargetGroupBinding
+# as v1beta1).
 CRD_ALLOW_LIST: dict[tuple[str, str], str] = {
     ("external-secrets.io/v1", "ExternalSecret"): "External Secrets: a Kubernetes Secret synced from a store",
     ("external-secrets.io/v1", "SecretStore"): "External Secrets: a namespaced secret store",
@@ -125,8 +126,8 @@ def parse_quantity(value: object) -> Decimal:
 
 
 def _is_quantity(value: object) -> bool:
-    if value is None or value == _UNKNOWN:
-        return True
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or value == _UNKNOWN:
+        return True  # the schema's type keywords report what is neither a string nor a number
     try:
         parse_quantity(value)
     except ValueError:
@@ -224,9 +225,34 @@ def schema_file_name(api_version: str, kind: str) -> str:
     return f"{kind.lower()}-{mangled}.json"
 
 
+# JSON Schema 2020-12 keywords whose values are schemas (a map of them, one, or a list of them): the
+# only places a "$ref" is a reference (JSONSchemaProps has a *property* named "$ref").
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SCHEMA_ONE = (
+    "additionalProperties",
+    "items",
+    "not",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+)
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_ANNOTATIONS = ("description", "title", "default", "examples", "readOnly", "writeOnly", "deprecated", "$comment")
+
+
 @dataclass
 class _SchemaSet:
-    """One Kubernetes version's strict schemas: definitions read once, one validator per kind."""
+    """One Kubernetes version's strict schemas: definitions read once, one validator per kind.
+
+    Each ``$ref`` is resolved once through the ``referencing`` registry (the same resolution
+    kubernetes-validate uses) and replaced by the shared, already-resolved definition: validation
+    then never looks a reference up again, which halves its time. Recursive definitions become
+    cycles between the shared dicts, which jsonschema follows lazily.
+    """
 
     version: str
     directory: Traversable
@@ -234,6 +260,7 @@ class _SchemaSet:
     definitions_id: str
     served: dict[str, list[str]]  # kind -> apiVersions this version serves it as
     validators: dict[tuple[str, str], Any] = field(default_factory=dict)
+    resolved: dict[int, dict[str, Any]] = field(default_factory=dict)  # id(definition) -> inlined copy
     metadata_validator: Any = None
 
     @property
@@ -259,13 +286,50 @@ class _SchemaSet:
         declared = schema.get("x-kubernetes-group-version-kind") or []
         if {"group": group, "version": version, "kind": kind} not in declared:
             return None
-        return _StrictValidator(schema, registry=self.registry, format_checker=_FORMATS)
+        resolver = self.registry.resolver(base_uri=str(schema.get("$id", "")))
+        return _StrictValidator(self._inline(schema, resolver), format_checker=_FORMATS)
 
     def object_meta_validator(self) -> Any:
         if self.metadata_validator is None:
             schema = {"$ref": f"{self.definitions_id}#/$defs/{_OBJECT_META_DEF}"}
-            self.metadata_validator = _StrictValidator(schema, registry=self.registry, format_checker=_FORMATS)
+            self.metadata_validator = _StrictValidator(
+                self._inline(schema, self.registry.resolver()), format_checker=_FORMATS
+            )
         return self.metadata_validator
+
+    def _inline(self, schema: Any, resolver: Any) -> Any:
+        if not isinstance(schema, dict):
+            return schema  # a boolean schema
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            resolved = resolver.lookup(ref)
+            target = self._resolved(resolved.contents, resolved.resolver)
+            rest = {key: value for key, value in schema.items() if key != "$ref"}
+            if all(key in _ANNOTATIONS or key.startswith("x-") for key in rest):
+                return target
+            return {"allOf": [target], **self._inline_keywords(rest, resolver)}
+        return self._inline_keywords(schema, resolver)
+
+    def _resolved(self, contents: dict[str, Any], resolver: Any) -> dict[str, Any]:
+        key = id(contents)  # the registry keeps every definition alive, so ids are stable
+        if key not in self.resolved:
+            inlined: dict[str, Any] = {}
+            self.resolved[key] = inlined  # before recursing: recursive definitions find it
+            inlined.update(self._inline(contents, resolver))
+        return self.resolved[key]
+
+    def _inline_keywords(self, schema: dict[str, Any], resolver: Any) -> dict[str, Any]:
+        inlined: dict[str, Any] = {}
+        for key, value in schema.items():
+            if key in _SCHEMA_MAPS and isinstance(value, dict):
+                inlined[key] = {name: self._inline(sub, resolver) for name, sub in value.items()}
+            elif key in _SCHEMA_ONE:
+                inlined[key] = self._inline(value, resolver)
+            elif key in _SCHEMA_LISTS and isinstance(value, list):
+                inlined[key] = [self._inline(sub, resolver) for sub in value]
+            else:
+                inlined[key] = value
+        return inlined
 
 
 @cache
@@ -333,7 +397,7 @@ def _schema_errors(validator: Any, instance: Any, base: str, kubernetes: str) ->
 
 
 # --------------------------------------------------------------------------- checks beyond the schema
-Path = tuple[str | int, ...]
+JsonPath = tuple[str | int, ...]
 
 # Maps of free-form strings: nothing inside them is a port, a quantity or a metadata block.
 _STRING_MAPS = frozenset(("labels", "annotations", "matchLabels", "data", "stringData", "binaryData", "selector"))
@@ -345,7 +409,7 @@ def _beyond_schema(manifest: Mapping[str, Any], built_in: bool) -> Iterator[tupl
     ``built_in``: the object was schema-validated, so its field meanings are known (IntOrString port
     names) and quantity syntax was already asserted by the schema's ``quantity`` format.
     """
-    stack: list[tuple[Path, Any]] = [((), manifest)]
+    stack: list[tuple[JsonPath, Any]] = [((), manifest)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, list):
@@ -378,7 +442,7 @@ def _is_iana_svc_name(name: str) -> bool:
 
 
 def _port_findings(
-    parent: Path, key: str, value: Any, container: Mapping[str, Any], built_in: bool
+    parent: JsonPath, key: str, value: Any, container: Mapping[str, Any], built_in: bool
 ) -> Iterator[tuple[str, str]]:
     """Port numbers in 1-65535 (0 = unset for hostPort/nodePort); port names are IANA_SVC_NAMEs."""
     # "number": an Ingress backend's service.port.number
@@ -400,7 +464,7 @@ def _port_findings(
         yield PORT_CHECK, f"{where}: container port name {value!r} is not an IANA_SVC_NAME {_IANA_RULE}"
 
 
-def _resource_findings(resources_: Mapping[str, Any], path: Path, check_syntax: bool) -> Iterator[tuple[str, str]]:
+def _resource_findings(resources_: Mapping[str, Any], path: JsonPath, check_syntax: bool) -> Iterator[tuple[str, str]]:
     """requests/limits: valid quantities, not negative, requests <= limits (the API server's rules)."""
     parsed: dict[str, dict[str, Decimal]] = {"requests": {}, "limits": {}}
     for section in ("requests", "limits"):
@@ -433,7 +497,7 @@ def _resource_findings(resources_: Mapping[str, Any], path: Path, check_syntax: 
             )
 
 
-def _labels_and_annotations(metadata: Mapping[str, Any], path: Path) -> Iterator[tuple[str, str]]:
+def _labels_and_annotations(metadata: Mapping[str, Any], path: JsonPath) -> Iterator[tuple[str, str]]:
     """Label keys and values, annotation keys and size (apimachinery's ValidateLabels/ValidateAnnotations)."""
     labels = metadata.get("labels")
     if isinstance(labels, Mapping):
