@@ -188,6 +188,22 @@ class NodeGroupSettings(Section):
     )
 
 
+EksAddonVersion = Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
+
+
+class EksAddonVersions(Section):
+    """Pinned EKS managed add-on versions; list candidates with
+    ``aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>``."""
+
+    vpc_cni: EksAddonVersion = Field("v1.20.4-eksbuild.1", description="vpc-cni (network policy enforcement on).")
+    coredns: EksAddonVersion = Field("v1.12.4-eksbuild.1", description="coredns.")
+    kube_proxy: EksAddonVersion = Field(
+        "v1.35.0-eksbuild.2", description="kube-proxy; its minor version must equal the cluster's."
+    )
+    ebs_csi_driver: EksAddonVersion = Field("v1.50.1-eksbuild.1", description="aws-ebs-csi-driver.")
+    pod_identity_agent: EksAddonVersion = Field("v1.3.9-eksbuild.3", description="eks-pod-identity-agent.")
+
+
 class ClusterSettings(Section):
     kubernetes_version: Annotated[str, _one_of(EKS_KUBERNETES_VERSIONS, "EKS Kubernetes version")] = Field(
         "1.35", description="EKS Kubernetes version; only versions in AWS standard support are accepted."
@@ -207,6 +223,16 @@ class ClusterSettings(Section):
     )
     log_retention_days: LogRetentionDays = Field(365, description="Retention of the control-plane log group.")
     deletion_protection: bool = Field(True, description="EKS deletion protection on the cluster.")
+    addon_versions: EksAddonVersions = Field(
+        default_factory=EksAddonVersions, description="Pinned versions of the EKS managed add-ons."
+    )
+    capacity_headroom_percent: int = Field(
+        20,
+        ge=0,
+        le=80,
+        description="Share of the application node groups' allocatable capacity kept free when every workload "
+        "runs at its maximum replicas (room for rollouts, daemon sets and spikes).",
+    )
     node_groups: list[NodeGroupSettings] = Field(
         default_factory=lambda: [
             NodeGroupSettings(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from silhouette_infra.cluster.capacity import INSTANCE_TYPES, Resources, Workload, capacity, demand
 from silhouette_infra.network.layout import LayoutError, plan_subnets
 from silhouette_infra.quantities import cpu_millicores, memory_mib
 from silhouette_infra.settings.models import Settings
@@ -28,6 +29,7 @@ def check(settings: Settings) -> list[Issue]:
         *_aws(settings),
         *_network(settings),
         *_cluster(settings),
+        *_capacity(settings),
         *_data_services(settings),
         *_backup(settings),
         *_apps(settings),
@@ -101,6 +103,70 @@ def _cluster(settings: Settings) -> Iterator[Issue]:
             )
     if not any(group.runs_applications for group in cluster.node_groups):
         yield "cluster.node_groups", "at least one node group must have runs_applications: true"
+    proxy_minor = ".".join(cluster.addon_versions.kube_proxy.removeprefix("v").split(".")[:2])
+    if proxy_minor != cluster.kubernetes_version:
+        yield (
+            "cluster.addon_versions.kube_proxy",
+            f"kube-proxy {cluster.addon_versions.kube_proxy} does not match Kubernetes {cluster.kubernetes_version}; "
+            "EKS requires the same minor version",
+        )
+
+
+# Daemon sets on every node: aws-node, kube-proxy, ebs-csi-node, pod identity agent, log shipper, node exporter.
+DAEMONSET_OVERHEAD = Resources(cpu_millicores=300, memory_mib=512)
+
+
+def workloads_at_full_scale(settings: Settings) -> list[Workload]:
+    """What the application node groups must hold when every HPA is at its maximum."""
+    apps = settings.apps
+    # Blue-green keeps both colours deployed: either one may be scaled out while the other drains.
+    backend_copies = 2 if apps.release.strategy == "blue_green" else 1
+    workloads = [
+        Workload(
+            name,
+            Resources(cpu_millicores(workload.cpu_request), memory_mib(workload.memory_request)),
+            workload.max_replicas * (backend_copies if name == "backend" else 1),
+        )
+        for name, workload in (("backend", apps.backend), ("frontend", apps.frontend))
+    ]
+    neo4j = settings.neo4j
+    workloads.append(
+        Workload("neo4j", Resources(cpu_millicores(neo4j.cpu_request), memory_mib(neo4j.memory_request)), 1)
+    )
+    return workloads
+
+
+def _capacity(settings: Settings) -> Iterator[Issue]:
+    """The application node groups at their maximum must hold every workload at its maximum, with headroom."""
+    groups = [(i, g) for i, g in enumerate(settings.cluster.node_groups) if g.runs_applications]
+    unknown = False
+    for index, group in enumerate(settings.cluster.node_groups):
+        for position, instance_type in enumerate(group.instance_types):
+            if instance_type not in INSTANCE_TYPES:
+                unknown = True
+                yield (
+                    f"cluster.node_groups[{index}].instance_types[{position}]",
+                    f"unknown instance type {instance_type!r}; add its vCPUs, memory and max pods to "
+                    "silhouette_infra/cluster/capacity.py",
+                )
+    if unknown or not groups:
+        return
+    offered = Resources(0, 0)
+    for _, group in groups:
+        offered = offered + capacity(group.instance_types, group.max_size)
+    usable = offered.times(1 - settings.cluster.capacity_headroom_percent / 100)
+    nodes = sum(group.max_size for _, group in groups)
+    needed = demand(workloads_at_full_scale(settings), DAEMONSET_OVERHEAD, nodes)
+    if not needed.fits_in(usable):
+        index, group = max(groups, key=lambda item: item[1].max_size)
+        names = ", ".join(repr(g.name) for _, g in groups)
+        yield (
+            f"cluster.node_groups[{index}].max_size",
+            f"node group {group.name!r} is too small: application groups ({names}) at their maximum offer "
+            f"{usable.cpu_millicores / 1000:.1f} vCPU / {usable.memory_mib / 1024:.1f} GiB after "
+            f"{settings.cluster.capacity_headroom_percent} % headroom, but the workloads at maximum replicas need "
+            f"{needed.cpu_millicores / 1000:.1f} vCPU / {needed.memory_mib / 1024:.1f} GiB",
+        )
 
 
 def _data_services(settings: Settings) -> Iterator[Issue]:
