@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -57,7 +58,9 @@ def test_an_unknown_instance_type_is_a_settings_error() -> None:
 
 
 def test_kube_proxy_must_match_the_cluster_minor_version() -> None:
-    with pytest.raises(SettingsError, match="cluster.addon_versions.kube_proxy: kube-proxy v1.34.1-eksbuild.1"):
+    with pytest.raises(
+        SettingsError, match=re.escape("cluster.addon_versions.kube_proxy: kube-proxy v1.34.1-eksbuild.1")
+    ):
         load_settings(
             "staging", config_with("staging", cluster={"addon_versions": {"kube_proxy": "v1.34.1-eksbuild.1"}})
         )

@@ -24,7 +24,7 @@ def test_stack_passes_every_validator(stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_checkov_really_checked_the_aws_resources(stack: str) -> None:
     (aws,) = [report for report in checks(stack) if report.validator == "checkov_aws"]
-    assert aws.checked > 100 and aws.passed > 100, f"{stack}: checkov_aws checked {aws.checked}, passed {aws.passed}"
+    assert aws.checked > 60 and aws.passed > 60, f"{stack}: checkov_aws checked {aws.checked}, passed {aws.passed}"
 
 
 def test_every_recorded_skip_has_a_reason() -> None:

@@ -30,6 +30,7 @@ from referencing import Registry, Resource
 
 from silhouette_infra.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips
 from silhouette_infra.checks.manifests import manifest_of, object_name
+from silhouette_infra.engine.mocks import unwrap_secrets
 
 if TYPE_CHECKING:
     from silhouette_infra.engine.run import SynthResult
@@ -59,7 +60,6 @@ _CRD_TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec")
 
 # The captured-input conventions of silhouette_infra.engine.mocks.
 _UNKNOWN = "<unknown>"
-_SECRET_KEY = "__secret__"
 
 _SCHEMA_ROOT = "kubernetes-json-schema"
 _DEFINITIONS = "_definitions.json"
@@ -602,17 +602,6 @@ def _structural_findings(manifest: Mapping[str, Any], schemas: _SchemaSet, what:
 
 
 # --------------------------------------------------------------------------- entry points
-def _unwrap_secrets(value: Any) -> Any:
-    """The object as the API server receives it: captured ``{"__secret__": v}`` wrappers become ``v``."""
-    if isinstance(value, Mapping):
-        if set(value) == {_SECRET_KEY}:
-            return _unwrap_secrets(value[_SECRET_KEY])
-        return {key: _unwrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_unwrap_secrets(item) for item in value]
-    return value
-
-
 def _name_of(manifest: Mapping[str, Any]) -> str:
     if isinstance(manifest.get("kind"), str):
         return object_name(dict(manifest))
@@ -681,7 +670,7 @@ def validate_manifests(
     findings: list[Finding] = []
     counts: dict[str, int] = {"schema": 0, "structural": 0, "none": 0}
     for raw in manifests:
-        manifest = _unwrap_secrets(raw)
+        manifest = unwrap_secrets(raw)
         name = _name_of(manifest)
         how, problems = _check_object(manifest, schemas, kubernetes)
         counts[how] += 1

@@ -216,13 +216,27 @@ def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
     }
 
 
+SECRET_KEY = "__secret__"
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """A captured value as the provider receives it: every ``{"__secret__": v}`` wrapper becomes ``v``."""
+    if isinstance(value, dict):
+        if set(value) == {SECRET_KEY}:
+            return unwrap_secrets(value[SECRET_KEY])
+        return {key: unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(item) for item in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     """Turn deserialized RPC values into JSON-able data; secrets are kept as a marked wrapper."""
     from pulumi.runtime import rpc
 
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return {"__secret__": _plain(value.get("value"))}
+            return {SECRET_KEY: _plain(value.get("value"))}
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]

@@ -8,7 +8,7 @@ from typing import Any
 STAGING: dict[str, Any] = {
     "protect_stateful": False,
     "keys": {"deletion_window_days": 7},
-    "network": {"vpc_cidr": "10.1.0.0/16", "nat_gateways": "single", "flow_log_retention_days": 30},
+    "network": {"vpc_cidr": "10.1.0.0/16", "nat_gateways": "single"},
     "cluster": {
         "deletion_protection": False,
         "log_retention_days": 30,

@@ -1,0 +1,236 @@
+"""checkov over synthesised stacks: AWS resources as a Terraform plan, Kubernetes objects as manifests.
+
+checkov lives in its own virtual environment (it pins ``packaging<24``; pulumi needs a newer one), so
+it runs as a subprocess. Its start-up (about 4 s of imports on these machines) is most of its cost,
+so one process scans both frameworks, and ``run_many`` scans several stacks at once: each stack gets
+its own directory (its plan file and one YAML file per Kubernetes object), and checkov resolves
+references within one plan file only, so the stacks do not see each other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from silhouette_infra.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips
+from silhouette_infra.checks.manifests import is_kubernetes_object, manifest_of, object_name
+from silhouette_infra.checks.terraform_plan import to_plan, unmapped
+from silhouette_infra.engine.mocks import CapturedResource, unwrap_secrets
+from silhouette_infra.engine.run import PROJECT_ROOT, SynthResult
+
+AWS = "checkov_aws"
+KUBERNETES = "checkov_kubernetes"
+CHECKOV_ENV_VAR = "SILHOUETTE_CHECKOV"
+UNMAPPED_CHECK = "SILHOUETTE_TF_MAPPING"
+PARSE_CHECK = "SILHOUETTE_CHECKOV_PARSE"
+MIN_REASON_LENGTH = 20  # the bar load_skips sets for a reason in skips.yaml
+
+FRAMEWORKS = {AWS: "terraform_plan", KUBERNETES: "kubernetes"}
+_PLAN_FILE = "plan.json"
+_MANIFEST_DIR = "kubernetes"
+_NO_COMMENT = "No comment provided"  # what checkov records for an annotation without ``=reason``
+
+
+class CheckovNotInstalledError(RuntimeError):
+    """checkov's virtual environment is missing."""
+
+
+class CheckovRunError(RuntimeError):
+    """checkov ran but did not produce a report."""
+
+
+def checkov_executable() -> Path:
+    """``$SILHOUETTE_CHECKOV`` if set, else ``<repo>/.venv-checkov/bin/checkov``."""
+    configured = os.environ.get(CHECKOV_ENV_VAR)
+    path = Path(configured) if configured else PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
+    if not path.is_file():
+        raise CheckovNotInstalledError(
+            f"checkov not found at {path}: run `make setup` (it installs checkov in its own virtual "
+            f"environment, .venv-checkov), or set {CHECKOV_ENV_VAR} to a checkov executable"
+        )
+    return path
+
+
+def run(result: SynthResult) -> dict[str, CheckReport]:
+    """The ``checkov_aws`` and ``checkov_kubernetes`` reports of one synthesised stack."""
+    return run_many({result.stack: result.resources})[result.stack]
+
+
+def run_many(stacks: Mapping[str, list[CapturedResource]]) -> dict[str, dict[str, CheckReport]]:
+    """Reports per stack (or any named set of captured resources), from one checkov process."""
+    started = time.perf_counter()
+    jobs = {f"{number:02d}": _Job(name, resources) for number, (name, resources) in enumerate(stacks.items())}
+    with tempfile.TemporaryDirectory(prefix="silhouette-checkov-") as directory:
+        root = Path(directory)
+        for key, job in jobs.items():
+            job.write(root / key)
+        frameworks = [
+            framework
+            for validator, framework in FRAMEWORKS.items()
+            if any(job.scans(validator) for job in jobs.values())
+        ]
+        documents = _checkov(root, frameworks) if frameworks else {}
+        for framework, document in documents.items():
+            validator = next(name for name, known in FRAMEWORKS.items() if known == framework)
+            _dispatch(document, validator, jobs, root)
+    elapsed = time.perf_counter() - started
+    version = next((str(doc.get("summary", {}).get("checkov_version")) for doc in documents.values()), "?")
+    return {job.name: job.finish(elapsed, version, frameworks, len(jobs)) for job in jobs.values()}
+
+
+# ---------------------------------------------------------------------------------------- internals
+@dataclass
+class _Job:
+    """One named set of resources: what it gave checkov and what came back for it."""
+
+    name: str
+    resources: list[CapturedResource]
+    has_plan: bool = False
+    object_of_file: dict[str, str] = field(default_factory=dict)
+    findings: dict[str, list[Finding]] = field(default_factory=lambda: {AWS: [], KUBERNETES: []})
+    reports: dict[str, CheckReport] = field(
+        default_factory=lambda: {AWS: CheckReport(AWS), KUBERNETES: CheckReport(KUBERNETES)}
+    )
+
+    def write(self, directory: Path) -> None:
+        directory.mkdir()
+        plan = to_plan(self.resources)
+        self.has_plan = bool(plan["planned_values"]["root_module"]["resources"])
+        if self.has_plan:
+            (directory / _PLAN_FILE).write_text(json.dumps(plan, indent=1))
+        for resource in unmapped(self.resources):
+            self.findings[AWS].append(
+                Finding(
+                    UNMAPPED_CHECK,
+                    f"{resource.type}::{resource.name}",
+                    f"no Terraform mapping for {resource.type}; add it to terraform_plan.py",
+                )
+            )
+        objects = [resource for resource in self.resources if is_kubernetes_object(resource)]
+        if objects:
+            (directory / _MANIFEST_DIR).mkdir()
+        for number, resource in enumerate(objects, start=1):
+            manifest = unwrap_secrets(manifest_of(resource))
+            file_name = f"{number:04d}-{str(manifest['kind']).lower()}.yaml"
+            (directory / _MANIFEST_DIR / file_name).write_text(yaml.safe_dump(manifest, sort_keys=False))
+            self.object_of_file[file_name] = object_name(manifest)
+
+    def scans(self, validator: str) -> bool:
+        return self.has_plan if validator == AWS else bool(self.object_of_file)
+
+    def resource_of(self, validator: str, check: dict[str, Any], file_name: str) -> str:
+        """A plan's resources by Terraform address; a Kubernetes object as ``Kind/namespace/name``."""
+        if validator == KUBERNETES and file_name in self.object_of_file:
+            return self.object_of_file[file_name]
+        return str(check.get("resource"))
+
+    def finish(self, seconds: float, version: str, frameworks: list[str], jobs: int) -> dict[str, CheckReport]:
+        for validator, report in self.reports.items():
+            report.checked += len(self.findings[validator])
+            apply_skips(report, self.findings[validator], load_skips(validator))
+            report.seconds = seconds if self.scans(validator) else 0.0
+        if not self.has_plan:
+            self.reports[AWS].notes.append("no AWS resource with a Terraform mapping: terraform_plan did not run")
+        if not self.object_of_file:
+            self.reports[KUBERNETES].notes.append(
+                "no Kubernetes objects declared: the kubernetes framework did not run"
+            )
+        if frameworks:
+            shared = f"one run for {' and '.join(frameworks)}" + (f", {jobs} stacks" if jobs > 1 else "")
+            for validator, report in self.reports.items():
+                if self.scans(validator):
+                    report.notes.append(f"checkov {version}, {seconds:.1f} s ({shared})")
+        return self.reports
+
+
+def _checkov(root: Path, frameworks: list[str]) -> dict[str, dict[str, Any]]:
+    """Run checkov once over ``root``; framework name -> its JSON report."""
+    command = [
+        str(checkov_executable()),
+        "--directory",
+        str(root),
+        "--framework",
+        *frameworks,
+        "--skip-download",
+        "--output",
+        "json",
+        "--compact",
+        "--soft-fail",
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise CheckovRunError(f"checkov exited with {completed.returncode}: {completed.stderr.strip()[-2000:]}")
+    try:
+        document = json.loads(completed.stdout)
+    except json.JSONDecodeError as error:
+        raise CheckovRunError(f"checkov's output is not JSON ({error}): {completed.stdout[:500]}") from error
+    documents = document if isinstance(document, list) else [document]
+    # A framework that found nothing to scan reports a bare summary without ``check_type``.
+    return {str(item["check_type"]): item for item in documents if isinstance(item, dict) and "check_type" in item}
+
+
+def _dispatch(document: dict[str, Any], validator: str, jobs: dict[str, _Job], root: Path) -> None:
+    """Hand each result of one framework's report to the job whose directory holds its file."""
+    results = document.get("results") or {}
+
+    prefixes = (str(root.resolve()), str(root))  # checkov reports paths relative to the root, or resolved
+
+    def locate(file_path: Any) -> tuple[_Job | None, str]:
+        path = str(file_path)
+        path = next((path[len(prefix) :] for prefix in prefixes if path.startswith(prefix + "/")), path)
+        parts = PurePosixPath(path.lstrip("/")).parts
+        return (jobs.get(parts[0]) if parts else None), (parts[-1] if parts else "")
+
+    for outcome in ("passed_checks", "failed_checks", "skipped_checks"):
+        for check in results.get(outcome) or []:
+            job, file_name = locate(check.get("file_path", ""))
+            if job is None:
+                raise CheckovRunError(f"checkov reported a file it was not given: {check.get('file_path')}")
+            report, findings = job.reports[validator], job.findings[validator]
+            check_id, resource = str(check["check_id"]), job.resource_of(validator, check, file_name)
+            name = str(check.get("check_name", ""))
+            if outcome == "passed_checks":
+                report.checked += 1
+                report.passed += 1
+            elif outcome == "failed_checks":
+                findings.append(Finding(check_id, resource, name))
+            else:
+                _annotation_skip(report, findings, check, check_id, resource, name)
+    for file_path in results.get("parsing_errors") or []:
+        job, file_name = locate(file_path)
+        if job is None:
+            raise CheckovRunError(f"checkov could not parse a file it was not given: {file_path}")
+        resource = job.object_of_file.get(file_name, file_name)
+        job.findings[validator].append(Finding(PARSE_CHECK, resource, f"checkov could not parse {file_name}"))
+
+
+def _annotation_skip(
+    report: CheckReport, findings: list[Finding], check: dict[str, Any], check_id: str, resource: str, name: str
+) -> None:
+    """checkov's own skips (``checkov.io/skip1: CKV_K8S_xx=reason``) are reported with their reason.
+
+    An annotation without a reason is held to the same rule as ``skips.yaml``: it is a failure.
+    """
+    reason = str((check.get("check_result") or {}).get("suppress_comment") or "").strip()
+    if reason == _NO_COMMENT or len(reason) < MIN_REASON_LENGTH:
+        findings.append(
+            Finding(
+                check_id,
+                resource,
+                f"{name} (skipped by a checkov.io annotation that needs a written reason of at least "
+                f"{MIN_REASON_LENGTH} characters)",
+            )
+        )
+        return
+    skip = Skip(report.validator, check_id, (resource,), f"checkov.io annotation on the object: {reason}")
+    report.skipped.append((skip, resource))
+    report.checked += 1
