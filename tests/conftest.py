@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.checks import run_checks
+from silhouette_infra.checks import run_checks_many
 from silhouette_infra.checks.base import CheckReport
 from silhouette_infra.engine import SynthResult, run_stack
 
@@ -21,8 +21,12 @@ def synth(stack: str) -> SynthResult:
 
 
 @cache
-def checks(stack: str) -> tuple[CheckReport, ...]:
-    return tuple(run_checks(synth(stack)))
+def _checks_of_every_stack() -> dict[str, list[CheckReport]]:
+    return run_checks_many([synth(stack) for stack in STACKS])
+
+
+def checks(stack: str) -> list[CheckReport]:
+    return _checks_of_every_stack()[stack]
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import time
-
 from silhouette_infra.checks.base import CheckReport
 from silhouette_infra.engine.run import SynthResult
 
 
-def run_checks(result: SynthResult) -> list[CheckReport]:
-    """Run every validator on one synthesised stack and return their reports."""
+def run_checks_many(results: list[SynthResult]) -> dict[str, list[CheckReport]]:
+    """Every validator over several stacks; checkov runs once for all of them (its start-up dominates)."""
     from silhouette_infra.checks import checkov, kubernetes_schema
 
-    started = time.perf_counter()
-    schema = kubernetes_schema.run(result)
-    schema.seconds = schema.seconds or time.perf_counter() - started
-    return [schema, *checkov.run(result).values()]
+    checkov_reports = checkov.run_many({result.stack: result.resources for result in results})
+    return {
+        result.stack: [kubernetes_schema.run(result), *checkov_reports[result.stack].values()] for result in results
+    }
+
+
+def run_checks(result: SynthResult) -> list[CheckReport]:
+    """Every validator over one stack."""
+    return run_checks_many([result])[result.stack]
