@@ -14,6 +14,10 @@ def _synth(args: argparse.Namespace) -> int:
     from silhouette_infra.settings import SettingsError
     from silhouette_infra.summary import render, write_out
 
+    if not args.no_checks:
+        from silhouette_infra.checks import checkov
+
+        checkov.prewarm()  # checkov imports itself while the program runs
     try:
         result = run_stack(args.stack)
     except SettingsError as error:

@@ -13,8 +13,8 @@ import pulumi_aws as aws
 from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import KeysSettings
 
-Purpose = Literal["cluster", "databases", "logs", "backups", "ebs"]
-PURPOSES: tuple[Purpose, ...] = ("cluster", "databases", "logs", "backups", "ebs")
+Purpose = Literal["cluster", "databases", "logs", "backups", "ebs", "registry"]
+PURPOSES: tuple[Purpose, ...] = ("cluster", "databases", "logs", "backups", "ebs", "registry")
 
 DESCRIPTIONS: dict[Purpose, str] = {
     "cluster": "EKS secrets envelope encryption",
@@ -22,6 +22,7 @@ DESCRIPTIONS: dict[Purpose, str] = {
     "logs": "CloudWatch Logs (flow logs, control plane, WAF, containers, audit)",
     "backups": "S3 backup bucket and AWS Backup vault",
     "ebs": "EBS volumes of nodes and persistent volumes",
+    "registry": "ECR image repositories",
 }
 
 _USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]

@@ -6,10 +6,13 @@ from typing import Any
 
 import pulumi
 
+from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
+from silhouette_infra.cluster.eks import Cluster, ClusterArgs
 from silhouette_infra.keys import Keys, KeysArgs
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import Network, NetworkArgs
 from silhouette_infra.providers import build_aws_providers
+from silhouette_infra.registry import Registry, RegistryArgs
 from silhouette_infra.settings import Settings, availability_zone_names
 
 
@@ -18,15 +21,11 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
     naming = Naming(stack)
     providers = build_aws_providers(settings, stack)
     aws_primary = pulumi.ResourceOptions(providers={"aws": providers.primary})
+    region = settings.aws.region
 
     keys = Keys(
         "keys",
-        KeysArgs(
-            settings=settings.keys,
-            naming=naming,
-            region=settings.aws.region,
-            protect=settings.protect_stateful,
-        ),
+        KeysArgs(settings=settings.keys, naming=naming, region=region, protect=settings.protect_stateful),
         opts=aws_primary,
     )
     network = Network(
@@ -34,19 +33,68 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         NetworkArgs(
             settings=settings.network,
             naming=naming,
-            region=settings.aws.region,
+            region=region,
             availability_zones=availability_zone_names(settings),
             logs_key_arn=keys.key_arns["logs"],
         ),
         opts=aws_primary,
     )
+    cluster = Cluster(
+        "cluster",
+        ClusterArgs(
+            settings=settings.cluster,
+            naming=naming,
+            region=region,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            cluster_key_arn=keys.key_arns["cluster"],
+            ebs_key_arn=keys.key_arns["ebs"],
+            logs_key_arn=keys.key_arns["logs"],
+        ),
+        opts=aws_primary,
+    )
+    ClusterAddons(
+        "cluster-addons",
+        ClusterAddonsArgs(
+            settings=settings.cluster_addons,
+            cluster_settings=settings.cluster,
+            naming=naming,
+            region=region,
+            cluster_name=cluster.name,
+            vpc_id=network.vpc_id,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            ebs_key_arn=keys.key_arns["ebs"],
+            secrets_key_arn=keys.key_arns["databases"],
+            provider=cluster.provider,
+            cluster_ready=cluster.ready,
+            retain_volumes=settings.protect_stateful,
+        ),
+        opts=aws_primary,
+    )
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            settings=settings.registry,
+            naming=naming,
+            key_arn=keys.key_arns["registry"],
+            protect=settings.protect_stateful,
+        ),
+        opts=aws_primary,
+    )
 
     return {
-        "region": settings.aws.region,
+        "region": region,
         "dr_region": settings.aws.dr_region,
         "vpc_id": network.vpc_id,
         "public_subnet_ids": network.public_subnet_ids,
         "private_subnet_ids": network.private_subnet_ids,
         "isolated_subnet_ids": network.isolated_subnet_ids,
         "kms_key_arns": keys.key_arns,
+        "cluster_name": cluster.name,
+        "cluster_endpoint": cluster.endpoint,
+        "kubeconfig": cluster.kubeconfig,
+        "oidc_provider_arn": cluster.oidc_provider_arn,
+        "node_security_group_id": cluster.node_security_group_id,
+        "repository_urls": registry.repository_urls,
     }

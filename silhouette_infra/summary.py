@@ -32,6 +32,27 @@ LAYER_SETTINGS: dict[str, KeySettings] = {
         "flow logs": f"ALL traffic, kept {s.network.flow_log_retention_days} days",
         "endpoints": ", ".join(["s3 (gateway)", *s.network.interface_endpoints]),
     },
+    "silhouette:cluster:Cluster": lambda s: {
+        "kubernetes": s.cluster.kubernetes_version,
+        "endpoint": "private + " + ", ".join(s.cluster.endpoint_public_access_cidrs)
+        if s.cluster.endpoint_public_access_cidrs
+        else "private only",
+        "deletion protection": s.cluster.deletion_protection,
+        "node groups": "; ".join(
+            f"{g.name} {'/'.join(g.instance_types)} {g.capacity_type.lower()} {g.min_size}-{g.max_size}"
+            for g in s.cluster.node_groups
+        ),
+    },
+    "silhouette:cluster:ClusterAddons": lambda s: {
+        "charts": f"aws-load-balancer-controller {s.cluster_addons.aws_load_balancer_controller_chart}, "
+        f"metrics-server {s.cluster_addons.metrics_server_chart}, "
+        f"cluster-autoscaler {s.cluster_addons.cluster_autoscaler_chart}, "
+        f"external-secrets {s.cluster_addons.external_secrets_chart}",
+    },
+    "silhouette:registry:Registry": lambda s: {
+        "repositories": ", ".join(s.registry.repositories),
+        "keeps": f"{s.registry.keep_tagged_images} tagged images, untagged {s.registry.untagged_expiry_days} days",
+    },
 }
 
 

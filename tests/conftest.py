@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.checks import run_checks_many
+from silhouette_infra.checks import checkov, run_checks_many
 from silhouette_infra.checks.base import CheckReport
 from silhouette_infra.engine import SynthResult, run_stack
 
@@ -17,6 +17,7 @@ STACKS = ("production", "staging")
 
 @cache
 def synth(stack: str) -> SynthResult:
+    checkov.prewarm()  # ready by the time the first test asks for check results
     return run_stack(stack)
 
 

@@ -387,6 +387,31 @@ RECORDED_SKIP = Skip(
 )
 
 
+# pulumi_eks.Cluster with none of the hardening: public endpoint, one log type, no secrets encryption.
+WEAK_EKS = CapturedResource(
+    urn="urn:pulumi:weak::silhouette::silhouette:cluster:Cluster$eks:index:Cluster::weak-eks",
+    type="eks:index:Cluster",
+    name="weak-eks",
+    custom=False,
+    inputs={"name": "weak", "version": "1.35", "enabledClusterLogTypes": ["api"], "privateSubnetIds": ["subnet-1"]},
+    options={},
+)
+
+
+def test_checkov_sees_the_eks_cluster_inside_the_remote_component(scanned: dict[str, dict[str, CheckReport]]) -> None:
+    """pulumi_eks.Cluster registers no children under mocks; the plan rebuilds its aws_eks_cluster so that
+    checkov's EKS checks (logging, secrets encryption, endpoint access) run: they pass on production's
+    cluster and fail on a weak one."""
+    eks_checks = {"CKV_AWS_37", "CKV_AWS_38", "CKV_AWS_39", "CKV_AWS_58"}
+    weak = {
+        check
+        for check, resource in failed(scanned["weak-eks"]["checkov_aws"])
+        if resource == "aws_eks_cluster.weak-eks"
+    }
+    assert eks_checks <= weak, weak
+    assert not {check for check, resource in failed(scanned["production"]["checkov_aws"]) if check in eks_checks}
+
+
 @pytest.fixture(scope="module")
 def scanned() -> Iterator[dict[str, dict[str, CheckReport]]]:
     """The synthetic resources and the production stack, in one checkov process."""
@@ -397,8 +422,14 @@ def scanned() -> Iterator[dict[str, dict[str, CheckReport]]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(checkov, "load_skips", with_recorded_skip)
         production = synth("production").resources
-        stripped = [resource for resource in production if resource.type not in STRIPPED_TYPES]
-        yield checkov.run_many({"synthetic": SYNTHETIC, "production": production, "stripped": stripped})
+        stripped = [
+            resource
+            for resource in production
+            if resource.type not in STRIPPED_TYPES and not resource.type.startswith("kubernetes:")
+        ]
+        yield checkov.run_many(
+            {"synthetic": SYNTHETIC, "production": production, "stripped": stripped, "weak-eks": [WEAK_EKS]}
+        )
 
 
 def failed(report: CheckReport) -> set[tuple[str, str]]:
@@ -479,6 +510,6 @@ def test_the_real_network_passes_the_graph_checks(scanned: dict[str, dict[str, C
 
 
 def test_a_stack_without_kubernetes_objects_says_so(scanned: dict[str, dict[str, CheckReport]]) -> None:
-    report = scanned["production"]["checkov_kubernetes"]
+    report = scanned["stripped"]["checkov_kubernetes"]
     assert (report.checked, report.failures) == (0, [])
     assert any("no Kubernetes objects" in note for note in report.notes)

@@ -69,7 +69,7 @@ def test_auto_scaling_may_attach_volumes_encrypted_with_the_ebs_key() -> None:
     assert grants[0]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 
-@pytest.mark.parametrize("purpose", ["cluster", "databases", "backups"])
+@pytest.mark.parametrize("purpose", ["cluster", "databases", "backups", "registry"])
 def test_keys_used_through_iam_roles_have_only_the_delegation_statement(purpose: str) -> None:
     policy = key_policy(purpose, account_id="111122223333", region="us-east-1")  # type: ignore[arg-type]
     assert [s["Sid"] for s in policy["Statement"]] == ["DelegateToIamOfThisAccount"]

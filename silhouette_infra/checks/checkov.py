@@ -9,6 +9,7 @@ references within one plan file only, so the stacks do not see each other.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
@@ -58,6 +59,52 @@ def checkov_executable() -> Path:
             f"environment, .venv-checkov), or set {CHECKOV_ENV_VAR} to a checkov executable"
         )
     return path
+
+
+# checkov spends ~4 s importing itself. A warm process imports it in advance (while the program under
+# test runs) and then waits for its command line on stdin.
+_WARM_SCRIPT = """
+import sys, warnings
+warnings.simplefilter("ignore", category=SyntaxWarning)
+from checkov.main import Checkov
+argv = sys.stdin.readline().rstrip("\\n").split("\\0")
+sys.exit(Checkov(argv=argv).run())
+"""
+
+
+class _WarmCheckov:
+    def __init__(self) -> None:
+        executable = checkov_executable()
+        first_line = executable.read_text(errors="replace").splitlines()[0] if executable.stat().st_size else ""
+        python = first_line[2:].strip() if first_line.startswith("#!") else str(executable.with_name("python"))
+        self.process = subprocess.Popen(
+            [python, "-c", _WARM_SCRIPT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        atexit.register(self.process.kill)
+
+    def finish(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        stdout, stderr = self.process.communicate("\0".join(argv) + "\n")
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout, stderr)
+
+
+_warm: _WarmCheckov | None = None
+
+
+def prewarm() -> None:
+    """Start a checkov process now so that the next run does not wait for its imports."""
+    global _warm
+    if _warm is None:
+        _warm = _WarmCheckov()
+
+
+def _take_warm_process() -> _WarmCheckov:
+    global _warm
+    process, _warm = _warm or _WarmCheckov(), None
+    return process
 
 
 def run(result: SynthResult) -> dict[str, CheckReport]:
@@ -166,7 +213,7 @@ def _checkov(root: Path, frameworks: list[str]) -> dict[str, dict[str, Any]]:
         "--compact",
         "--soft-fail",
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    completed = _take_warm_process().finish(command[1:])
     if completed.returncode != 0:
         raise CheckovRunError(f"checkov exited with {completed.returncode}: {completed.stderr.strip()[-2000:]}")
     try:

@@ -346,8 +346,47 @@ def addresses(resources: list[CapturedResource]) -> dict[str, str]:
     return result
 
 
+def eks_component_as_cluster(resource: CapturedResource) -> CapturedResource:
+    """``pulumi_eks.Cluster`` is a remote component: under mocks it registers no children, so the
+    ``aws.eks.Cluster`` it creates is rebuilt from the component's inputs, attribute by attribute, for
+    checkov's EKS checks (logging, secrets encryption, endpoint access)."""
+    inputs = resource.inputs
+    cluster: dict[str, Any] = {
+        "name": inputs.get("name"),
+        "version": inputs.get("version"),
+        "enabledClusterLogTypes": inputs.get("enabledClusterLogTypes", []),
+        "vpcConfig": {
+            "endpointPrivateAccess": inputs.get("endpointPrivateAccess", False),
+            "endpointPublicAccess": inputs.get("endpointPublicAccess", True),
+            "publicAccessCidrs": inputs.get("publicAccessCidrs", ["0.0.0.0/0"]),
+            "subnetIds": inputs.get("privateSubnetIds", []) + inputs.get("publicSubnetIds", []),
+        },
+        "accessConfig": {"authenticationMode": inputs.get("authenticationMode", "CONFIG_MAP")},
+        "deletionProtection": inputs.get("deletionProtection", False),
+        "tags": inputs.get("tags", {}),
+    }
+    if "encryptionConfigKeyArn" in inputs:
+        cluster["encryptionConfig"] = {
+            "provider": {"keyArn": inputs["encryptionConfigKeyArn"]},
+            "resources": ["secrets"],
+        }
+    if "upgradePolicy" in inputs:
+        cluster["upgradePolicy"] = inputs["upgradePolicy"]
+    return CapturedResource(
+        urn=resource.urn,
+        type="aws:eks/cluster:Cluster",
+        name=resource.name,
+        custom=True,
+        inputs=cluster,
+        options=resource.options,
+        id=str(inputs.get("name", resource.name)),
+        outputs=resource.outputs,
+    )
+
+
 def to_plan(resources: list[CapturedResource]) -> dict[str, Any]:
     """A ``terraform show -json`` document of a plan that creates every mapped AWS resource."""
+    resources = [eks_component_as_cluster(r) if r.type == "eks:index:Cluster" else r for r in resources]
     address_of = addresses(resources)
     default_tags = _default_tags_by_provider(resources)
     index = _ReferenceIndex(resources, address_of)

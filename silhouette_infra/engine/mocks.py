@@ -9,6 +9,7 @@ deployment.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,41 @@ def _digest(text: str, length: int = 17) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def eks_cluster_outputs(name: str, region: str) -> dict[str, Any]:
+    """What ``pulumi_eks.Cluster`` (a remote component, which registers no children under mocks) returns."""
+    issuer_id = _digest(name, 32).upper()
+    issuer = f"oidc.eks.{region}.amazonaws.com/id/{issuer_id}"
+    server = f"https://{_digest(name + 'api', 32).upper()}.gr7.{region}.eks.amazonaws.com"
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": "bW9jaw=="}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [
+            {
+                "name": name,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", name, "--region", region],
+                    }
+                },
+            }
+        ],
+    }
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "oidcIssuer": issuer,
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcProviderArn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:oidc-provider/{issuer}",
+        "clusterSecurityGroupId": "sg-" + _digest(name + "cluster"),
+        "nodeSecurityGroupId": "sg-" + _digest(name + "nodes"),
+    }
+
+
 @dataclass
 class CapturedResource:
     """One registered resource with its inputs, its options and the outputs the mock returned."""
@@ -66,8 +102,9 @@ class CapturedResource:
 class AwsLikeMocks(mocks.Mocks):
     """Answers resource registrations and invokes with AWS-shaped values."""
 
-    def __init__(self) -> None:
+    def __init__(self, primary_region: str = DEFAULT_REGION) -> None:
         self.provider_regions: dict[str, str] = {}
+        self.primary_region = primary_region
 
     # ------------------------------------------------------------------ resources
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -76,7 +113,9 @@ class AwsLikeMocks(mocks.Mocks):
         seed = f"{typ}::{args.name}"
         if typ.startswith("pulumi:providers:"):
             return f"provider-{_digest(seed, 8)}", inputs
-        region = self._region_of(args.provider) or inputs.get("region") or DEFAULT_REGION
+        region = self._region_of(args.provider) or inputs.get("region") or self.primary_region
+        if typ == "eks:index:Cluster":
+            return "", {**inputs, **eks_cluster_outputs(str(inputs.get("name", args.name)), region)}
         resource_id = self._id(typ, args.name, inputs, seed)
         state = {**inputs, "id": resource_id}
         state.update(self._computed(typ, args.name, inputs, resource_id, region))
@@ -131,6 +170,10 @@ class AwsLikeMocks(mocks.Mocks):
             )
         if typ == "aws:ec2/eip:Eip":
             computed["publicIp"] = f"203.0.113.{int(_digest(resource_id, 2), 16) % 250 + 1}"
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            computed["latestVersion"] = 1
+        if typ == "aws:ecr/repository:Repository":
+            computed["repositoryUrl"] = f"{account}.dkr.ecr.{region}.amazonaws.com/{resource_id}"
         if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             computed["dnsEntries"] = [
                 {"dnsName": f"{resource_id}.{inputs.get('serviceName', '')}", "hostedZoneId": "Z1"}

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from silhouette_infra.engine.mocks import AwsLikeMocks, CapturedResource, CapturingMonitor, _plain
+from silhouette_infra.engine.mocks import DEFAULT_REGION, AwsLikeMocks, CapturedResource, CapturingMonitor, _plain
 from silhouette_infra.settings import Settings, SettingsError, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,11 @@ def _reset_runtime(stack: str, config: dict[str, str]) -> tuple[AwsLikeMocks, Ca
     runtime_config.CONFIG.set({})
     runtime_config._SECRET_KEYS.set(set())
     pulumi.runtime.set_all_config(dict(config), [])
-    aws_mocks = AwsLikeMocks()
+    try:
+        region = load_settings(stack, config).aws.region
+    except SettingsError:
+        region = DEFAULT_REGION  # the program itself will refuse these settings
+    aws_mocks = AwsLikeMocks(primary_region=region)
     monitor = CapturingMonitor(aws_mocks)
     pulumi.runtime.set_mocks(aws_mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
     return aws_mocks, monitor

@@ -265,7 +265,22 @@ class ClusterAddonsSettings(Section):
     )
     metrics_server_chart: HelmChartVersion = Field("3.13.0", description="Chart version of metrics-server.")
     cluster_autoscaler_chart: HelmChartVersion = Field("9.50.1", description="Chart version of cluster-autoscaler.")
+    cluster_autoscaler_image_tag: str = Field(
+        "v1.35.0",
+        pattern=r"^v\d+\.\d+\.\d+$",
+        description="cluster-autoscaler image; its minor version must equal the cluster's Kubernetes version.",
+    )
     external_secrets_chart: HelmChartVersion = Field("0.20.4", description="Chart version of external-secrets.")
+
+
+class RegistrySettings(Section):
+    repositories: list[Name] = Field(
+        default_factory=lambda: ["backend", "frontend"], min_length=1, description="ECR repositories to create."
+    )
+    keep_tagged_images: int = Field(
+        100, ge=10, le=1000, description="Tagged images kept per repository (older ones expire; rollback depth)."
+    )
+    untagged_expiry_days: int = Field(7, ge=1, le=90, description="Days before an untagged image expires.")
 
 
 # --------------------------------------------------------------------------------------- data services
@@ -475,6 +490,7 @@ class Settings(Section):
     cluster_addons: ClusterAddonsSettings = Field(
         default_factory=ClusterAddonsSettings, description="Helm-installed cluster add-ons."
     )
+    registry: RegistrySettings = Field(default_factory=RegistrySettings, description="ECR image repositories.")
     postgres: PostgresSettings = Field(default_factory=PostgresSettings, description="RDS PostgreSQL.")
     redis: RedisSettings = Field(default_factory=RedisSettings, description="ElastiCache replication group.")
     rabbitmq: RabbitMqSettings = Field(default_factory=RabbitMqSettings, description="Amazon MQ RabbitMQ broker.")

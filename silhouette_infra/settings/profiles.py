@@ -11,7 +11,6 @@ STAGING: dict[str, Any] = {
     "network": {"vpc_cidr": "10.1.0.0/16", "nat_gateways": "single"},
     "cluster": {
         "deletion_protection": False,
-        "log_retention_days": 30,
         "node_groups": [
             {
                 "name": "system",

@@ -103,6 +103,13 @@ def _cluster(settings: Settings) -> Iterator[Issue]:
             )
     if not any(group.runs_applications for group in cluster.node_groups):
         yield "cluster.node_groups", "at least one node group must have runs_applications: true"
+    autoscaler = settings.cluster_addons.cluster_autoscaler_image_tag
+    if ".".join(autoscaler.removeprefix("v").split(".")[:2]) != cluster.kubernetes_version:
+        yield (
+            "cluster_addons.cluster_autoscaler_image_tag",
+            f"cluster-autoscaler {autoscaler} does not match Kubernetes {cluster.kubernetes_version}; "
+            "the autoscaler supports only its own minor version",
+        )
     proxy_minor = ".".join(cluster.addon_versions.kube_proxy.removeprefix("v").split(".")[:2])
     if proxy_minor != cluster.kubernetes_version:
         yield (

@@ -1,0 +1,299 @@
+"""Cluster add-ons installed with Helm (pinned charts), their IAM roles, and the default StorageClass.
+
+Autoscaling nodes: the cluster autoscaler, not Karpenter. The node groups are EKS managed node groups
+declared from settings (sizes, taints, labels are reviewed in pull requests); the autoscaler moves
+their desired size between the min and max we declare and the capacity check validates, whereas
+Karpenter would launch instances outside those groups and outside that check.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from silhouette_infra.cluster import iam
+from silhouette_infra.cluster.iam_roles import service_account_role
+from silhouette_infra.naming import Naming
+from silhouette_infra.settings.models import ClusterAddonsSettings, ClusterSettings
+
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+SECRET_STORE_NAME = "aws-secrets-manager"
+SECRET_STORE_NAMESPACE_LABEL = "silhouette.io/secret-store"
+EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
+
+
+def system_placement(settings: ClusterSettings) -> dict[str, Any]:
+    """Helm values that put an add-on on the system node group: its labels and its taints tolerated."""
+    system = next((group for group in settings.node_groups if not group.runs_applications), None)
+    if system is None:
+        return {}
+    effects = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+    return {
+        "nodeSelector": dict(system.labels),
+        "tolerations": [
+            {"key": taint.key, "operator": "Equal", "value": taint.value, "effect": effects[taint.effect]}
+            for taint in system.taints
+        ],
+    }
+
+
+def secret_prefix(stack: str) -> str:
+    """Every Secrets Manager secret of a stack lives under this name prefix."""
+    return f"silhouette/{stack}/"
+
+
+@dataclass
+class ClusterAddonsArgs:
+    settings: ClusterAddonsSettings
+    cluster_settings: ClusterSettings
+    naming: Naming
+    region: str
+    cluster_name: str
+    vpc_id: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    ebs_key_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    provider: k8s.Provider
+    cluster_ready: list[pulumi.Resource]
+    retain_volumes: bool
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    """Load balancer controller, metrics-server, cluster autoscaler, External Secrets, default StorageClass."""
+
+    secret_store_name: str
+    storage_class_name: str
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:cluster:ClusterAddons", name, None, opts)
+        self._args = args
+        settings, naming = args.settings, args.naming
+        placement = system_placement(args.cluster_settings)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+
+        lbc_role = self._role(
+            "load-balancer-controller",
+            "kube-system",
+            "aws-load-balancer-controller",
+            "AWS Load Balancer Controller: ALBs for Ingresses",
+            inline_policies={"aws-load-balancer-controller": json.dumps(iam.aws_load_balancer_controller_policy())},
+        )
+        self._release(
+            "aws-load-balancer-controller",
+            chart="aws-load-balancer-controller",
+            version=settings.aws_load_balancer_controller_chart,
+            repository="https://aws.github.io/eks-charts",
+            namespace="kube-system",
+            values={
+                "clusterName": args.cluster_name,
+                "region": args.region,
+                "vpcId": args.vpc_id,
+                "replicaCount": 2,
+                "serviceAccount": {
+                    "create": True,
+                    "name": "aws-load-balancer-controller",
+                    "annotations": {ROLE_ARN_ANNOTATION: lbc_role.arn},
+                },
+                # Services of type LoadBalancer stay explicit; the controller only serves Ingresses.
+                "enableServiceMutatorWebhook": False,
+                "podDisruptionBudget": {"maxUnavailable": 1},
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                **placement,
+            },
+        )
+        self._release(
+            "metrics-server",
+            chart="metrics-server",
+            version=settings.metrics_server_chart,
+            repository="https://kubernetes-sigs.github.io/metrics-server/",
+            namespace="kube-system",
+            values={
+                "replicas": 2,
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}},
+                **placement,
+            },
+        )
+        autoscaler_role = self._role(
+            "cluster-autoscaler",
+            "kube-system",
+            "cluster-autoscaler",
+            "Cluster autoscaler: resizes this cluster's node groups",
+            inline_policies={
+                "cluster-autoscaler": identity.account_id.apply(
+                    lambda account: json.dumps(
+                        iam.cluster_autoscaler_policy(
+                            cluster_name=args.cluster_name, region=args.region, account_id=account
+                        )
+                    )
+                )
+            },
+        )
+        self._release(
+            "cluster-autoscaler",
+            chart="cluster-autoscaler",
+            version=settings.cluster_autoscaler_chart,
+            repository="https://kubernetes.github.io/autoscaler",
+            namespace="kube-system",
+            values={
+                "autoDiscovery": {"clusterName": args.cluster_name},
+                "awsRegion": args.region,
+                "cloudProvider": "aws",
+                "image": {"tag": settings.cluster_autoscaler_image_tag},
+                "rbac": {
+                    "serviceAccount": {
+                        "create": True,
+                        "name": "cluster-autoscaler",
+                        "annotations": {ROLE_ARN_ANNOTATION: autoscaler_role.arn},
+                    }
+                },
+                "extraArgs": {
+                    "balance-similar-node-groups": True,
+                    "expander": "least-waste",
+                    "skip-nodes-with-system-pods": False,
+                },
+                "resources": {"requests": {"cpu": "100m", "memory": "300Mi"}, "limits": {"memory": "600Mi"}},
+                **placement,
+            },
+        )
+
+        namespace = k8s.core.v1.Namespace(
+            "external-secrets-namespace",
+            metadata={
+                "name": EXTERNAL_SECRETS_NAMESPACE,
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
+            opts=self._k8s(),
+        )
+        eso_role = self._role(
+            "external-secrets",
+            EXTERNAL_SECRETS_NAMESPACE,
+            "external-secrets",
+            "External Secrets Operator: reads this stack's secrets from Secrets Manager",
+            inline_policies={
+                "external-secrets": pulumi.Output.all(identity.account_id, args.secrets_key_arn).apply(
+                    lambda values: json.dumps(
+                        iam.external_secrets_policy(
+                            region=args.region,
+                            account_id=values[0],
+                            secret_prefix=secret_prefix(naming.stack),
+                            kms_key_arn=values[1],
+                        )
+                    )
+                )
+            },
+        )
+        external_secrets = self._release(
+            "external-secrets",
+            chart="external-secrets",
+            version=settings.external_secrets_chart,
+            repository="https://charts.external-secrets.io",
+            namespace=EXTERNAL_SECRETS_NAMESPACE,
+            values={
+                "installCRDs": True,
+                "replicaCount": 2,
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                "serviceAccount": {
+                    "create": True,
+                    "name": "external-secrets",
+                    "annotations": {ROLE_ARN_ANNOTATION: eso_role.arn},
+                },
+                **placement,
+                "webhook": {"replicaCount": 2, **placement},
+                "certController": placement,
+            },
+            depends_on=[namespace],
+        )
+        self.secret_store_name = SECRET_STORE_NAME
+        k8s.apiextensions.CustomResource(
+            "secret-store",
+            api_version="external-secrets.io/v1",
+            kind="ClusterSecretStore",
+            metadata={"name": SECRET_STORE_NAME},
+            spec={
+                "provider": {"aws": {"service": "SecretsManager", "region": args.region}},
+                # Only namespaces labelled for it may read through the store (not kube-system, not every tenant).
+                "conditions": [
+                    {"namespaceSelector": {"matchLabels": {SECRET_STORE_NAMESPACE_LABEL: "aws-secrets-manager"}}}
+                ],
+            },
+            opts=self._k8s(depends_on=[external_secrets]),
+        )
+
+        self.storage_class_name = "gp3-encrypted"
+        k8s.storage.v1.StorageClass(
+            "gp3-encrypted",
+            metadata={
+                "name": self.storage_class_name,
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            provisioner="ebs.csi.aws.com",
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "kmsKeyId": args.ebs_key_arn,
+                "csi.storage.k8s.io/fstype": "ext4",
+            },
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            # Production keeps a released volume (a deleted claim must not delete data).
+            reclaim_policy="Retain" if args.retain_volumes else "Delete",
+            opts=self._k8s(),
+        )
+        self.register_outputs({"storage_class": self.storage_class_name, "secret_store": SECRET_STORE_NAME})
+
+    def _k8s(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self,
+            provider=self._args.provider,
+            depends_on=[*self._args.cluster_ready, *(depends_on or [])],
+        )
+
+    def _role(self, name: str, namespace: str, service_account: str, description: str, **policies: Any) -> aws.iam.Role:
+        return service_account_role(
+            name,
+            naming=self._args.naming,
+            oidc_provider_arn=self._args.oidc_provider_arn,
+            oidc_issuer=self._args.oidc_issuer,
+            namespace=namespace,
+            service_account=service_account,
+            description=description,
+            parent=self,
+            **policies,
+        )
+
+    def _release(
+        self,
+        name: str,
+        *,
+        chart: str,
+        version: str,
+        repository: str,
+        namespace: str,
+        values: dict[str, Any],
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> k8s.helm.v3.Release:
+        return k8s.helm.v3.Release(
+            name,
+            name=name,
+            chart=chart,
+            version=version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+            namespace=namespace,
+            values=values,
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            timeout=600,
+            opts=self._k8s(depends_on),
+        )

@@ -1,0 +1,79 @@
+"""The one builder for the IAM roles of cluster workloads (IRSA) and of the nodes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from silhouette_infra.cluster.iam import irsa_trust_policy
+from silhouette_infra.naming import Naming
+
+
+def role_with_policies(
+    name: str,
+    *,
+    naming: Naming,
+    description: str,
+    trust_policy: pulumi.Input[str],
+    managed_policy_arns: list[str] | None = None,
+    inline_policies: Mapping[str, pulumi.Input[str]] | None = None,
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """A role, its AWS-managed policy attachments and its inline policies, all children of ``parent``."""
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        f"{name}-role",
+        name=naming.physical(name),
+        description=description,
+        assume_role_policy=trust_policy,
+        max_session_duration=3600,
+        tags=naming.name_tag(name),
+        opts=child,
+    )
+    for arn in managed_policy_arns or []:
+        short = arn.rsplit("/", 1)[1]
+        aws.iam.RolePolicyAttachment(f"{name}-{short}", role=role.name, policy_arn=arn, opts=child)
+    for policy_name, document in (inline_policies or {}).items():
+        aws.iam.RolePolicy(f"{name}-{policy_name}", role=role.id, name=policy_name, policy=document, opts=child)
+    return role
+
+
+def service_account_role(
+    name: str,
+    *,
+    naming: Naming,
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    description: str,
+    managed_policy_arns: list[str] | None = None,
+    inline_policies: Mapping[str, pulumi.Input[str]] | None = None,
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """An IRSA role that only ``namespace/service_account`` of this cluster can assume."""
+
+    def trust(values: list[Any]) -> str:
+        return json.dumps(
+            irsa_trust_policy(
+                oidc_provider_arn=values[0], oidc_issuer=values[1], namespace=namespace, service_account=service_account
+            )
+        )
+
+    return role_with_policies(
+        name,
+        naming=naming,
+        description=description,
+        trust_policy=pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(trust),
+        managed_policy_arns=managed_policy_arns,
+        inline_policies=inline_policies,
+        parent=parent,
+    )
+
+
+def policy_json(document: pulumi.Input[dict[str, Any]]) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(document).apply(json.dumps)

@@ -1,0 +1,80 @@
+"""Image registries: one ECR repository per service, immutable tags, scanned, KMS-encrypted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from silhouette_infra.naming import Naming
+from silhouette_infra.settings.models import RegistrySettings
+
+
+def lifecycle_policy(settings: RegistrySettings) -> dict[str, Any]:
+    """Untagged layers expire quickly; tagged releases are kept deep enough to roll back."""
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": f"expire untagged images after {settings.untagged_expiry_days} days",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": settings.untagged_expiry_days,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": f"keep the {settings.keep_tagged_images} most recent tagged images",
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": settings.keep_tagged_images,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+
+
+@dataclass
+class RegistryArgs:
+    settings: RegistrySettings
+    naming: Naming
+    key_arn: pulumi.Input[str]
+    protect: bool
+
+
+class Registry(pulumi.ComponentResource):
+    repository_urls: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:registry:Registry", name, None, opts)
+        self.repository_urls = {}
+        policy = json.dumps(lifecycle_policy(args.settings))
+        for repository_name in args.settings.repositories:
+            repository = aws.ecr.Repository(
+                repository_name,
+                name=f"silhouette/{args.naming.stack}/{repository_name}",
+                image_tag_mutability="IMMUTABLE",
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+                encryption_configurations=[
+                    aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.key_arn)
+                ],
+                force_delete=False,
+                tags=args.naming.name_tag(repository_name),
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
+            aws.ecr.LifecyclePolicy(
+                f"{repository_name}-lifecycle",
+                repository=repository.name,
+                policy=policy,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.repository_urls[repository_name] = repository.repository_url
+        self.register_outputs({"repository_urls": self.repository_urls})
