@@ -8,6 +8,7 @@ import pulumi
 
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
+from silhouette_infra.data.postgres import Postgres, PostgresArgs
 from silhouette_infra.keys import Keys, KeysArgs
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import Network, NetworkArgs
@@ -72,6 +73,22 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=aws_primary,
     )
+    data = pulumi.ResourceOptions(providers={"aws": providers.primary, "random": providers.random})
+    postgres = Postgres(
+        "postgres",
+        PostgresArgs(
+            settings=settings.postgres,
+            naming=naming,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            node_security_group_id=cluster.node_security_group_id,
+            kms_key_arn=keys.key_arns["databases"],
+            logs_key_arn=keys.key_arns["logs"],
+            log_retention_days=settings.observability.container_log_retention_days,
+            protect=settings.protect_stateful,
+        ),
+        opts=data,
+    )
     registry = Registry(
         "registry",
         RegistryArgs(
@@ -97,4 +114,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         "oidc_provider_arn": cluster.oidc_provider_arn,
         "node_security_group_id": cluster.node_security_group_id,
         "repository_urls": registry.repository_urls,
+        "postgres_endpoint": postgres.endpoint,
+        "postgres_port": postgres.port,
+        "postgres_secret_arn": postgres.secret_arn,
     }

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from silhouette_infra.naming import PROJECT
 from silhouette_infra.settings import Settings
@@ -29,6 +30,7 @@ def default_tags(settings: Settings, stack: str) -> dict[str, str]:
 class AwsProviders:
     primary: aws.Provider
     dr: aws.Provider
+    random: random.Provider
 
 
 def build_aws_providers(settings: Settings, stack: str) -> AwsProviders:
@@ -43,6 +45,7 @@ def build_aws_providers(settings: Settings, stack: str) -> AwsProviders:
     return AwsProviders(
         primary=provider("aws-primary", settings.aws.region),
         dr=provider("aws-dr", settings.aws.dr_region),
+        random=random.Provider("random"),
     )
 
 

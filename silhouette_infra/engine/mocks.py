@@ -116,6 +116,8 @@ class AwsLikeMocks(mocks.Mocks):
         region = self._region_of(args.provider) or inputs.get("region") or self.primary_region
         if typ == "eks:index:Cluster":
             return "", {**inputs, **eks_cluster_outputs(str(inputs.get("name", args.name)), region)}
+        if isinstance(inputs.get("namePrefix"), str) and "name" not in inputs:
+            inputs["name"] = inputs["namePrefix"] + _digest(seed, 8)  # what AWS generates from a prefix
         resource_id = self._id(typ, args.name, inputs, seed)
         state = {**inputs, "id": resource_id}
         state.update(self._computed(typ, args.name, inputs, resource_id, region))
@@ -136,7 +138,7 @@ class AwsLikeMocks(mocks.Mocks):
             return str(uuid.UUID(hex=_digest(seed, 32)))
         if typ == "aws:kms/alias:Alias":
             return str(inputs.get("name", f"alias/{name}"))
-        for key in ("name", "bucket", "roleName"):
+        for key in ("name", "bucket", "roleName", "identifier", "replicationGroupId", "brokerName"):
             if isinstance(inputs.get(key), str):
                 return str(inputs[key])
         return f"{name}-{_digest(seed, 8)}"
@@ -170,6 +172,28 @@ class AwsLikeMocks(mocks.Mocks):
             )
         if typ == "aws:ec2/eip:Eip":
             computed["publicIp"] = f"203.0.113.{int(_digest(resource_id, 2), 16) % 250 + 1}"
+        if typ == "aws:secretsmanager/secret:Secret":
+            computed["arn"] = (
+                f"arn:aws:secretsmanager:{region}:{account}:secret:{resource_id}-{_digest(resource_id, 6)}"
+            )
+        if typ == "aws:rds/instance:Instance":
+            address = f"{resource_id}.c{_digest(resource_id, 12)}.{region}.rds.amazonaws.com"
+            computed.update(address=address, endpoint=f"{address}:{inputs.get('port', 5432)}")
+            if inputs.get("manageMasterUserPassword"):
+                secret = (
+                    f"arn:aws:secretsmanager:{region}:{account}:secret:rds!db-{uuid.UUID(hex=_digest(address, 32))}"
+                )
+                computed["masterUserSecrets"] = [
+                    {"secretArn": secret, "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"), "secretStatus": "active"}
+                ]
+        if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            host = f"{resource_id}.{_digest(resource_id, 6)}.{region[:3]}{region[-1]}.cache.amazonaws.com"
+            computed.update(primaryEndpointAddress=f"master.{host}", readerEndpointAddress=f"replica.{host}")
+        if typ == "aws:mq/broker:Broker":
+            host = f"b-{uuid.UUID(hex=_digest(resource_id, 32))}.mq.{region}.on.aws"
+            computed["instances"] = [
+                {"endpoints": [f"amqps://{host}:5671"], "consoleUrl": f"https://{host}", "ipAddress": ""}
+            ]
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             computed["latestVersion"] = 1
         if typ == "aws:ecr/repository:Repository":

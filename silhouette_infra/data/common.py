@@ -1,0 +1,113 @@
+"""What every data service shares: a security group open to the nodes on one port, generated
+credentials in Secrets Manager, and the tag AWS Backup selects on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from silhouette_infra.naming import Naming
+
+# AWS Backup selects every stateful resource carrying this tag (value: the stack's name prefix).
+BACKUP_TAG_KEY = "Backup"
+
+
+def backup_tag(naming: Naming) -> dict[str, str]:
+    return {BACKUP_TAG_KEY: naming.prefix}
+
+
+def secret_name(naming: Naming, service: str) -> str:
+    """Secrets live under ``silhouette/<stack>/``, the only prefix External Secrets may read."""
+    return f"silhouette/{naming.stack}/{service}"
+
+
+def service_security_group(
+    name: str,
+    *,
+    naming: Naming,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    source_security_group_id: pulumi.Input[str],
+    description: str,
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """Ingress on ``port`` from the cluster's nodes only; no egress (data services never call out)."""
+    return aws.ec2.SecurityGroup(
+        f"{name}-security-group",
+        name=naming.physical(name),
+        description=description,
+        vpc_id=vpc_id,
+        ingress=[
+            aws.ec2.SecurityGroupIngressArgs(
+                description=f"{name} from the cluster's nodes",
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                security_groups=[source_security_group_id],
+            )
+        ],
+        egress=[],
+        tags=naming.name_tag(name),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+@dataclass
+class Credentials:
+    secret: aws.secretsmanager.Secret
+    username: str
+    password: pulumi.Output[str]
+
+
+def generated_credentials(
+    name: str,
+    *,
+    naming: Naming,
+    kms_key_arn: pulumi.Input[str],
+    username: str,
+    description: str,
+    protect: bool,
+    parent: pulumi.Resource,
+    length: int = 40,
+    override_special: str = "!#$%&*()-_=+[]{}<>:?",
+    connection: pulumi.Input[dict[str, Any]] | None = None,
+) -> Credentials:
+    """A random password, stored with its username (and connection details) in a KMS-encrypted secret.
+
+    The password never appears in a stack output; consumers read the secret (External Secrets).
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    password = random.RandomPassword(
+        f"{name}-password",
+        length=length,
+        special=True,
+        override_special=override_special,
+        min_lower=4,
+        min_upper=4,
+        min_numeric=4,
+        opts=child,
+    )
+    secret = aws.secretsmanager.Secret(
+        f"{name}-secret",
+        name=secret_name(naming, name),
+        description=description,
+        kms_key_id=kms_key_arn,
+        recovery_window_in_days=30 if protect else 7,
+        tags=naming.name_tag(name, "credentials"),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+    contents = pulumi.Output.all(password.result, connection or {}).apply(
+        lambda values: json.dumps({"username": username, "password": values[0], **values[1]})
+    )
+    aws.secretsmanager.SecretVersion(
+        f"{name}-secret-value",
+        secret_id=secret.id,
+        secret_string=pulumi.Output.secret(contents),
+        opts=child,
+    )
+    return Credentials(secret=secret, username=username, password=pulumi.Output.secret(password.result))

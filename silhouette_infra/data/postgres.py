@@ -1,0 +1,176 @@
+"""PostgreSQL on RDS in the isolated subnets, reachable only from the cluster's nodes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from silhouette_infra.data.common import backup_tag, service_security_group
+from silhouette_infra.naming import Naming
+from silhouette_infra.network.component import service_assume_role_policy
+from silhouette_infra.settings.models import PostgresSettings
+
+PORT = 5432
+DATABASE = "silhouette"
+MASTER_USERNAME = "silhouette_admin"
+LOG_EXPORTS = ["postgresql", "upgrade"]
+ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def parameter_group_family(major_version: str) -> str:
+    """RDS parameter group family of a PostgreSQL major version (postgres17 for 17)."""
+    return f"postgres{major_version}"
+
+
+def parameters(settings: PostgresSettings) -> dict[str, tuple[str, str]]:
+    """Parameter -> (value, apply method). TLS is forced; slow statements and connections are logged."""
+    return {
+        "rds.force_ssl": ("1", "immediate"),
+        "ssl_min_protocol_version": ("TLSv1.2", "immediate"),
+        "log_min_duration_statement": (str(settings.slow_statement_ms), "immediate"),
+        "log_connections": ("1", "immediate"),
+        "log_disconnections": ("1", "immediate"),
+        "log_lock_waits": ("1", "immediate"),
+        "log_statement": ("ddl", "immediate"),
+        # Static parameter: takes effect at the next reboot (maintenance window).
+        "shared_preload_libraries": ("pg_stat_statements", "pending-reboot"),
+    }
+
+
+@dataclass
+class PostgresArgs:
+    settings: PostgresSettings
+    naming: Naming
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Output[str]]
+    node_security_group_id: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    protect: bool
+
+
+class Postgres(pulumi.ComponentResource):
+    """An RDS PostgreSQL instance with a managed master password, TLS only, PITR and monitoring."""
+
+    endpoint: pulumi.Output[str]
+    port: int
+    secret_arn: pulumi.Output[str]
+    identifier: str
+
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:data:Postgres", name, None, opts)
+        settings, naming = args.settings, args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        self.identifier = naming.physical("postgres")
+        self.port = PORT
+
+        subnet_group = aws.rds.SubnetGroup(
+            "postgres-subnets",
+            name=naming.physical("postgres"),
+            description="Isolated data subnets, one per AZ",
+            subnet_ids=args.subnet_ids,
+            tags=naming.name_tag("postgres"),
+            opts=child,
+        )
+        security_group = service_security_group(
+            "postgres",
+            naming=naming,
+            vpc_id=args.vpc_id,
+            port=PORT,
+            source_security_group_id=args.node_security_group_id,
+            description="PostgreSQL 5432 from the EKS nodes only",
+            parent=self,
+        )
+        parameter_group = aws.rds.ParameterGroup(
+            "postgres-parameters",
+            name_prefix=naming.physical("postgres", settings.major_version, ""),
+            family=parameter_group_family(settings.major_version),
+            description="TLS only, slow statements and connections logged",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=key, value=value, apply_method=method)
+                for key, (value, method) in parameters(settings).items()
+            ],
+            tags=naming.name_tag("postgres"),
+            # name_prefix: a new family (major upgrade) gets a new group, created before the old one goes.
+            opts=child,
+        )
+        # RDS writes exported logs to /aws/rds/instance/<id>/<log>; creating the groups sets KMS and retention.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"postgres-{log}-logs",
+                name=f"/aws/rds/instance/{self.identifier}/{log}",
+                retention_in_days=args.log_retention_days,
+                kms_key_id=args.logs_key_arn,
+                tags=naming.name_tag("postgres", log),
+                opts=child,
+            )
+            for log in LOG_EXPORTS
+        ]
+        monitoring_role = None
+        if settings.monitoring_interval_seconds:
+            monitoring_role = aws.iam.Role(
+                "postgres-monitoring-role",
+                name=naming.physical("rds-monitoring"),
+                description="RDS enhanced monitoring publishes OS metrics to CloudWatch Logs",
+                assume_role_policy=json.dumps(service_assume_role_policy("monitoring.rds.amazonaws.com")),
+                tags=naming.name_tag("rds-monitoring"),
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                "postgres-monitoring-policy",
+                role=monitoring_role.name,
+                policy_arn=ENHANCED_MONITORING_POLICY,
+                opts=child,
+            )
+
+        instance = aws.rds.Instance(
+            "postgres",
+            identifier=self.identifier,
+            engine="postgres",
+            engine_version=settings.major_version,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            instance_class=settings.instance_class,
+            multi_az=settings.multi_az,
+            storage_type="gp3",
+            allocated_storage=settings.allocated_storage_gib,
+            max_allocated_storage=settings.max_allocated_storage_gib,
+            storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            db_name=DATABASE,
+            username=MASTER_USERNAME,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=args.kms_key_arn,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[security_group.id],
+            publicly_accessible=False,
+            port=PORT,
+            parameter_group_name=parameter_group.name,
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            maintenance_window=settings.maintenance_window,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=not args.protect,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{self.identifier}-final",
+            deletion_protection=settings.deletion_protection,
+            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=args.kms_key_arn,
+            performance_insights_retention_period=settings.performance_insights_retention_days,
+            monitoring_interval=settings.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
+            apply_immediately=False,
+            tags={**naming.name_tag("postgres"), **backup_tag(naming)},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
+        )
+        self.endpoint = instance.address
+        # The master password is created and rotated by RDS in Secrets Manager, encrypted with our key.
+        self.secret_arn = instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn if secrets else "")
+        self.register_outputs({"endpoint": self.endpoint, "port": PORT, "secret_arn": self.secret_arn})
