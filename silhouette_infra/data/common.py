@@ -101,9 +101,10 @@ def generated_credentials(
         tags=naming.name_tag(name, "credentials"),
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
-    contents = pulumi.Output.all(password.result, connection or {}).apply(
-        lambda values: json.dumps({"username": username, "password": values[0], **values[1]})
-    )
+    def document(values: list[Any]) -> str:
+        return json.dumps({"username": username, "password": values[0], **values[1]})
+
+    contents: pulumi.Output[str] = pulumi.Output.all(password.result, connection or {}).apply(document)
     aws.secretsmanager.SecretVersion(
         f"{name}-secret-value",
         secret_id=secret.id,

@@ -172,5 +172,7 @@ class Postgres(pulumi.ComponentResource):
         )
         self.endpoint = instance.address
         # The master password is created and rotated by RDS in Secrets Manager, encrypted with our key.
-        self.secret_arn = instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn if secrets else "")
+        self.secret_arn = instance.master_user_secrets.apply(
+            lambda secrets: str(secrets[0].secret_arn) if secrets else ""
+        )
         self.register_outputs({"endpoint": self.endpoint, "port": PORT, "secret_arn": self.secret_arn})
