@@ -108,7 +108,7 @@ def generated_credentials(
     aws.secretsmanager.SecretVersion(
         f"{name}-secret-value",
         secret_id=secret.id,
-        secret_string=pulumi.Output.secret(contents),
+        secret_string=contents,  # secret: derived from the password, which pulumi-random marks secret
         opts=child,
     )
-    return Credentials(secret=secret, username=username, password=pulumi.Output.secret(password.result))
+    return Credentials(secret=secret, username=username, password=password.result)
