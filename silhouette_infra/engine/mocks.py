@@ -120,6 +120,8 @@ class AwsLikeMocks(mocks.Mocks):
             inputs["name"] = inputs["namePrefix"] + _digest(seed, 8)  # what AWS generates from a prefix
         resource_id = self._id(typ, args.name, inputs, seed)
         state = {**inputs, "id": resource_id}
+        if typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = ("Mock" + _digest(seed, 64))[: int(inputs.get("length", 32))]
         state.update(self._computed(typ, args.name, inputs, resource_id, region))
         return resource_id, state
 
