@@ -7,7 +7,7 @@ VENV := .venv
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: setup synth test lint docs clean
+.PHONY: setup synth test lint docs snapshot-stateful clean
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -37,6 +37,10 @@ test: setup lint
 
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m silhouette_infra docs
+
+# After a deliberate replacement or a new stateful resource (see README, "Replacing a stateful resource").
+snapshot-stateful: setup
+	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,8 @@ import pulumi
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
 from silhouette_infra.data.postgres import Postgres, PostgresArgs
+from silhouette_infra.data.rabbitmq import RabbitMq, RabbitMqArgs
+from silhouette_infra.data.redis import Redis, RedisArgs
 from silhouette_infra.keys import Keys, KeysArgs
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import Network, NetworkArgs
@@ -89,6 +91,34 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=data,
     )
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            settings=settings.redis,
+            naming=naming,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            node_security_group_id=cluster.node_security_group_id,
+            kms_key_arn=keys.key_arns["databases"],
+            logs_key_arn=keys.key_arns["logs"],
+            log_retention_days=settings.observability.container_log_retention_days,
+            protect=settings.protect_stateful,
+        ),
+        opts=data,
+    )
+    rabbitmq = RabbitMq(
+        "rabbitmq",
+        RabbitMqArgs(
+            settings=settings.rabbitmq,
+            naming=naming,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            node_security_group_id=cluster.node_security_group_id,
+            kms_key_arn=keys.key_arns["databases"],
+            protect=settings.protect_stateful,
+        ),
+        opts=data,
+    )
     registry = Registry(
         "registry",
         RegistryArgs(
@@ -117,4 +147,11 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         "postgres_endpoint": postgres.endpoint,
         "postgres_port": postgres.port,
         "postgres_secret_arn": postgres.secret_arn,
+        "redis_endpoint": redis.endpoint,
+        "redis_reader_endpoint": redis.reader_endpoint,
+        "redis_port": redis.port,
+        "redis_secret_arn": redis.secret_arn,
+        "rabbitmq_endpoint": rabbitmq.endpoint,
+        "rabbitmq_port": rabbitmq.port,
+        "rabbitmq_secret_arn": rabbitmq.secret_arn,
     }

@@ -189,7 +189,8 @@ class AwsLikeMocks(mocks.Mocks):
                     {"secretArn": secret, "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"), "secretStatus": "active"}
                 ]
         if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
-            host = f"{resource_id}.{_digest(resource_id, 6)}.{region[:3]}{region[-1]}.cache.amazonaws.com"
+            short_region = "".join(part if i != 1 else part[0] for i, part in enumerate(region.split("-")))
+            host = f"{resource_id}.{_digest(resource_id, 6)}.{short_region}.cache.amazonaws.com"
             computed.update(primaryEndpointAddress=f"master.{host}", readerEndpointAddress=f"replica.{host}")
         if typ == "aws:mq/broker:Broker":
             host = f"b-{uuid.UUID(hex=_digest(resource_id, 32))}.mq.{region}.on.aws"
