@@ -416,8 +416,8 @@ def test_checkov_sees_the_eks_cluster_inside_the_remote_component(scanned: dict[
 def scanned() -> Iterator[dict[str, dict[str, CheckReport]]]:
     """The synthetic resources and the production stack, in one checkov process."""
 
-    def with_recorded_skip(validator: str) -> list[Skip]:
-        return load_skips(validator) + ([RECORDED_SKIP] if validator == "checkov_aws" else [])
+    def with_recorded_skip(validator: str, stack: str | None = None) -> list[Skip]:
+        return load_skips(validator, stack) + ([RECORDED_SKIP] if validator == "checkov_aws" else [])
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(checkov, "load_skips", with_recorded_skip)

@@ -51,11 +51,14 @@ class CheckReport:
         return not self.failures
 
 
-def load_skips(validator: str, path: Path = SKIPS_FILE) -> list[Skip]:
-    """Skips recorded for ``validator``. A skip without a reason is an error, not a skip."""
+def load_skips(validator: str, stack: str | None = None, path: Path = SKIPS_FILE) -> list[Skip]:
+    """Skips recorded for ``validator`` (and, when given, that apply to ``stack``: an entry with
+    ``stacks: [staging]`` only applies there). A skip without a reason is an error, not a skip."""
     document: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
     skips = []
     for entry in document.get(validator) or []:
+        if stack is not None and stack not in entry.get("stacks", [stack]):
+            continue
         reason = str(entry.get("reason", "")).strip()
         if len(reason) < 20:
             raise ValueError(f"{path.name}: skip of {entry.get('check')} for {validator} needs a written reason")

@@ -183,7 +183,7 @@ class _Job:
     def finish(self, seconds: float, version: str, frameworks: list[str], jobs: int) -> dict[str, CheckReport]:
         for validator, report in self.reports.items():
             report.checked += len(self.findings[validator])
-            apply_skips(report, self.findings[validator], load_skips(validator))
+            apply_skips(report, self.findings[validator], load_skips(validator, self.name))
             report.seconds = seconds if self.scans(validator) else 0.0
         if not self.has_plan:
             self.reports[AWS].notes.append("no AWS resource with a Terraform mapping: terraform_plan did not run")

@@ -152,10 +152,12 @@ class Redis(pulumi.ComponentResource):
             transit_encryption_mode="required",
             auth_token=credentials.password,
             # Rotation: replace the generated password (`pulumi up --replace` on redis-password). With
-            # ROTATE, ElastiCache accepts the old and the new token side by side, while the secret
+            # ROTATE, ElastiCache accepts the old and the new token side by side while the secret
             # already holds the new one and External Secrets carries it to the pods. Once every client
-            # has reconnected with the new token, one apply with SET drops the old token (AWS allows
-            # SET only after a ROTATE). The strategy is not used when the group is created.
+            # has reconnected, drop the old token with `aws elasticache modify-replication-group
+            # --auth-token <new token> --auth-token-update-strategy SET --apply-immediately` (AWS allows
+            # SET only after a ROTATE; the provider sends a strategy only with a token change, so this
+            # last step is not a Pulumi apply). The strategy is not used when the group is created.
             auth_token_update_strategy="ROTATE",
             snapshot_retention_limit=settings.snapshot_retention_days,
             snapshot_window=settings.snapshot_window,

@@ -466,6 +466,9 @@ class ObservabilitySettings(Section):
     prometheus_retention_days: int = Field(15, ge=1, le=365, description="Prometheus TSDB retention.")
     prometheus_volume_gib: int = Field(100, ge=10, le=16384, description="Prometheus encrypted gp3 volume.")
     container_log_retention_days: LogRetentionDays = Field(90, description="Retention of container logs.")
+    service_log_retention_days: LogRetentionDays = Field(
+        365, description="Retention of managed-service logs (RDS, ElastiCache): a year, for investigations."
+    )
     alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]] = Field(
         default_factory=list, description="Email addresses subscribed to the alarm SNS topic."
     )
