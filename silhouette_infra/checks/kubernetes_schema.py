@@ -698,4 +698,6 @@ def validate_manifests(
 def run(result: SynthResult) -> CheckReport:
     """Validate every Kubernetes object a stack declares, honouring the skips recorded for this validator."""
     manifests = [manifest_of(resource) for resource in result.kubernetes_objects()]
-    return validate_manifests(manifests, result.settings.cluster.kubernetes_version, load_skips(VALIDATOR, result.stack))
+    return validate_manifests(
+        manifests, result.settings.cluster.kubernetes_version, load_skips(VALIDATOR, result.stack)
+    )
