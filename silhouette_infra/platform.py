@@ -6,8 +6,10 @@ from typing import Any
 
 import pulumi
 
+from silhouette_infra.backup import Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
+from silhouette_infra.data.neo4j import Neo4j, Neo4jArgs
 from silhouette_infra.data.postgres import Postgres, PostgresArgs
 from silhouette_infra.data.rabbitmq import RabbitMq, RabbitMqArgs
 from silhouette_infra.data.redis import Redis, RedisArgs
@@ -56,7 +58,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=aws_primary,
     )
-    ClusterAddons(
+    addons = ClusterAddons(
         "cluster-addons",
         ClusterAddonsArgs(
             settings=settings.cluster_addons,
@@ -75,6 +77,19 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=aws_primary,
     )
+    backup = Backup(
+        "backup",
+        BackupArgs(
+            settings=settings.backup,
+            naming=naming,
+            region=region,
+            dr_region=settings.aws.dr_region,
+            backups_key_arn=keys.key_arns["backups"],
+            dr_provider=providers.dr,
+            protect=settings.protect_stateful,
+        ),
+        opts=aws_primary,
+    )
     data = pulumi.ResourceOptions(providers={"aws": providers.primary, "random": providers.random})
     postgres = Postgres(
         "postgres",
@@ -88,6 +103,8 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             logs_key_arn=keys.key_arns["logs"],
             log_retention_days=settings.observability.service_log_retention_days,
             protect=settings.protect_stateful,
+            dr_provider=providers.dr,
+            dr_key_arn=backup.dr_key_arn if settings.backup.copy_to_dr_region else None,
         ),
         opts=data,
     )
@@ -116,6 +133,29 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             node_security_group_id=cluster.node_security_group_id,
             kms_key_arn=keys.key_arns["databases"],
             protect=settings.protect_stateful,
+        ),
+        opts=data,
+    )
+    neo4j = Neo4j(
+        "neo4j",
+        Neo4jArgs(
+            settings=settings.neo4j,
+            naming=naming,
+            region=region,
+            provider=cluster.provider,
+            cluster_ready=cluster.ready,
+            secret_store_name=addons.secret_store_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            credentials_key_arn=keys.key_arns["databases"],
+            backup_bucket=backup.bucket_name,
+            backup_bucket_arn=backup.bucket_arn,
+            backup_kms_key_arn=keys.key_arns["backups"],
+            app_namespace=f"silhouette-{stack}",
+            storage_class=addons.storage_class_name,
+            protect=settings.protect_stateful,
+            image=settings.neo4j.image,
+            backup_image=settings.neo4j.backup_image,
         ),
         opts=data,
     )
@@ -154,4 +194,9 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         "rabbitmq_endpoint": rabbitmq.endpoint,
         "rabbitmq_port": rabbitmq.port,
         "rabbitmq_secret_arn": rabbitmq.secret_arn,
+        "neo4j_endpoint": f"bolt://{neo4j.service_host}:{neo4j.bolt_port}",
+        "neo4j_secret_arn": neo4j.secret_arn,
+        "backup_bucket": backup.bucket_name,
+        "backup_vault_arn": backup.vault_arn,
+        "dr_backup_vault_arn": backup.dr_vault_arn,
     }

@@ -6,14 +6,24 @@ import json
 
 import pytest
 
-from silhouette_infra.engine import MOCK_ACCOUNT_ID, SynthResult
+from silhouette_infra.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 from silhouette_infra.keys import PURPOSES, key_policy
 
 KEY = "aws:kms/key:Key"
 
 
+def _layer_keys(result: SynthResult) -> list[CapturedResource]:
+    return [key for key in result.of_type(KEY) if (c := result.component_of(key)) and c.type == "silhouette:keys:Keys"]
+
+
+def test_every_kms_key_of_the_stack_rotates(stack: SynthResult) -> None:
+    """Keys outside the keys layer too (the DR region's backup key)."""
+    for key in stack.of_type(KEY):
+        assert key.inputs["enableKeyRotation"] is True, f"{stack.stack}: {key.name}.enableKeyRotation"
+
+
 def test_a_rotating_customer_managed_key_per_purpose(stack: SynthResult) -> None:
-    keys = {key.name: key for key in stack.of_type(KEY)}
+    keys = {key.name: key for key in _layer_keys(stack)}
     assert sorted(keys) == sorted(f"{purpose}-key" for purpose in PURPOSES)
     for name, key in keys.items():
         assert key.inputs["enableKeyRotation"] is True, f"{stack.stack}: {name}.enableKeyRotation"
@@ -23,8 +33,8 @@ def test_a_rotating_customer_managed_key_per_purpose(stack: SynthResult) -> None
 
 
 def test_deletion_window_is_longest_in_production(production: SynthResult, staging: SynthResult) -> None:
-    assert {k.inputs["deletionWindowInDays"] for k in production.of_type(KEY)} == {30}
-    assert {k.inputs["deletionWindowInDays"] for k in staging.of_type(KEY)} == {7}
+    assert {k.inputs["deletionWindowInDays"] for k in _layer_keys(production)} == {30}
+    assert {k.inputs["deletionWindowInDays"] for k in _layer_keys(staging)} == {7}
 
 
 def test_keys_are_protected_in_production_only(production: SynthResult, staging: SynthResult) -> None:

@@ -14,11 +14,19 @@ REQUIRED_TAGS = {"Project", "Environment", "ManagedBy", "CostCenter", "DataClass
 
 
 def test_every_aws_resource_uses_the_stacks_explicit_provider(stack: SynthResult) -> None:
+    """The primary region's provider, or the DR region's for the DR copies (backups, replica bucket)."""
     primary = stack.named(PROVIDER, "aws-primary")
+    dr = stack.named(PROVIDER, "aws-dr")
+    dr_layers = {"silhouette:backup:Backup", "silhouette:data:Postgres"}
     for resource in stack.aws_resources():
-        assert resource.options["provider"] == f"{primary.urn}::{primary.id}", (
-            f"{stack.stack}: {resource.type} {resource.name} uses provider {resource.options['provider']!r}"
-        )
+        provider = resource.options["provider"]
+        where = f"{stack.stack}: {resource.type} {resource.name} uses provider {provider!r}"
+        if provider == f"{dr.urn}::{dr.id}":
+            component = stack.component_of(resource)
+            assert component is not None and component.type in dr_layers, where
+            assert "dr" in resource.name or "replica" in resource.name, where
+        else:
+            assert provider == f"{primary.urn}::{primary.id}", where
 
 
 def test_providers_tag_everything_and_target_the_stack_and_dr_regions(stack: SynthResult) -> None:

@@ -35,12 +35,16 @@ def test_no_change_replaces_or_deletes_a_stateful_resource(stack: SynthResult) -
     problems = replacement_problems(recorded_stack, current)
     assert problems == [], f"{stack.stack}: this change would destroy data:\n  " + "\n  ".join(problems)
     unrecorded = sorted(set(current) - set(recorded_stack))
-    assert unrecorded == [], f"{stack.stack}: new stateful resources, record them with `make snapshot-stateful`: {unrecorded}"
+    assert unrecorded == [], (
+        f"{stack.stack}: new stateful resources, record them with `make snapshot-stateful`: {unrecorded}"
+    )
 
 
 def test_the_guard_catches_a_renamed_repository() -> None:
     before = identity(run_stack("staging").resources)
-    after = identity(run_stack("staging", config_with("staging", registry={"repositories": ["backend", "web"]})).resources)
+    after = identity(
+        run_stack("staging", config_with("staging", registry={"repositories": ["backend", "web"]})).resources
+    )
     problems = replacement_problems(before, after)
     assert any("Repository::frontend is gone" in problem for problem in problems), problems
 
@@ -54,7 +58,9 @@ def test_the_guard_catches_a_changed_replacing_property() -> None:
 
 
 def test_production_protects_every_stateful_resource(production: SynthResult) -> None:
-    unprotected = [f"{r.type} {r.name}" for r in stateful(production.resources) if not r.protect and not r.type.startswith("eks:")]
+    unprotected = [
+        f"{r.type} {r.name}" for r in stateful(production.resources) if not r.protect and not r.type.startswith("eks:")
+    ]
     assert unprotected == [], f"production: stateful resources without Pulumi protect: {unprotected}"
 
 

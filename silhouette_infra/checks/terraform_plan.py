@@ -120,6 +120,9 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:mq/configuration:Configuration": "aws_mq_configuration",
     # RDS
     "aws:rds/instance:Instance": "aws_db_instance",
+    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": (
+        "aws_db_instance_automated_backups_replication"
+    ),
     "aws:rds/parameterGroup:ParameterGroup": "aws_db_parameter_group",
     "aws:rds/subnetGroup:SubnetGroup": "aws_db_subnet_group",
     # Route 53

@@ -101,6 +101,7 @@ def generated_credentials(
         tags=naming.name_tag(name, "credentials"),
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
+
     def document(values: list[Any]) -> str:
         return json.dumps({"username": username, "password": values[0], **values[1]})
 

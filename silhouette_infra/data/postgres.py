@@ -51,6 +51,9 @@ class PostgresArgs:
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
     protect: bool
+    dr_provider: aws.Provider
+    # Replicates automated backups (and so point-in-time restore) to the DR region when set.
+    dr_key_arn: pulumi.Input[str] | None = None
 
 
 class Postgres(pulumi.ComponentResource):
@@ -170,6 +173,17 @@ class Postgres(pulumi.ComponentResource):
             tags={**naming.name_tag("postgres"), **backup_tag(naming)},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
+        if args.dr_key_arn is not None:
+            # Continuous replication of automated backups and transaction logs to the DR region: a
+            # point-in-time restore there loses minutes, not the hours of a copied snapshot
+            # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html).
+            aws.rds.InstanceAutomatedBackupsReplication(
+                "postgres-backups-dr",
+                source_db_instance_arn=instance.arn,
+                kms_key_id=args.dr_key_arn,
+                retention_period=settings.backup_retention_days,
+                opts=pulumi.ResourceOptions(parent=self, provider=args.dr_provider),
+            )
         self.endpoint = instance.address
         # The master password is created and rotated by RDS in Secrets Manager, encrypted with our key.
         self.secret_arn = instance.master_user_secrets.apply(

@@ -156,6 +156,7 @@ class AwsLikeMocks(mocks.Mocks):
             "aws:kms/alias:Alias": f"arn:aws:kms:{region}:{account}:{resource_id}",
             "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{resource_id}",
             "aws:iam/role:Role": f"arn:aws:iam::{account}:role/{resource_id}",
+            "aws:rds/instance:Instance": f"arn:aws:rds:{region}:{account}:db:{resource_id}",
             "aws:iam/policy:Policy": f"arn:aws:iam::{account}:policy/{resource_id}",
             "aws:s3/bucket:Bucket": f"arn:aws:s3:::{resource_id}",
             "aws:s3/bucketV2:BucketV2": f"arn:aws:s3:::{resource_id}",

@@ -340,6 +340,16 @@ class Neo4jSettings(Section):
     version: Annotated[str, _one_of(NEO4J_VERSIONS, "Neo4j version")] = Field(
         "5.26", description="Neo4j version (5.26 is the LTS line)."
     )
+    image: str = Field(
+        "neo4j:5.26.12-community",
+        pattern=r"^[a-z0-9./_-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$",
+        description="Neo4j image: a tag of the configured version, optionally pinned by digest.",
+    )
+    backup_image: str = Field(
+        "amazon/aws-cli:2.31.0",
+        pattern=r"^[a-z0-9./_-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$",
+        description="Image of the backup upload container.",
+    )
     volume_size_gib: int = Field(100, ge=10, le=16384, description="Encrypted gp3 data volume.")
     cpu_request: Cpu = Field("1", description="CPU request.")
     cpu_limit: Cpu = Field("2", description="CPU limit.")

@@ -212,6 +212,9 @@ def _data_services(settings: Settings) -> Iterator[Issue]:
     if rabbitmq.deployment_mode == "CLUSTER_MULTI_AZ" and rabbitmq.host_instance_type == "mq.t3.micro":
         yield "rabbitmq.host_instance_type", "mq.t3.micro supports SINGLE_INSTANCE only"
 
+    tag = neo4j.image.split("@")[0].rsplit(":", 1)[1]
+    if not tag.startswith(f"{neo4j.version}."):
+        yield "neo4j.image", f"image tag {tag!r} is not a Neo4j {neo4j.version} release"
     yield from _requests_within_limits(
         "neo4j", neo4j.cpu_request, neo4j.cpu_limit, neo4j.memory_request, neo4j.memory_limit
     )

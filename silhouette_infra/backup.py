@@ -1,0 +1,693 @@
+"""Backup & DR layer: the S3 backup bucket and AWS Backup, with copies in the DR region in production.
+
+What is decided here, and why:
+
+* **AWS Backup plan.** Three snapshot rules: every 6 hours, daily and weekly, each kept for its setting.
+  The daily and weekly rules fire in the 00:00 UTC slot of the 6-hourly rule: where rules of one plan
+  overlap, AWS Backup takes one backup, for the rule with the longest retention
+  (https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html), so the
+  6-hour cadence holds and no slot is backed up twice. The 00/06/12/18 UTC slots stay clear of the
+  default PostgreSQL backup window (03:00-04:00) and of the hour before and during its default
+  maintenance window (Sunday 04:00-06:00), in which AWS Backup does not start database backups (same page).
+* **No cold storage.** A recovery point must stay in cold storage for at least 90 days, longer than every
+  retention here, and RDS snapshots do not support it.
+* **No continuous backup (PITR) in AWS Backup.** The data layer already keeps RDS automated backups
+  (``postgres.backup_retention_days``), which are PITR with a restore point about 5 minutes old. An AWS
+  Backup continuous rule would take those automated backups over ("If you manage your backups in AWS
+  Backup, you can't enable automated backups",
+  https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/AutomatedBackups.AWSBackup.html) and impose
+  this plan's retention on them, while its cross-region copies would still be periodic snapshots
+  (https://docs.aws.amazon.com/aws-backup/latest/devguide/point-in-time-recovery-copying.html): the same
+  RPO in the region, none better across regions, and two owners for one setting.
+* **Vault lock in governance mode, in production.** It stops anyone without
+  ``backup:DeleteBackupVaultLockConfiguration`` from deleting a recovery point before the shortest
+  retention has passed. Compliance mode cannot be undone after its grace period
+  (https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html): the lock could then neither
+  be removed nor follow a change of the retention settings, so compliance mode is left as a deliberate
+  account decision. No maximum retention is set: a lower maximum than a rule's retention fails that
+  rule's jobs.
+* **S3 replication with Replication Time Control.** RTC replicates 99.99 % of objects within 15 minutes
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html), a bound the
+  seed's RPO of 1 hour can rely on; without it replication has no time bound.
+* **Server access logs** of the backup bucket go to a bucket of their own, which does not log itself (it
+  would log its own log deliveries). That bucket uses SSE-S3: S3 does not deliver server access logs to
+  a bucket whose default encryption is SSE-KMS
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from silhouette_infra.cluster.iam_roles import role_with_policies
+from silhouette_infra.data.common import BACKUP_TAG_KEY
+from silhouette_infra.keys import key_policy
+from silhouette_infra.naming import Naming
+from silhouette_infra.network.component import service_assume_role_policy
+from silhouette_infra.settings.models import BackupSettings
+
+# ------------------------------------------------------------------------------------ the schedule
+# AWS Backup cron: six fields (minutes hours day-of-month month day-of-week year), in UTC, with "?" in one
+# of the two day fields (https://docs.aws.amazon.com/AmazonCloudWatch/latest/events/ScheduledEvents.html).
+SNAPSHOT_INTERVAL_HOURS = 6
+SIX_HOURLY_SCHEDULE = f"cron(0 */{SNAPSHOT_INTERVAL_HOURS} * * ? *)"
+DAILY_SCHEDULE = "cron(0 0 * * ? *)"
+WEEKLY_SCHEDULE = "cron(0 0 ? * SUN *)"
+# A job must start within 60 minutes (the smallest start window AWS Backup accepts) and finish before the
+# next 6-hourly slot, so that a slow job never makes the next one wait.
+START_WINDOW_MINUTES = 60
+COMPLETION_WINDOW_MINUTES = SNAPSHOT_INTERVAL_HOURS * 60 - START_WINDOW_MINUTES
+# RDS point-in-time restore reaches back to within about 5 minutes of now (LatestRestorableTime).
+DATABASE_PITR_RPO_MINUTES = 5
+REPLICATION_TIME_MINUTES = 15
+
+# ------------------------------------------------------------------------------------- the buckets
+ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+ACCESS_LOG_RETENTION_DAYS = 365
+ACCESS_LOG_NONCURRENT_DAYS = 30
+MAX_BUCKET_NAME_LENGTH = 63
+DR_KEY_DELETION_WINDOW_DAYS = 30  # the longest KMS allows: the key is the only way to read the DR copies
+
+BACKUP_SERVICE_POLICIES = (
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+)
+
+
+@dataclass(frozen=True)
+class BackupRule:
+    name: str
+    schedule: str
+    retention_days: int
+
+
+def backup_rules(settings: BackupSettings) -> list[BackupRule]:
+    """The plan's rules: every 6 hours, daily and weekly (the last two in the 00:00 UTC 6-hourly slot)."""
+    return [
+        BackupRule("six-hourly", SIX_HOURLY_SCHEDULE, settings.six_hourly_retention_days),
+        BackupRule("daily", DAILY_SCHEDULE, settings.daily_retention_days),
+        BackupRule("weekly", WEEKLY_SCHEDULE, settings.weekly_retention_days),
+    ]
+
+
+def vault_lock_min_retention_days(settings: BackupSettings) -> int:
+    """The shortest retention of any rule: a lock with a longer minimum would fail that rule's jobs."""
+    return min(rule.retention_days for rule in backup_rules(settings))
+
+
+@dataclass(frozen=True)
+class RecoveryObjectives:
+    """Worst-case data loss of each way back, for the README. RTO is not derivable from configuration:
+    it is the time to restore (snapshot size) plus the time to repoint the platform, and is only known
+    from a restore test."""
+
+    nominal_snapshot_interval_hours: float
+    snapshot_rpo_hours: float
+    database_pitr_rpo_minutes: float
+    dr_copy_rpo_hours: float | None
+    bucket_replication_rpo_minutes: float | None
+
+
+def rpo_hours(settings: BackupSettings) -> float:
+    """Worst-case data loss, in hours, when restoring from this plan's recovery points alone.
+
+    Consecutive slots are 6 hours apart and a job starts anywhere in its 60-minute start window, so two
+    recovery points can be up to 7 hours apart. ``settings`` is taken so that a schedule setting can be
+    added without changing callers; the retention settings do not change the RPO.
+    """
+    return SNAPSHOT_INTERVAL_HOURS + START_WINDOW_MINUTES / 60
+
+
+def recovery_objectives(settings: BackupSettings) -> RecoveryObjectives:
+    """The numbers behind the README's RPO table.
+
+    ``dr_copy_rpo_hours``: a copy starts when its backup completes, so the newest copy in the DR region
+    can be as old as the snapshot RPO plus the completion window, plus the transfer time of the copy
+    itself, which AWS Backup does not bound.
+    """
+    snapshot = rpo_hours(settings)
+    return RecoveryObjectives(
+        nominal_snapshot_interval_hours=SNAPSHOT_INTERVAL_HOURS,
+        snapshot_rpo_hours=snapshot,
+        database_pitr_rpo_minutes=DATABASE_PITR_RPO_MINUTES,
+        dr_copy_rpo_hours=snapshot + COMPLETION_WINDOW_MINUTES / 60 if settings.copy_to_dr_region else None,
+        bucket_replication_rpo_minutes=REPLICATION_TIME_MINUTES if settings.replicate_bucket_to_dr_region else None,
+    )
+
+
+def bucket_name(naming: Naming, purpose: str, region: str, account_id: str) -> str:
+    """A globally unique bucket name: stack, purpose, region and account (``silhouette-production-backups-
+    us-east-1-123456789012``)."""
+    name = naming.physical(purpose, region, account_id)
+    if len(name) > MAX_BUCKET_NAME_LENGTH:
+        raise ValueError(f"bucket name {name!r} is longer than {MAX_BUCKET_NAME_LENGTH} characters")
+    return name
+
+
+# --------------------------------------------------------------------------------- policy documents
+def _deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def encrypted_bucket_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
+    """TLS only, and no upload that asks for another encryption than SSE-KMS with the bucket's key.
+
+    An upload without encryption headers gets the bucket's default encryption (this key), so it passes;
+    an upload naming SSE-S3, or another key, is refused. Replication writes with ``s3:ReplicateObject``,
+    which these statements do not concern.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _deny_insecure_transport(bucket_arn),
+            {
+                "Sid": "DenyOtherEncryptionThanSseKms",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            },
+            {
+                "Sid": "DenyOtherKmsKeys",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
+            },
+        ],
+    }
+
+
+def access_log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
+    """TLS only, and S3's log delivery may write the source bucket's logs, for this account only
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _deny_insecure_transport(log_bucket_arn),
+            {
+                "Sid": "S3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{log_bucket_arn}/*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+        ],
+    }
+
+
+def replication_role_policy(
+    *,
+    source_bucket_arn: str,
+    source_key_arn: str,
+    source_region: str,
+    replica_bucket_arn: str,
+    replica_key_arn: str,
+    replica_region: str,
+) -> dict[str, Any]:
+    """What S3 replication needs, and nothing else
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+
+    The keys are usable only through S3 in their region and for their bucket. With S3 Bucket Keys the
+    encryption context is the bucket's ARN rather than the object's, so both are allowed.
+    """
+
+    def through_s3(region: str, bucket_arn: str) -> dict[str, Any]:
+        return {
+            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+        }
+
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadReplicationConfiguration",
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                "Resource": source_bucket_arn,
+            },
+            {
+                "Sid": "ReadSourceVersions",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetObjectVersionForReplication",
+                    "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging",
+                ],
+                "Resource": f"{source_bucket_arn}/*",
+            },
+            {
+                "Sid": "WriteReplicas",
+                "Effect": "Allow",
+                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                "Resource": f"{replica_bucket_arn}/*",
+            },
+            {
+                "Sid": "DecryptSourceObjects",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": source_key_arn,
+                "Condition": through_s3(source_region, source_bucket_arn),
+            },
+            {
+                "Sid": "EncryptReplicas",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": replica_key_arn,
+                "Condition": through_s3(replica_region, replica_bucket_arn),
+            },
+        ],
+    }
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document)
+
+
+# -------------------------------------------------------------------------------------- the component
+@dataclass
+class BackupArgs:
+    settings: BackupSettings
+    naming: Naming
+    region: str
+    dr_region: str
+    backups_key_arn: pulumi.Input[str]
+    dr_provider: aws.Provider
+    protect: bool
+
+
+@dataclass
+class _Bucket:
+    bucket: aws.s3.Bucket
+    versioning: aws.s3.BucketVersioning
+    policy: aws.s3.BucketPolicy
+
+
+class Backup(pulumi.ComponentResource):
+    """The S3 backup bucket (replicated to the DR region in production) and the AWS Backup vault and plan
+    that snapshot every resource tagged ``Backup=<stack prefix>`` (copied to the DR region in production)."""
+
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    vault_arn: pulumi.Output[str]
+    dr_vault_arn: pulumi.Output[str] | None
+    dr_key_arn: pulumi.Output[str] | None  # the DR region's backups key (None in a single-region stack)
+
+    def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:backup:Backup", name, None, opts)
+        settings = args.settings
+        self._args = args
+        self._account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+
+        dr_key = self._dr_key() if settings.copy_to_dr_region or settings.replicate_bucket_to_dr_region else None
+
+        primary = self._encrypted_bucket("backup-bucket", "backups", args.region, args.backups_key_arn, provider=None)
+        self._access_logs(primary.bucket)
+        if settings.replicate_bucket_to_dr_region and dr_key is not None:
+            replica = self._encrypted_bucket(
+                "backup-replica-bucket", "backups", args.dr_region, dr_key.arn, provider=args.dr_provider
+            )
+            self._replication(primary, replica, args.backups_key_arn, dr_key.arn)
+
+        vault = self._vault("backup-vault", ("backups",), args.backups_key_arn, provider=None)
+        dr_vault = (
+            self._vault("backup-dr-vault", ("backups", args.dr_region), dr_key.arn, provider=args.dr_provider)
+            if settings.copy_to_dr_region and dr_key is not None
+            else None
+        )
+        self._plan(vault, dr_vault)
+
+        self.bucket_name = primary.bucket.bucket
+        self.bucket_arn = primary.bucket.arn
+        self.vault_arn = vault.arn
+        self.dr_vault_arn = dr_vault.arn if dr_vault is not None else None
+        self.dr_key_arn = dr_key.arn if dr_key is not None else None
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "vault_arn": self.vault_arn,
+                "dr_vault_arn": self.dr_vault_arn,
+            }
+        )
+
+    # ------------------------------------------------------------------------------------ helpers
+    def _options(
+        self,
+        provider: aws.Provider | None = None,
+        *,
+        stateful: bool = False,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> pulumi.ResourceOptions:
+        """Children inherit the primary provider from the component; DR-region children name theirs. Only
+        ``stateful`` children (buckets, vaults, the DR key) are protected."""
+        return pulumi.ResourceOptions(
+            parent=self,
+            provider=provider,
+            protect=self._args.protect if stateful else None,
+            depends_on=list(depends_on) or None,
+        )
+
+    def _dr_key(self) -> aws.kms.Key:
+        args = self._args
+        key = aws.kms.Key(
+            "backups-dr-key",
+            description=f"{args.naming.prefix}: S3 backup replica and AWS Backup vault in the DR region",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            deletion_window_in_days=DR_KEY_DELETION_WINDOW_DAYS,
+            policy=self._account_id.apply(
+                lambda account: _json(key_policy("backups", account_id=account, region=args.dr_region))
+            ),
+            tags=args.naming.name_tag("backups", args.dr_region),
+            opts=self._options(args.dr_provider, stateful=True),
+        )
+        aws.kms.Alias(
+            "backups-dr-key-alias",
+            name=f"alias/{args.naming.physical('backups')}",
+            target_key_id=key.key_id,
+            opts=self._options(args.dr_provider),
+        )
+        return key
+
+    def _private_bucket(
+        self,
+        name: str,
+        physical_name: pulumi.Input[str],
+        tag: dict[str, str],
+        *,
+        provider: aws.Provider | None,
+        encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
+        lifecycle: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs],
+        policy: Callable[[pulumi.Output[str]], pulumi.Output[str]],
+    ) -> _Bucket:
+        """A versioned, encrypted bucket with ACLs off, public access blocked, a lifecycle, object events to
+        EventBridge, and the bucket policy that ``policy`` makes of the bucket's ARN."""
+        bucket = aws.s3.Bucket(
+            name,
+            bucket=physical_name,
+            force_destroy=False,
+            tags=tag,
+            opts=self._options(provider, stateful=True),
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=self._options(provider),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=bucket.id, rules=[encryption], opts=self._options(provider)
+        )
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=self._options(provider),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=self._options(provider),
+        )
+        # Object events (created, deleted, restored) go to EventBridge, where the audit and observability
+        # layers can alert on deleted or overwritten backups without changing this layer; AWS service
+        # events on the default event bus are free.
+        aws.s3.BucketNotification(f"{name}-events", bucket=bucket.id, eventbridge=True, opts=self._options(provider))
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=list(lifecycle),
+            # Lifecycle rules on a versioned bucket act on versions that versioning must already keep.
+            opts=self._options(provider, depends_on=[versioning]),
+        )
+        bucket_policy = aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket.id,
+            policy=policy(bucket.arn),
+            # S3 rejects a policy update while the public access block of the bucket is being changed.
+            opts=self._options(provider, depends_on=[public_access_block]),
+        )
+        return _Bucket(bucket=bucket, versioning=versioning, policy=bucket_policy)
+
+    def _encrypted_bucket(
+        self, name: str, purpose: str, region: str, key_arn: pulumi.Input[str], *, provider: aws.Provider | None
+    ) -> _Bucket:
+        settings, naming = self._args.settings, self._args.naming
+
+        def policy(bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+            return pulumi.Output.all(bucket_arn, key_arn).apply(
+                lambda values: _json(encrypted_bucket_policy(str(values[0]), str(values[1])))
+            )
+
+        lifecycle = aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="tiering-and-expiry",
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+            transitions=[
+                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
+                ),
+                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    days=settings.transition_to_glacier_days, storage_class="GLACIER"
+                ),
+            ],
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=settings.noncurrent_version_expiration_days
+            ),
+            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+            ),
+        )
+        return self._private_bucket(
+            name,
+            self._account_id.apply(lambda account: bucket_name(naming, purpose, region, account)),
+            naming.name_tag(purpose, region),
+            provider=provider,
+            encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=key_arn
+                ),
+                bucket_key_enabled=True,
+                blocked_encryption_types=["SSE-C"],
+            ),
+            lifecycle=[lifecycle],
+            policy=policy,
+        )
+
+    def _access_logs(self, source: aws.s3.Bucket) -> None:
+        args, naming = self._args, self._args.naming
+
+        def policy(log_bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+            return pulumi.Output.all(log_bucket_arn, source.arn, self._account_id).apply(
+                lambda values: _json(access_log_bucket_policy(str(values[0]), str(values[1]), str(values[2])))
+            )
+
+        logs = self._private_bucket(
+            "backup-access-logs-bucket",
+            self._account_id.apply(lambda account: bucket_name(naming, "backup-logs", args.region, account)),
+            naming.name_tag("backup-logs", args.region),
+            provider=None,
+            encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+                blocked_encryption_types=["SSE-C"],
+            ),
+            lifecycle=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expiry",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ACCESS_LOG_RETENTION_DAYS),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=ACCESS_LOG_NONCURRENT_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                    ),
+                )
+            ],
+            policy=policy,
+        )
+        aws.s3.BucketLogging(
+            "backup-logging",
+            bucket=source.id,
+            target_bucket=logs.bucket.id,
+            target_prefix="backups/",
+            target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                    partition_date_source="EventTime"
+                )
+            ),
+            opts=self._options(depends_on=[logs.policy]),
+        )
+
+    def _replication(
+        self, source: _Bucket, replica: _Bucket, source_key_arn: pulumi.Input[str], replica_key_arn: pulumi.Input[str]
+    ) -> None:
+        args = self._args
+
+        def policy(values: list[Any]) -> str:
+            return _json(
+                replication_role_policy(
+                    source_bucket_arn=str(values[0]),
+                    source_key_arn=str(values[1]),
+                    source_region=args.region,
+                    replica_bucket_arn=str(values[2]),
+                    replica_key_arn=str(values[3]),
+                    replica_region=args.dr_region,
+                )
+            )
+
+        role = role_with_policies(
+            "backup-replication",
+            naming=args.naming,
+            description="Lets S3 replicate the backup bucket to the DR region",
+            trust_policy=self._account_id.apply(
+                lambda account: _json(service_assume_role_policy("s3.amazonaws.com", account_id=account))
+            ),
+            inline_policies={
+                "replicate": pulumi.Output.all(
+                    source.bucket.arn, source_key_arn, replica.bucket.arn, replica_key_arn
+                ).apply(policy)
+            },
+            parent=self,
+        )
+        aws.s3.BucketReplicationConfig(
+            "backup-replication",
+            bucket=source.bucket.id,
+            role=role.arn,
+            rules=[
+                aws.s3.BucketReplicationConfigRuleArgs(
+                    id="to-dr-region",
+                    status="Enabled",
+                    priority=1,
+                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(),
+                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                        status="Enabled"
+                    ),
+                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                        sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                            status="Enabled"
+                        )
+                    ),
+                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                        bucket=replica.bucket.arn,
+                        encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                            replica_kms_key_id=replica_key_arn
+                        ),
+                        replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                            status="Enabled",
+                            time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
+                                minutes=REPLICATION_TIME_MINUTES
+                            ),
+                        ),
+                        metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                            status="Enabled",
+                            event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
+                                minutes=REPLICATION_TIME_MINUTES
+                            ),
+                        ),
+                    ),
+                )
+            ],
+            # S3 refuses a replication configuration until both buckets are versioned.
+            opts=self._options(depends_on=[source.versioning, replica.versioning]),
+        )
+
+    def _vault(
+        self, name: str, name_parts: tuple[str, ...], key_arn: pulumi.Input[str], *, provider: aws.Provider | None
+    ) -> aws.backup.Vault:
+        args = self._args
+        vault = aws.backup.Vault(
+            name,
+            name=args.naming.physical(*name_parts),
+            kms_key_arn=key_arn,
+            force_destroy=False,
+            tags=args.naming.name_tag(*name_parts),
+            opts=self._options(provider, stateful=True),
+        )
+        if args.protect:
+            aws.backup.VaultLockConfiguration(
+                f"{name}-lock",
+                backup_vault_name=vault.name,
+                min_retention_days=vault_lock_min_retention_days(args.settings),
+                opts=self._options(provider),
+            )
+        return vault
+
+    def _plan(self, vault: aws.backup.Vault, dr_vault: aws.backup.Vault | None) -> None:
+        args, naming = self._args, self._args.naming
+        rules = [
+            aws.backup.PlanRuleArgs(
+                rule_name=rule.name,
+                target_vault_name=vault.name,
+                schedule=rule.schedule,
+                schedule_expression_timezone="Etc/UTC",
+                start_window=START_WINDOW_MINUTES,
+                completion_window=COMPLETION_WINDOW_MINUTES,
+                enable_continuous_backup=False,
+                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=rule.retention_days),
+                copy_actions=[
+                    aws.backup.PlanRuleCopyActionArgs(
+                        destination_vault_arn=dr_vault.arn,
+                        lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(delete_after=rule.retention_days),
+                    )
+                ]
+                if dr_vault is not None
+                else None,
+            )
+            for rule in backup_rules(args.settings)
+        ]
+        plan = aws.backup.Plan(
+            "backup-plan",
+            name=naming.physical("backups"),
+            rules=rules,
+            tags=naming.name_tag("backups"),
+            opts=self._options(),
+        )
+        role = role_with_policies(
+            "backup",
+            naming=naming,
+            description="Lets AWS Backup snapshot, copy and restore the resources the plan selects",
+            # AWS Backup can only use a role that a principal of this account passes to it (iam:PassRole).
+            trust_policy=_json(service_assume_role_policy("backup.amazonaws.com")),
+            managed_policy_arns=list(BACKUP_SERVICE_POLICIES),
+            parent=self,
+        )
+        aws.backup.Selection(
+            "backup-selection",
+            name=naming.physical("tagged"),
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            selection_tags=[
+                aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=BACKUP_TAG_KEY, value=naming.prefix)
+            ],
+            opts=self._options(),
+        )
