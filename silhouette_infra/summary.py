@@ -12,6 +12,7 @@ import yaml
 
 from silhouette_infra.checks.base import CheckReport
 from silhouette_infra.checks.manifests import manifest_of, object_name
+from silhouette_infra.cost import monthly_cost
 from silhouette_infra.engine.mocks import CapturedResource
 from silhouette_infra.engine.run import SynthResult
 from silhouette_infra.settings import Settings, availability_zone_names
@@ -49,6 +50,30 @@ LAYER_SETTINGS: dict[str, KeySettings] = {
         f"cluster-autoscaler {s.cluster_addons.cluster_autoscaler_chart}, "
         f"external-secrets {s.cluster_addons.external_secrets_chart}",
     },
+    "silhouette:data:Postgres": lambda s: {
+        "engine": f"PostgreSQL {s.postgres.major_version} on {s.postgres.instance_class}",
+        "availability": "Multi-AZ" if s.postgres.multi_az else "single-AZ",
+        "backups": f"PITR {s.postgres.backup_retention_days} days"
+        + (", replicated to the DR region" if s.backup.copy_to_dr_region else ""),
+    },
+    "silhouette:data:Redis": lambda s: {
+        "engine": f"{s.redis.engine} {s.redis.engine_version} on {s.redis.node_type}",
+        "availability": f"{s.redis.num_cache_clusters} node(s)"
+        + (", Multi-AZ with automatic failover" if s.redis.multi_az else ""),
+    },
+    "silhouette:data:RabbitMq": lambda s: {
+        "engine": f"RabbitMQ {s.rabbitmq.engine_version} on {s.rabbitmq.host_instance_type}",
+        "availability": s.rabbitmq.deployment_mode,
+    },
+    "silhouette:data:Neo4j": lambda s: {
+        "engine": f"{s.neo4j.image}, {s.neo4j.volume_size_gib} GiB encrypted gp3",
+        "backups": f"export to the backup bucket on '{s.neo4j.backup_schedule}', volume snapshots by AWS Backup",
+    },
+    "silhouette:backup:Backup": lambda s: {
+        "plan": f"every 6 h kept {s.backup.six_hourly_retention_days} d, daily {s.backup.daily_retention_days} d, "
+        f"weekly {s.backup.weekly_retention_days} d",
+        "DR copies": f"to {s.aws.dr_region}" if s.backup.copy_to_dr_region else "none (single region)",
+    },
     "silhouette:registry:Registry": lambda s: {
         "repositories": ", ".join(s.registry.repositories),
         "keeps": f"{s.registry.keep_tagged_images} tagged images, untagged {s.registry.untagged_expiry_days} days",
@@ -71,9 +96,13 @@ def layer_of(result: SynthResult, resource: CapturedResource) -> str:
 
 def render(result: SynthResult, reports: list[CheckReport] | None, seconds: float) -> str:
     settings = result.settings
+    costs = monthly_cost(settings)
     lines = [
         f"stack {result.stack} ({settings.environment}) in {settings.aws.region}, DR {settings.aws.dr_region}: "
         f"{len(result.resources)} resources",
+        "estimated monthly cost (list prices, before data transfer): "
+        + ", ".join(f"{layer} ${cost:,.0f}" for layer, cost in costs.items())
+        + f"; total ${sum(costs.values()):,.0f}",
         "",
     ]
     layers: dict[str, Counter[str]] = defaultdict(Counter)

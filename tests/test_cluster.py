@@ -279,6 +279,9 @@ def test_default_storage_class_is_encrypted_gp3_waiting_for_the_consumer(stack: 
     assert inputs["parameters"]["kmsKeyId"] == stack.named("aws:kms/key:Key", "ebs-key").outputs["arn"]
     assert inputs["volumeBindingMode"] == "WaitForFirstConsumer" and inputs["allowVolumeExpansion"] is True
     assert inputs["reclaimPolicy"] == ("Retain" if stack.settings.protect_stateful else "Delete")
+    assert inputs["parameters"]["tagSpecification_1"] == f"Backup=silhouette-{stack.stack}", (
+        "AWS Backup selects volumes"
+    )
 
 
 def test_repositories_are_immutable_scanned_and_kms_encrypted(stack: SynthResult) -> None:

@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 
 from silhouette_infra.cluster import iam
 from silhouette_infra.cluster.iam_roles import service_account_role
+from silhouette_infra.data.common import BACKUP_TAG_KEY
 from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import ClusterAddonsSettings, ClusterSettings
 
@@ -243,6 +244,8 @@ class ClusterAddons(pulumi.ComponentResource):
                 "encrypted": "true",
                 "kmsKeyId": args.ebs_key_arn,
                 "csi.storage.k8s.io/fstype": "ext4",
+                # AWS Backup snapshots every volume of this class (Neo4j's data) with the stack's plan.
+                "tagSpecification_1": f"{BACKUP_TAG_KEY}={naming.prefix}",
             },
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
