@@ -6,10 +6,12 @@ STACK ?= staging
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
+NCA_VENV := .venv-nca
+NCA_VERSION := 2.1.0
 
 .PHONY: setup synth test lint docs snapshot-stateful clean
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,13 @@ $(CHECKOV_VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+# network-config-analyzer pins PyYAML==6.0.2 while the project pins 6.0.4: it gets a venv of its own.
+$(NCA_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(NCA_VENV)
+	$(NCA_VENV)/bin/pip install --quiet --upgrade pip
+	$(NCA_VENV)/bin/pip install --quiet network-config-analyzer==$(NCA_VERSION)
 	touch $@
 
 synth: setup
@@ -43,4 +52,4 @@ snapshot-stateful: setup
 	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(NCA_VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from silhouette_infra.apps.namespaces import PlatformNamespaces, PlatformNamespacesArgs
 from silhouette_infra.backup import Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
@@ -74,6 +75,19 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             provider=cluster.provider,
             cluster_ready=cluster.ready,
             retain_volumes=settings.protect_stateful,
+        ),
+        opts=aws_primary,
+    )
+    namespaces = PlatformNamespaces(
+        "namespaces",
+        PlatformNamespacesArgs(
+            stack=stack,
+            apps=settings.apps,
+            provider=cluster.provider,
+            cluster_ready=[*cluster.ready, addons],
+            vpc_cidr=settings.network.vpc_cidr,
+            layout=network.layout,
+            peered_cidrs=settings.network.peered_cidrs,
         ),
         opts=aws_primary,
     )
@@ -151,7 +165,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             backup_bucket=backup.bucket_name,
             backup_bucket_arn=backup.bucket_arn,
             backup_kms_key_arn=keys.key_arns["backups"],
-            app_namespace=f"silhouette-{stack}",
+            app_namespace=namespaces.app_namespace,
             storage_class=addons.storage_class_name,
             protect=settings.protect_stateful,
             image=settings.neo4j.image,

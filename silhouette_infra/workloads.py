@@ -174,6 +174,7 @@ class Container:
     startup: Probe | None = None
     writable_paths: Mapping[str, str] = field(default_factory=dict)
     volume_mounts: tuple[VolumeMount, ...] = ()
+    env_from_config_maps: tuple[str, ...] = ()  # every key of these ConfigMaps becomes an environment variable
 
     def scratch_volume_name(self, path: str) -> str:
         """The ``emptyDir`` of one writable path: ``<container>-<path as a label>``."""
@@ -213,6 +214,8 @@ class Container:
         ]
         if env:
             container["env"] = env
+        if self.env_from_config_maps:
+            container["envFrom"] = [{"configMapRef": {"name": name}} for name in self.env_from_config_maps]
         container["resources"] = self.resources.manifest()
         for key, probe in (("startupProbe", self.startup), ("readinessProbe", self.readiness)):
             if probe is not None:
@@ -449,17 +452,17 @@ def job_spec(
     template: Manifest,
     backoff_limit: int,
     active_deadline_seconds: int,
-    ttl_seconds_after_finished: int,
+    ttl_seconds_after_finished: int | None,
 ) -> Manifest:
-    """A Job that retries a bounded number of times, cannot run forever, and is cleaned up afterwards."""
+    """A Job that retries a bounded number of times and cannot run forever; cleaned up afterwards unless
+    ``ttl_seconds_after_finished`` is None (a Job Pulumi manages must stay, or Pulumi would run it again)."""
     if template["spec"].get("restartPolicy") not in ("Never", "OnFailure"):
         raise ValueError("a Job's pods need restart_policy 'Never' or 'OnFailure'")
-    return {
-        "backoffLimit": backoff_limit,
-        "activeDeadlineSeconds": active_deadline_seconds,
-        "ttlSecondsAfterFinished": ttl_seconds_after_finished,
-        "template": template,
-    }
+    spec: Manifest = {"backoffLimit": backoff_limit, "activeDeadlineSeconds": active_deadline_seconds}
+    if ttl_seconds_after_finished is not None:
+        spec["ttlSecondsAfterFinished"] = ttl_seconds_after_finished
+    spec["template"] = template
+    return spec
 
 
 def cron_job_spec(

@@ -417,10 +417,20 @@ class WorkloadSettings(Section):
     memory_limit: Memory = Field(description="Memory limit per pod.")
 
 
+Image = Annotated[str, Field(pattern=r"^[a-z0-9./_-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$")]
+
+
 class ReleaseSettings(Section):
-    strategy: Literal["rolling", "blue_green", "canary"] = Field("rolling", description="Release strategy.")
+    strategy: Literal["rolling", "blue_green", "canary"] = Field(
+        "rolling",
+        description="Backend release strategy: rolling (one Deployment), blue_green (two colour Deployments, the "
+        "Service selects the active one) or canary (a second Deployment gets canary_weight_percent of /api).",
+    )
     active_color: Literal["blue", "green"] = Field("blue", description="Colour receiving traffic (blue_green).")
-    canary_weight_percent: int = Field(10, ge=0, le=100, description="Share of traffic to the canary (canary).")
+    blue_image: Image | None = Field(None, description="Backend image of the blue Deployment (blue_green).")
+    green_image: Image | None = Field(None, description="Backend image of the green Deployment (blue_green).")
+    canary_image: Image | None = Field(None, description="Backend image of the canary Deployment (canary).")
+    canary_weight_percent: int = Field(10, ge=0, le=100, description="Share of /api traffic to the canary (canary).")
 
 
 class FeatureFlags(Section):
@@ -457,6 +467,15 @@ class AppsSettings(Section):
     )
     release: ReleaseSettings = Field(default_factory=ReleaseSettings, description="Release strategy of the backend.")
     feature_flags: FeatureFlags = Field(default_factory=FeatureFlags, description="Feature flags in the ConfigMap.")
+    quota_headroom_percent: int = Field(
+        20, ge=0, le=200, description="Namespace ResourceQuota above what every HPA at maximum needs (rollout surge)."
+    )
+    quota_cpu: Cpu | None = Field(
+        None, description="Explicit requests.cpu quota of the app namespace (default: computed from the workloads)."
+    )
+    quota_memory: Memory | None = Field(
+        None, description="Explicit requests.memory quota of the app namespace (default: computed from the workloads)."
+    )
 
 
 # --------------------------------------------------------------------------------------- observability

@@ -33,6 +33,7 @@ def check(settings: Settings) -> list[Issue]:
         *_data_services(settings),
         *_backup(settings),
         *_apps(settings),
+        *_release(settings),
         *_production(settings),
     ]
 
@@ -125,14 +126,15 @@ DAEMONSET_OVERHEAD = Resources(cpu_millicores=300, memory_mib=512)
 
 def workloads_at_full_scale(settings: Settings) -> list[Workload]:
     """What the application node groups must hold when every HPA is at its maximum."""
+    from silhouette_infra.apps.release import plan_release
+
     apps = settings.apps
-    # Blue-green keeps both colours deployed: either one may be scaled out while the other drains.
-    backend_copies = 2 if apps.release.strategy == "blue_green" else 1
+    # Every Deployment of the release plan at its maximum: blue-green keeps both colours, canary adds one.
     workloads = [
         Workload(
             name,
             Resources(cpu_millicores(workload.cpu_request), memory_mib(workload.memory_request)),
-            workload.max_replicas * (backend_copies if name == "backend" else 1),
+            sum(variant.max_replicas for variant in plan_release(name, workload, apps).variants),
         )
         for name, workload in (("backend", apps.backend), ("frontend", apps.frontend))
     ]
@@ -244,6 +246,29 @@ def _apps(settings: Settings) -> Iterator[Issue]:
             workload.cpu_limit,
             workload.memory_request,
             workload.memory_limit,
+        )
+
+
+def _release(settings: Settings) -> Iterator[Issue]:
+    from silhouette_infra.apps.sizing import required_quota
+
+    release = settings.apps.release
+    if release.strategy == "canary" and release.canary_image is None:
+        yield "apps.release.canary_image", "strategy canary needs the canary's image"
+    if release.strategy == "canary" and release.canary_image == settings.apps.backend.image:
+        yield "apps.release.canary_image", "the canary must run a different image than the stable backend"
+    need = required_quota(settings.apps)
+    if settings.apps.quota_cpu and cpu_millicores(settings.apps.quota_cpu) < need.requests_cpu_millicores:
+        yield (
+            "apps.quota_cpu",
+            f"{settings.apps.quota_cpu} would block scale-out: every HPA at maximum (with rollout surge and "
+            f"migrations) requests {need.requests_cpu_millicores}m",
+        )
+    if settings.apps.quota_memory and memory_mib(settings.apps.quota_memory) < need.requests_memory_mib:
+        yield (
+            "apps.quota_memory",
+            f"{settings.apps.quota_memory} would block scale-out: every HPA at maximum requests "
+            f"{need.requests_memory_mib}Mi",
         )
 
 

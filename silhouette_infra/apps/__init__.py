@@ -1,0 +1,1 @@
+"""Application layer: platform namespaces, web services, release strategies, ingress, network policies."""

@@ -1,0 +1,382 @@
+"""The application: backend and frontend web services, their credentials, migrations and the ingress."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from silhouette_infra.apps.release import NAME_LABEL, ReleasePlan, migration_job_name, plan_release
+from silhouette_infra.apps.web_service import HTTP_PORT, PART_OF, RUN_AS, WebService, WebServiceArgs
+from silhouette_infra.cluster.iam_roles import service_account_role
+from silhouette_infra.data.common import secret_name
+from silhouette_infra.kube import declare
+from silhouette_infra.naming import Naming
+from silhouette_infra.settings.models import Settings
+from silhouette_infra.workloads import (
+    Container,
+    Resources,
+    SecretKey,
+    checkov_skips,
+    job_spec,
+    pod_template,
+    tag_pinning_reasons,
+)
+
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+MIGRATIONS = "backend-migrations"
+# What each credential Secret holds: Kubernetes Secret -> (Secrets Manager secret, its JSON properties).
+CREDENTIALS = ("postgres", "redis", "rabbitmq", "neo4j")
+
+
+def backend_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, region: str) -> dict[str, Any]:
+    """The backend writes workflow artefacts under its prefix of the backup bucket, and nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteOwnPrefix",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+                "Resource": f"{bucket_arn}/app/{stack}/*",
+            },
+            {
+                "Sid": "EncryptWithBackupsKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            },
+        ],
+    }
+
+
+def ingress_annotations(
+    *, certificate_arn: str, web_acl_arn: str, plan: ReleasePlan, production: bool
+) -> dict[str, str]:
+    """ALB: internet-facing, HTTPS only with TLS 1.3, HTTP redirected, WAF attached, weighted canary."""
+    attributes = ["routing.http.drop_invalid_header_fields.enabled=true"]
+    if production:
+        attributes.append("deletion_protection.enabled=true")
+    annotations = {
+        "alb.ingress.kubernetes.io/scheme": "internet-facing",
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
+        "alb.ingress.kubernetes.io/ssl-redirect": "443",
+        "alb.ingress.kubernetes.io/certificate-arn": certificate_arn,
+        "alb.ingress.kubernetes.io/ssl-policy": TLS_POLICY,
+        "alb.ingress.kubernetes.io/wafv2-acl-arn": web_acl_arn,
+        "alb.ingress.kubernetes.io/load-balancer-attributes": ",".join(attributes),
+    }
+    if plan.canary_weight_percent is not None:
+        weight = plan.canary_weight_percent
+        annotations["alb.ingress.kubernetes.io/actions.backend-weighted"] = json.dumps(
+            {
+                "type": "forward",
+                "forwardConfig": {
+                    "targetGroups": [
+                        {"serviceName": "backend", "servicePort": str(HTTP_PORT), "weight": 100 - weight},
+                        {"serviceName": "backend-canary", "servicePort": str(HTTP_PORT), "weight": weight},
+                    ]
+                },
+            }
+        )
+    return annotations
+
+
+def ingress_rules(domain: str, plan: ReleasePlan) -> list[dict[str, Any]]:
+    """``/api`` to the backend (through the weighted action during a canary), everything else to the frontend."""
+    api_backend = (
+        {"service": {"name": "backend-weighted", "port": {"name": "use-annotation"}}}
+        if plan.canary_weight_percent is not None
+        else {"service": {"name": "backend", "port": {"number": HTTP_PORT}}}
+    )
+    return [
+        {
+            "host": domain,
+            "http": {
+                "paths": [
+                    {"path": "/api", "pathType": "Prefix", "backend": api_backend},
+                    {
+                        "path": "/",
+                        "pathType": "Prefix",
+                        "backend": {"service": {"name": "frontend", "port": {"number": HTTP_PORT}}},
+                    },
+                ]
+            },
+        }
+    ]
+
+
+@dataclass
+class Endpoints:
+    postgres_host: pulumi.Input[str]
+    postgres_port: int
+    postgres_secret_arn: pulumi.Input[str]
+    redis_host: pulumi.Input[str]
+    redis_port: int
+    rabbitmq_endpoint: pulumi.Input[str]
+    neo4j_uri: str
+
+
+@dataclass
+class AppsArgs:
+    settings: Settings
+    naming: Naming
+    namespace: str
+    provider: k8s.Provider
+    ready: list[pulumi.Resource]
+    secret_store_name: str
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    backup_bucket: pulumi.Input[str]
+    backup_bucket_arn: pulumi.Input[str]
+    backups_key_arn: pulumi.Input[str]
+    endpoints: Endpoints
+    certificate_arn: pulumi.Input[str]
+    web_acl_arn: pulumi.Input[str]
+
+
+class Apps(pulumi.ComponentResource):
+    """Backend and frontend, their credentials and migrations, and the ALB ingress."""
+
+    url: str
+    release: dict[str, Any]
+    ingress: k8s.networking.v1.Ingress
+
+    def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:apps:Apps", name, None, opts)
+        self._args = args
+        settings, naming = args.settings, args.naming
+        apps = settings.apps
+        backend_plan = plan_release("backend", apps.backend, apps)
+        frontend_plan = plan_release("frontend", apps.frontend, apps)
+
+        credentials = self._credentials()
+        secret_env = {
+            "POSTGRES_USER": SecretKey("postgres-credentials", "username"),
+            "POSTGRES_PASSWORD": SecretKey("postgres-credentials", "password"),
+            "REDIS_PASSWORD": SecretKey("redis-credentials", "password"),
+            "RABBITMQ_USER": SecretKey("rabbitmq-credentials", "username"),
+            "RABBITMQ_PASSWORD": SecretKey("rabbitmq-credentials", "password"),
+            "NEO4J_USER": SecretKey("neo4j-credentials", "username"),
+            "NEO4J_PASSWORD": SecretKey("neo4j-credentials", "password"),
+        }
+        endpoints = args.endpoints
+        flags = apps.feature_flags
+        shared_config = {
+            "ENVIRONMENT": settings.environment,
+            "AWS_REGION": settings.aws.region,
+            "PUBLIC_URL": f"https://{settings.edge.domain}",
+            "ENABLE_AI_ML": str(flags.enable_ai_ml).lower(),
+            "ENABLE_COLLABORATION": str(flags.enable_collaboration).lower(),
+            "ENABLE_COMPLIANCE": str(flags.enable_compliance).lower(),
+            "ENABLE_ADVANCED_MONITORING": str(flags.enable_advanced_monitoring).lower(),
+        }
+        backend_config: dict[str, pulumi.Input[str]] = {
+            **shared_config,
+            "POSTGRES_HOST": endpoints.postgres_host,
+            "POSTGRES_PORT": str(endpoints.postgres_port),
+            "POSTGRES_DB": "silhouette",
+            "POSTGRES_SSLMODE": "verify-full",
+            "REDIS_HOST": endpoints.redis_host,
+            "REDIS_PORT": str(endpoints.redis_port),
+            "REDIS_TLS": "true",
+            "RABBITMQ_URL": endpoints.rabbitmq_endpoint,
+            "NEO4J_URI": endpoints.neo4j_uri,
+            "ARTIFACT_BUCKET": args.backup_bucket,
+            "ARTIFACT_PREFIX": f"app/{naming.stack}/",
+        }
+        role = service_account_role(
+            "backend",
+            naming=naming,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer=args.oidc_issuer,
+            namespace=args.namespace,
+            service_account="backend",
+            description="Silhouette backend: writes workflow artefacts to its prefix of the backup bucket",
+            inline_policies={
+                "backend": pulumi.Output.all(args.backup_bucket_arn, args.backups_key_arn).apply(
+                    lambda values: json.dumps(
+                        backend_policy(
+                            bucket_arn=values[0], kms_key_arn=values[1], stack=naming.stack, region=settings.aws.region
+                        )
+                    )
+                )
+            },
+            parent=self,
+        )
+        migrations = self._migrations(backend_plan, backend_config, secret_env, credentials)
+        backend = WebService(
+            "backend",
+            WebServiceArgs(
+                name="backend",
+                namespace=args.namespace,
+                settings=apps.backend,
+                plan=backend_plan,
+                provider=args.provider,
+                config=backend_config,
+                secret_env=secret_env,
+                role_arn=role.arn,
+                # Feature flags are re-read at runtime from the backend's own ConfigMap, nothing else.
+                role_rules=[
+                    {
+                        "apiGroups": [""],
+                        "resources": ["configmaps"],
+                        "resourceNames": ["backend-config"],
+                        "verbs": ["get", "watch"],
+                    }
+                ],
+                depends_on=migrations,
+                after=[*args.ready, *credentials],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        frontend = WebService(
+            "frontend",
+            WebServiceArgs(
+                name="frontend",
+                namespace=args.namespace,
+                settings=apps.frontend,
+                plan=frontend_plan,
+                provider=args.provider,
+                config={**shared_config, "API_BASE_URL": "/api"},
+                after=args.ready,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.ingress = declare(
+            k8s.networking.v1.Ingress,
+            "ingress",
+            metadata={
+                "name": "silhouette",
+                "namespace": args.namespace,
+                "labels": dict(PART_OF),
+                "annotations": pulumi.Output.all(args.certificate_arn, args.web_acl_arn).apply(
+                    lambda values: ingress_annotations(
+                        certificate_arn=values[0],
+                        web_acl_arn=values[1],
+                        plan=backend_plan,
+                        production=settings.is_production,
+                    )
+                ),
+            },
+            spec={"ingressClassName": "alb", "rules": ingress_rules(settings.edge.domain, backend_plan)},
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[backend, frontend, *args.ready]
+            ),
+        )
+        self.url = f"https://{settings.edge.domain}"
+        self.release = {
+            "strategy": apps.release.strategy,
+            "active_color": backend_plan.active_color,
+            "canary_weight_percent": backend_plan.canary_weight_percent,
+            "images": {variant.name: variant.image for variant in backend_plan.variants},
+        }
+        self.register_outputs({"url": self.url, "release": self.release})
+
+    def _k8s(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=[*self._args.ready, *after])
+
+    def _credentials(self) -> list[pulumi.Resource]:
+        """ExternalSecrets: each Kubernetes Secret is materialised from one Secrets Manager secret."""
+        args = self._args
+        sources: dict[str, pulumi.Input[str]] = {
+            "postgres": args.endpoints.postgres_secret_arn,
+            **{service: secret_name(args.naming, service) for service in CREDENTIALS if service != "postgres"},
+        }
+        secrets: list[pulumi.Resource] = []
+        for service, source in sources.items():
+            secrets.append(
+                k8s.apiextensions.CustomResource(
+                    f"{service}-credentials",
+                    api_version="external-secrets.io/v1",
+                    kind="ExternalSecret",
+                    metadata={"name": f"{service}-credentials", "namespace": args.namespace, "labels": dict(PART_OF)},
+                    spec={
+                        "refreshInterval": "1h",
+                        "secretStoreRef": {"kind": "ClusterSecretStore", "name": args.secret_store_name},
+                        "target": {
+                            "name": f"{service}-credentials",
+                            "creationPolicy": "Owner",
+                            "deletionPolicy": "Retain",
+                        },
+                        "data": [
+                            {"secretKey": key, "remoteRef": {"key": source, "property": key}}
+                            for key in ("username", "password")
+                        ],
+                    },
+                    opts=self._k8s(),
+                )
+            )
+        return secrets
+
+    def _migrations(
+        self,
+        plan: ReleasePlan,
+        config: dict[str, pulumi.Input[str]],
+        secret_env: dict[str, SecretKey],
+        credentials: list[pulumi.Resource],
+    ) -> dict[str, list[pulumi.Resource]]:
+        """One Job per backend image, run before any Deployment of that image (Pulumi waits for it to
+        complete). Migrations must be backward compatible (expand, then contract a release later), as the
+        previous version keeps serving until the rollout finishes."""
+        args = self._args
+        account = k8s.core.v1.ServiceAccount(
+            "migrations-service-account",
+            metadata={"name": MIGRATIONS, "namespace": args.namespace, "labels": {NAME_LABEL: MIGRATIONS, **PART_OF}},
+            automount_service_account_token=False,
+            opts=self._k8s(),
+        )
+        database_env = {key: value for key, value in config.items() if key.startswith(("POSTGRES_", "ENVIRONMENT"))}
+        jobs: dict[str, list[pulumi.Resource]] = {}
+        for image in plan.images:
+            name = migration_job_name(image)
+            labels = {NAME_LABEL: MIGRATIONS, **PART_OF}
+            container = Container(
+                name="migrate",
+                image=image,
+                args=("migrate",),
+                resources=Resources(cpu_request="500m", cpu_limit="500m", memory_request="512Mi", memory_limit="512Mi"),
+                env=database_env,
+                secret_env={key: ref for key, ref in secret_env.items() if key.startswith("POSTGRES_")},
+                writable_paths={"/tmp": "64Mi"},
+            )
+            template = pod_template(
+                labels=labels,
+                containers=[container],
+                service_account=MIGRATIONS,
+                run_as_user=RUN_AS,
+                run_as_group=RUN_AS,
+                fs_group=RUN_AS,
+                restart_policy="Never",
+            )
+            job = declare(
+                k8s.batch.v1.Job,
+                name,
+                metadata={
+                    "name": name,
+                    "namespace": args.namespace,
+                    "labels": labels,
+                    "annotations": {
+                        "silhouette.io/image": image,
+                        **checkov_skips(
+                            tag_pinning_reasons(
+                                [image],
+                                "images are pinned to immutable tags in an ECR repository with IMMUTABLE tag "
+                                "mutability; set a digest in the image setting to pin by digest",
+                            )
+                        ),
+                    },
+                },
+                # No TTL: the finished Job stays so that Pulumi does not recreate (re-run) it.
+                spec=job_spec(
+                    template=template, backoff_limit=2, active_deadline_seconds=1800, ttl_seconds_after_finished=None
+                ),
+                opts=self._k8s(account, *credentials),
+            )
+            jobs[image] = [job]
+        return jobs

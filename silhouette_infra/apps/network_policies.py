@@ -1,0 +1,257 @@
+"""NetworkPolicies of the application namespace: deny everything, then allow exactly the flows of the design.
+
+A pure function on plain data, returning ``networking.k8s.io/v1`` NetworkPolicy manifests (dicts). The flows:
+
+* ALB (target type ``ip``, so its packets come from the public subnets' addresses) -> frontend and backend
+  HTTP ports;
+* frontend -> backend HTTP port;
+* Prometheus pods in the monitoring namespace -> frontend and backend metrics ports;
+* backend -> PostgreSQL, Redis and RabbitMQ at the isolated (data) subnets, Neo4j's pods on Bolt, DNS, and
+  the internet on 80/443 for workflow HTTP calls: every IPv4 address except the link-local range (instance
+  metadata 169.254.169.254 and every other link-local service), the private and carrier-grade NAT ranges,
+  the VPC and peered networks. The data subnets are reachable through their own rule, on their ports only;
+* the migration Job's pods -> PostgreSQL and DNS;
+* frontend -> DNS.
+
+Nothing else: a pod of the namespace that no rule names (a debug pod, a future service) can send and
+receive nothing. Pods are selected by ``app.kubernetes.io/name`` alone, so blue-green and canary copies
+(which add ``silhouette.io/color`` / ``silhouette.io/track``) get the same policy as their service.
+
+The link-local and private exclusions also shut out the EKS Pod Identity agent (169.254.170.23) and the
+interface VPC endpoints (private subnets): a workload that needs AWS credentials or AWS APIs from its own
+code needs its own rule for them (the design hands the backend its credentials through External Secrets).
+
+EKS enforces NetworkPolicies only with the VPC CNI's network-policy agent switched on (cluster layer).
+The agent always lets a pod's own node in (kubelet probes), which plain Kubernetes semantics, and nca,
+do not model.
+
+The Neo4j namespace's own policies admit the backend's pods on Bolt (``silhouette_infra.data.neo4j``);
+the monitoring namespace's policies belong to the observability layer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Any, Final
+
+from silhouette_infra.apps.release import NAME_LABEL
+
+Manifest = dict[str, Any]
+
+BACKEND: Final = "backend"
+FRONTEND: Final = "frontend"
+MIGRATIONS: Final = "backend-migrations"
+PROMETHEUS: Final = "prometheus"
+NEO4J: Final = "neo4j"
+
+POSTGRES_PORT: Final = 5432
+REDIS_PORT: Final = 6379
+RABBITMQ_PORT: Final = 5671  # AMQP over TLS, the only listener Amazon MQ opens
+NEO4J_BOLT_PORT: Final = 7687
+DNS_PORT: Final = 53
+INTERNET_PORTS: Final = (80, 443)
+
+# Set by the API server on every namespace (Kubernetes >= 1.22): the one namespace label nobody can forge.
+NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
+DNS_NAMESPACE: Final = "kube-system"
+DNS_SELECTOR: Final = {"k8s-app": "kube-dns"}  # CoreDNS on EKS keeps kube-dns's label
+
+# Never reachable through the internet rule: link-local (instance metadata, EKS Pod Identity agent, Amazon
+# DNS/NTP), RFC 1918 private networks and RFC 6598 shared address space (carrier-grade NAT, EKS custom
+# networking). The VPC and peered networks are added when a stack puts them outside these ranges.
+LINK_LOCAL: Final = "169.254.0.0/16"
+PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+ANYWHERE: Final = "0.0.0.0/0"
+
+LABELS: Final = {"app.kubernetes.io/part-of": "silhouette", "app.kubernetes.io/managed-by": "pulumi"}
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def network_policies(
+    *,
+    namespace: str,
+    monitoring_namespace: str,
+    public_subnet_cidrs: Sequence[str],
+    isolated_subnet_cidrs: Sequence[str],
+    vpc_cidr: str,
+    peered_cidrs: Sequence[str] = (),
+    aws_endpoint_cidrs: Sequence[str] = (),
+    neo4j_namespace: str = "neo4j",
+    backend_port: int = 8080,
+    frontend_port: int = 8080,
+    metrics_port: int = 9090,
+) -> list[Manifest]:
+    """The NetworkPolicies of ``namespace``: default deny, then one policy per workload listing its flows.
+
+    ``ValueError`` names every bad argument: a namespace that is not a DNS label, a port out of range or
+    shared between HTTP and metrics (the ALB would reach the metrics), a CIDR that is not IPv4 with host
+    bits zero, no subnets, or subnets outside the VPC.
+
+    ``aws_endpoint_cidrs``: the subnets of the interface VPC endpoints. With private DNS, the backend's
+    AWS SDK calls (STS AssumeRoleWithWebIdentity for its IRSA role) resolve to endpoint addresses there,
+    so the backend may reach them on 443 and nothing else.
+    """
+    _validate(
+        namespaces={
+            "namespace": namespace,
+            "monitoring_namespace": monitoring_namespace,
+            "neo4j_namespace": neo4j_namespace,
+        },
+        ports={"backend_port": backend_port, "frontend_port": frontend_port, "metrics_port": metrics_port},
+        public_subnet_cidrs=public_subnet_cidrs,
+        isolated_subnet_cidrs=isolated_subnet_cidrs,
+        vpc_cidr=vpc_cidr,
+        peered_cidrs=peered_cidrs,
+    )
+
+    # Builders rather than shared values: every manifest owns its dicts, so that a caller changing one
+    # changes nothing else, and YAML dumps carry no anchors.
+    def alb() -> list[Manifest]:
+        return [_ip_block(cidr) for cidr in public_subnet_cidrs]
+
+    def data_subnets() -> list[Manifest]:
+        return [_ip_block(cidr) for cidr in isolated_subnet_cidrs]
+
+    def scraped_by_prometheus() -> Manifest:
+        return {"from": [_pods_in(monitoring_namespace, PROMETHEUS)], "ports": [_port(metrics_port)]}
+
+    def dns() -> Manifest:
+        peer = {
+            "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
+            "podSelector": {"matchLabels": dict(DNS_SELECTOR)},
+        }
+        return {"to": [peer], "ports": [_port(DNS_PORT, "UDP"), _port(DNS_PORT)]}
+
+    def policy(name: str, spec: Manifest) -> Manifest:
+        return {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(LABELS)},
+            "spec": spec,
+        }
+
+    return [
+        policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        policy(
+            FRONTEND,
+            {
+                "podSelector": _selector(FRONTEND),
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": alb(), "ports": [_port(frontend_port)]}, scraped_by_prometheus()],
+                "egress": [{"to": [{"podSelector": _selector(BACKEND)}], "ports": [_port(backend_port)]}, dns()],
+            },
+        ),
+        policy(
+            BACKEND,
+            {
+                "podSelector": _selector(BACKEND),
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [
+                    {"from": alb(), "ports": [_port(backend_port)]},
+                    {"from": [{"podSelector": _selector(FRONTEND)}], "ports": [_port(backend_port)]},
+                    scraped_by_prometheus(),
+                ],
+                "egress": [
+                    {"to": data_subnets(), "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)]},
+                    {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
+                    dns(),
+                    {
+                        "to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))],
+                        "ports": [_port(p) for p in INTERNET_PORTS],
+                    },
+                    *(
+                        [{"to": [_ip_block(cidr) for cidr in aws_endpoint_cidrs], "ports": [_port(443)]}]
+                        if aws_endpoint_cidrs
+                        else []
+                    ),
+                ],
+            },
+        ),
+        policy(
+            MIGRATIONS,
+            {
+                "podSelector": _selector(MIGRATIONS),
+                "policyTypes": ["Egress"],
+                "egress": [{"to": data_subnets(), "ports": [_port(POSTGRES_PORT)]}, dns()],
+            },
+        ),
+    ]
+
+
+def internet_exceptions(vpc_cidr: str, peered_cidrs: Sequence[str] = ()) -> list[str]:
+    """What the backend's internet rule excludes: link-local, private ranges, and the VPC and peered
+    networks where no private range covers them already."""
+    excluded = [LINK_LOCAL, *PRIVATE_RANGES]
+    for cidr in (vpc_cidr, *peered_cidrs):
+        network = ipaddress.IPv4Network(cidr)
+        if not any(network.subnet_of(ipaddress.IPv4Network(e)) for e in excluded):
+            excluded.append(str(network))
+    return excluded
+
+
+def _selector(name: str) -> Manifest:
+    return {"matchLabels": {NAME_LABEL: name}}
+
+
+def _pods_in(namespace: str, name: str) -> Manifest:
+    """One peer with both selectors: pods named ``name`` *in* ``namespace`` (two peers would mean either)."""
+    return {
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}},
+        "podSelector": _selector(name),
+    }
+
+
+def _ip_block(cidr: str, excluded: Sequence[str] = ()) -> Manifest:
+    block: Manifest = {"cidr": cidr}
+    if excluded:
+        block["except"] = list(excluded)
+    return {"ipBlock": block}
+
+
+def _port(number: int, protocol: str = "TCP") -> Manifest:
+    return {"protocol": protocol, "port": number}
+
+
+def _validate(
+    *,
+    namespaces: dict[str, str],
+    ports: dict[str, int],
+    public_subnet_cidrs: Sequence[str],
+    isolated_subnet_cidrs: Sequence[str],
+    vpc_cidr: str,
+    peered_cidrs: Sequence[str],
+) -> None:
+    problems = [
+        f"{key}={value!r} is not a DNS label (RFC 1123)"
+        for key, value in namespaces.items()
+        if not _DNS1123_LABEL.match(value)
+    ]
+    problems += [f"{key}={value} is not a port (1-65535)" for key, value in ports.items() if not 1 <= value <= 65535]
+    problems += [
+        f"metrics_port={ports['metrics_port']} is also {key}: the ALB would reach the metrics"
+        for key in ("backend_port", "frontend_port")
+        if ports[key] == ports["metrics_port"]
+    ]
+
+    def network(key: str, value: str) -> ipaddress.IPv4Network | None:
+        try:
+            return ipaddress.IPv4Network(value)
+        except ValueError as error:
+            problems.append(f"{key}: {value!r} is not an IPv4 CIDR with host bits zero ({error})")
+            return None
+
+    vpc = network("vpc_cidr", vpc_cidr)
+    for cidr in peered_cidrs:
+        network("peered_cidrs", cidr)
+    for key, cidrs in (("public_subnet_cidrs", public_subnet_cidrs), ("isolated_subnet_cidrs", isolated_subnet_cidrs)):
+        if not cidrs:
+            problems.append(f"{key} is empty")
+        for cidr in cidrs:
+            subnet = network(key, cidr)
+            if subnet is not None and vpc is not None and not subnet.subnet_of(vpc):
+                problems.append(f"{key}: {cidr} is outside the VPC {vpc_cidr}")
+    if problems:
+        raise ValueError("network policies: " + "; ".join(problems))

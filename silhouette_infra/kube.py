@@ -1,0 +1,16 @@
+"""Declaring typed pulumi-kubernetes objects from the plain manifests the pure builders return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pulumi
+
+R = TypeVar("R", bound=pulumi.CustomResource)
+
+
+def declare(kind: Callable[..., R], name: str, opts: pulumi.ResourceOptions, **fields: Any) -> R:
+    """``kind(name, metadata=..., spec=..., opts=opts)``: the builders return plain dicts in API shape,
+    which the typed constructors accept at run time but not in their overloaded signatures."""
+    return kind(name, opts=opts, **fields)
