@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from silhouette_infra.apps.component import Apps, AppsArgs, Endpoints
 from silhouette_infra.apps.namespaces import PlatformNamespaces, PlatformNamespacesArgs
 from silhouette_infra.backup import Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
@@ -14,6 +15,7 @@ from silhouette_infra.data.neo4j import Neo4j, Neo4jArgs
 from silhouette_infra.data.postgres import Postgres, PostgresArgs
 from silhouette_infra.data.rabbitmq import RabbitMq, RabbitMqArgs
 from silhouette_infra.data.redis import Redis, RedisArgs
+from silhouette_infra.edge import Edge, EdgeArgs
 from silhouette_infra.keys import Keys, KeysArgs
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import Network, NetworkArgs
@@ -173,6 +175,45 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=data,
     )
+    edge = Edge(
+        "edge",
+        EdgeArgs(
+            settings=settings.edge,
+            naming=naming,
+            logs_key_arn=keys.key_arns["logs"],
+            log_retention_days=settings.edge.waf_log_retention_days,
+        ),
+        opts=aws_primary,
+    )
+    apps = Apps(
+        "apps",
+        AppsArgs(
+            settings=settings,
+            naming=naming,
+            namespace=namespaces.app_namespace,
+            provider=cluster.provider,
+            ready=[*cluster.ready, addons, *namespaces.ready],
+            secret_store_name=addons.secret_store_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            backup_bucket=backup.bucket_name,
+            backup_bucket_arn=backup.bucket_arn,
+            backups_key_arn=keys.key_arns["backups"],
+            endpoints=Endpoints(
+                postgres_host=postgres.endpoint,
+                postgres_port=postgres.port,
+                postgres_secret_arn=postgres.secret_arn,
+                redis_host=redis.endpoint,
+                redis_port=redis.port,
+                rabbitmq_endpoint=rabbitmq.endpoint,
+                neo4j_uri=f"bolt://{neo4j.service_host}:{neo4j.bolt_port}",
+            ),
+            certificate_arn=edge.certificate_arn,
+            web_acl_arn=edge.web_acl_arn,
+        ),
+        opts=aws_primary,
+    )
+    edge.dns_record(apps.alb_hostname, region)
     registry = Registry(
         "registry",
         RegistryArgs(
@@ -208,6 +249,10 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         "rabbitmq_endpoint": rabbitmq.endpoint,
         "rabbitmq_port": rabbitmq.port,
         "rabbitmq_secret_arn": rabbitmq.secret_arn,
+        "url": apps.url,
+        "app_namespace": namespaces.app_namespace,
+        "release": apps.release,
+        "certificate_validation_records": edge.validation_records,
         "neo4j_endpoint": f"bolt://{neo4j.service_host}:{neo4j.bolt_port}",
         "neo4j_secret_arn": neo4j.secret_arn,
         "backup_bucket": backup.bucket_name,

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.apps.release import NAME_LABEL, ReleasePlan, migration_job_name, plan_release
-from silhouette_infra.apps.web_service import HTTP_PORT, PART_OF, RUN_AS, WebService, WebServiceArgs
+from silhouette_infra.apps.web_service import HTTP_PORT, PART_OF, RUN_AS, SECRETS_DIR, WebService, WebServiceArgs
 from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import secret_name
 from silhouette_infra.kube import declare
@@ -19,10 +19,11 @@ from silhouette_infra.settings.models import Settings
 from silhouette_infra.workloads import (
     Container,
     Resources,
-    SecretKey,
+    VolumeMount,
     checkov_skips,
     job_spec,
     pod_template,
+    secret_volume,
     tag_pinning_reasons,
 )
 
@@ -111,6 +112,14 @@ def ingress_rules(domain: str, plan: ReleasePlan) -> list[dict[str, Any]]:
     ]
 
 
+def _load_balancer_hostname(status: Any) -> str:
+    """The ALB's DNS name from the Ingress status ("" until the controller has created it)."""
+    try:
+        return str(status.load_balancer.ingress[0].hostname or "")
+    except (AttributeError, IndexError, TypeError):
+        return ""
+
+
 @dataclass
 class Endpoints:
     postgres_host: pulumi.Input[str]
@@ -146,6 +155,7 @@ class Apps(pulumi.ComponentResource):
     url: str
     release: dict[str, Any]
     ingress: k8s.networking.v1.Ingress
+    alb_hostname: pulumi.Output[str]  # the ALB the load balancer controller created for the Ingress
 
     def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:apps:Apps", name, None, opts)
@@ -156,15 +166,6 @@ class Apps(pulumi.ComponentResource):
         frontend_plan = plan_release("frontend", apps.frontend, apps)
 
         credentials = self._credentials()
-        secret_env = {
-            "POSTGRES_USER": SecretKey("postgres-credentials", "username"),
-            "POSTGRES_PASSWORD": SecretKey("postgres-credentials", "password"),
-            "REDIS_PASSWORD": SecretKey("redis-credentials", "password"),
-            "RABBITMQ_USER": SecretKey("rabbitmq-credentials", "username"),
-            "RABBITMQ_PASSWORD": SecretKey("rabbitmq-credentials", "password"),
-            "NEO4J_USER": SecretKey("neo4j-credentials", "username"),
-            "NEO4J_PASSWORD": SecretKey("neo4j-credentials", "password"),
-        }
         endpoints = args.endpoints
         flags = apps.feature_flags
         shared_config = {
@@ -209,7 +210,7 @@ class Apps(pulumi.ComponentResource):
             },
             parent=self,
         )
-        migrations = self._migrations(backend_plan, backend_config, secret_env, credentials)
+        migrations = self._migrations(backend_plan, backend_config, credentials)
         backend = WebService(
             "backend",
             WebServiceArgs(
@@ -219,17 +220,8 @@ class Apps(pulumi.ComponentResource):
                 plan=backend_plan,
                 provider=args.provider,
                 config=backend_config,
-                secret_env=secret_env,
+                secret_files=[f"{service}-credentials" for service in CREDENTIALS],
                 role_arn=role.arn,
-                # Feature flags are re-read at runtime from the backend's own ConfigMap, nothing else.
-                role_rules=[
-                    {
-                        "apiGroups": [""],
-                        "resources": ["configmaps"],
-                        "resourceNames": ["backend-config"],
-                        "verbs": ["get", "watch"],
-                    }
-                ],
                 depends_on=migrations,
                 after=[*args.ready, *credentials],
             ),
@@ -269,6 +261,7 @@ class Apps(pulumi.ComponentResource):
                 parent=self, provider=args.provider, depends_on=[backend, frontend, *args.ready]
             ),
         )
+        self.alb_hostname = self.ingress.status.apply(_load_balancer_hostname)
         self.url = f"https://{settings.edge.domain}"
         self.release = {
             "strategy": apps.release.strategy,
@@ -318,7 +311,6 @@ class Apps(pulumi.ComponentResource):
         self,
         plan: ReleasePlan,
         config: dict[str, pulumi.Input[str]],
-        secret_env: dict[str, SecretKey],
         credentials: list[pulumi.Resource],
     ) -> dict[str, list[pulumi.Resource]]:
         """One Job per backend image, run before any Deployment of that image (Pulumi waits for it to
@@ -341,8 +333,8 @@ class Apps(pulumi.ComponentResource):
                 image=image,
                 args=("migrate",),
                 resources=Resources(cpu_request="500m", cpu_limit="500m", memory_request="512Mi", memory_limit="512Mi"),
-                env=database_env,
-                secret_env={key: ref for key, ref in secret_env.items() if key.startswith("POSTGRES_")},
+                env={**database_env, "SECRETS_DIR": SECRETS_DIR},
+                volume_mounts=(VolumeMount("postgres-credentials", f"{SECRETS_DIR}/postgres-credentials", True),),
                 writable_paths={"/tmp": "64Mi"},
             )
             template = pod_template(
@@ -353,6 +345,7 @@ class Apps(pulumi.ComponentResource):
                 run_as_group=RUN_AS,
                 fs_group=RUN_AS,
                 restart_policy="Never",
+                volumes=[secret_volume("postgres-credentials", "postgres-credentials")],
             )
             job = declare(
                 k8s.batch.v1.Job,

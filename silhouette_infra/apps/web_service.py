@@ -7,6 +7,8 @@ with the environment's settings and feature flags, one Deployment + HPA + PDB pe
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +23,12 @@ from silhouette_infra.workloads import (
     Container,
     Probe,
     Resources,
-    SecretKey,
     Spread,
+    VolumeMount,
     checkov_skips,
     deployment_spec,
     pod_template,
+    secret_volume,
     tag_pinning_reasons,
 )
 
@@ -34,6 +37,8 @@ METRICS_PORT = 9090
 RUN_AS = 10001  # the images' unprivileged user (no name in /etc/passwd is needed)
 PART_OF = {"app.kubernetes.io/part-of": "silhouette"}
 HEALTHCHECK_ANNOTATION = "alb.ingress.kubernetes.io/healthcheck-path"
+SECRETS_DIR = "/var/run/secrets/silhouette"
+CONFIG_CHECKSUM_ANNOTATION = "silhouette.io/config-checksum"
 TAG_PINNING_REASON = (
     "images are pinned to immutable tags in an ECR repository with IMMUTABLE tag mutability - a tag can "
     "never point to other content; set a digest in the image setting to pin by digest"
@@ -82,7 +87,8 @@ class WebServiceArgs:
     plan: ReleasePlan
     provider: k8s.Provider
     config: Mapping[str, pulumi.Input[str]]
-    secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
+    # Kubernetes Secrets mounted read-only as files under SECRETS_DIR/<secret> (never environment variables).
+    secret_files: Sequence[str] = ()
     role_arn: pulumi.Input[str] | None = None
     # RBAC rules of the service's own Role (no wildcard verbs or resources): empty means no Role at all.
     role_rules: Sequence[Mapping[str, Any]] = ()
@@ -128,6 +134,9 @@ class WebService(pulumi.ComponentResource):
                 opts=self._opts(depends_on=[role, account]),
             )
         config_name = f"{service}-config"
+        self._config_checksum = pulumi.Output.from_input(dict(args.config)).apply(
+            lambda data: hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+        )
         config = declare(
             k8s.core.v1.ConfigMap,
             f"{service}-config",
@@ -170,8 +179,11 @@ class WebService(pulumi.ComponentResource):
                 memory_limit=workload.memory_limit,
             ),
             ports=(("http", HTTP_PORT), ("metrics", METRICS_PORT)),
+            env={"SECRETS_DIR": SECRETS_DIR},
             env_from_config_maps=(config_name,),
-            secret_env=args.secret_env,
+            volume_mounts=tuple(
+                VolumeMount(secret, f"{SECRETS_DIR}/{secret}", read_only=True) for secret in args.secret_files
+            ),
             startup=Probe(port="http", http_path=args.health_path, period_seconds=5, failure_threshold=24),
             readiness=Probe(port="http", http_path=args.health_path, period_seconds=5),
             liveness=Probe(port="http", http_path=args.health_path, period_seconds=10, failure_threshold=6),
@@ -187,7 +199,9 @@ class WebService(pulumi.ComponentResource):
             fs_group=RUN_AS,
             spread=Spread(),
             termination_grace_seconds=45,
-            annotations={"prometheus.io/port": str(METRICS_PORT)},
+            # A changed ConfigMap (feature flags) changes the template, so the pods roll and read it.
+            annotations={"prometheus.io/port": str(METRICS_PORT), CONFIG_CHECKSUM_ANNOTATION: self._config_checksum},
+            volumes=[secret_volume(secret, secret) for secret in args.secret_files],
         )
         annotations = checkov_skips(tag_pinning_reasons([variant.image], TAG_PINNING_REASON))
         deployment = declare(
