@@ -40,8 +40,8 @@ from silhouette_infra.settings.models import EdgeSettings
 CertificateMode = Literal["dns_validated", "existing", "operator_validated"]
 
 # ECDSA P-256 instead of RSA 2048: 128-bit security instead of 112, smaller handshakes, cheaper for the
-# ALB, and ACM issues and renews it like an RSA certificate. Every client that can negotiate the TLS 1.2+
-# policy below supports ECDSA, so no client is lost.
+# ALB, and ACM issues and renews it like an RSA certificate. Clients able to negotiate the TLS policy below
+# (TLS 1.2 with AEAD ciphers at least) support ECDSA in practice, so no client is lost.
 # https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate-characteristics.html
 KEY_ALGORITHM = "EC_prime256v1"
 
@@ -64,8 +64,9 @@ REDACTED_HEADERS = ("authorization", "cookie")
 API_PATH_PREFIX = "/api/"
 
 # AWS managed rule groups, in evaluation order: cheap IP reputation first, then the core rule set,
-# known bad inputs (Log4j, Spring4Shell ...), SQL injection. About 1,125 WCUs together, under the 1,500
-# a web ACL includes in its base price (https://docs.aws.amazon.com/waf/latest/developerguide/aws-waf-capacity-units.html).
+# known bad inputs (Log4j, Spring4Shell ...), SQL injection. With our two rules about 1,130 WCUs, under
+# the 1,500 a web ACL includes in its base price
+# (https://docs.aws.amazon.com/waf/latest/developerguide/aws-waf-capacity-units.html).
 # https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
