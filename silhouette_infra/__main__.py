@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -64,4 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Tearing down the interpreter (thousands of SDK classes, the engine's threads) takes seconds and
+    # does nothing for a one-shot command: leave at once with the command's exit code.
+    os._exit(code)

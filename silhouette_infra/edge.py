@@ -1,8 +1,8 @@
 """Edge layer (ARCHITECTURE.md layer 7): the TLS certificate, the WAF web ACL and the public DNS name.
 
-The Application Load Balancer itself is created by the AWS Load Balancer Controller from the app's
-Ingress; this layer supplies what that Ingress refers to (``ingress_annotations``) and, once the ALB
-exists, the alias record that points the domain at it (``dns_record``).
+The Application Load Balancer itself is created by the AWS Load Balancer Controller from the apps
+layer's Ingress, which names this layer's ``certificate_arn`` and ``web_acl_arn`` (and sets the TLS
+policy and the HTTP redirect); once the ALB exists, ``dns_record`` points the domain at it.
 
 The certificate comes one of three ways (``certificate_mode``):
 
@@ -26,7 +26,6 @@ says: the certificate ARN is then unused.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,14 +39,10 @@ from silhouette_infra.settings.models import EdgeSettings
 CertificateMode = Literal["dns_validated", "existing", "operator_validated"]
 
 # ECDSA P-256 instead of RSA 2048: 128-bit security instead of 112, smaller handshakes, cheaper for the
-# ALB, and ACM issues and renews it like an RSA certificate. Clients able to negotiate the TLS policy below
-# (TLS 1.2 with AEAD ciphers at least) support ECDSA in practice, so no client is lost.
+# ALB, and ACM issues and renews it like an RSA certificate. Clients able to negotiate the Ingress's TLS 1.2+
+# policy (ELBSecurityPolicy-TLS13-*) support ECDSA in practice, so no client is lost.
 # https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate-characteristics.html
 KEY_ALGORITHM = "EC_prime256v1"
-
-# TLS 1.3 plus TLS 1.2 with AEAD (GCM) ciphers only: the restricted variant of the policy AWS recommends.
-# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
-SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 
 # CloudWatch Logs destinations of WAF must be named aws-waf-logs-*.
 # https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html
@@ -351,19 +346,6 @@ class Edge(pulumi.ComponentResource):
             opts=child,
         )
         return web_acl.arn
-
-    # ------------------------------------------------------------------------------------ wiring
-    def ingress_annotations(self) -> dict[str, pulumi.Input[str]]:
-        """AWS Load Balancer Controller annotations of the public Ingress: HTTPS with this certificate and
-        TLS policy, HTTP redirected to HTTPS, this web ACL associated with the ALB.
-        https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/"""
-        return {
-            "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
-            "alb.ingress.kubernetes.io/ssl-redirect": "443",
-            "alb.ingress.kubernetes.io/certificate-arn": self.certificate_arn,
-            "alb.ingress.kubernetes.io/ssl-policy": SSL_POLICY,
-            "alb.ingress.kubernetes.io/wafv2-acl-arn": self.web_acl_arn,
-        }
 
     def dns_record(self, alb_hostname: pulumi.Input[str], region: str) -> aws.route53.Record | None:
         """The alias A record of the domain to the ALB the Ingress created, when a hosted zone is configured.

@@ -27,7 +27,8 @@ from silhouette_infra.workloads import (
     tag_pinning_reasons,
 )
 
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# TLS 1.3, and TLS 1.2 only with forward-secret AEAD ciphers (the "Res" policy drops the weaker ones).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 MIGRATIONS = "backend-migrations"
 # What each credential Secret holds: Kubernetes Secret -> (Secrets Manager secret, its JSON properties).
 CREDENTIALS = ("postgres", "redis", "rabbitmq", "neo4j")

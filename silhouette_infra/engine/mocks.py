@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi.output import Unknown
 from pulumi.runtime import mocks
 from pulumi.runtime.proto import resource_pb2
 
@@ -198,6 +199,21 @@ class AwsLikeMocks(mocks.Mocks):
             computed["instances"] = [
                 {"endpoints": [f"amqps://{host}:5671"], "consoleUrl": f"https://{host}", "ipAddress": ""}
             ]
+        if typ == "aws:acm/certificate:Certificate" and inputs.get("validationMethod") == "DNS":
+            computed["domainValidationOptions"] = [
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_{_digest(domain + 'name', 32)}.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": (
+                        f"_{_digest(domain + 'value', 32)}.{_digest(domain, 10)}.acm-validations.aws."
+                    ),
+                }
+                for domain in [inputs.get("domainName"), *inputs.get("subjectAlternativeNames", [])]
+                if isinstance(domain, str)
+            ]
+        if typ == "aws:route53/record:Record":
+            computed["fqdn"] = str(inputs.get("name", "")).rstrip(".")
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             computed["latestVersion"] = 1
         if typ == "aws:ecr/repository:Repository":
@@ -317,4 +333,6 @@ def _plain(value: Any) -> Any:
         return "<unknown>"
     if isinstance(value, str | int | float | bool) or value is None:
         return value
+    if isinstance(value, Unknown):  # an output value the engine does not know (yet)
+        return "<unknown>"
     return str(value)

@@ -58,7 +58,7 @@ STAGING: dict[str, Any] = {
         "memory_limit": "2Gi",
     },
     "backup": {"copy_to_dr_region": False, "replicate_bucket_to_dr_region": False},
-    "edge": {"domain": "staging.silhouette.example.com", "waf_log_retention_days": 90},
+    "edge": {"domain": "staging.silhouette.example.com"},
     "apps": {
         "backend": {
             "image": "ghcr.io/silhouette/backend:1.0.0",

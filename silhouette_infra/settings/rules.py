@@ -32,6 +32,7 @@ def check(settings: Settings) -> list[Issue]:
         *_capacity(settings),
         *_data_services(settings),
         *_backup(settings),
+        *_edge(settings),
         *_apps(settings),
         *_release(settings),
         *_production(settings),
@@ -220,6 +221,14 @@ def _data_services(settings: Settings) -> Iterator[Issue]:
     yield from _requests_within_limits(
         "neo4j", neo4j.cpu_request, neo4j.cpu_limit, neo4j.memory_request, neo4j.memory_limit
     )
+
+
+def _edge(settings: Settings) -> Iterator[Issue]:
+    if settings.edge.hosted_zone_id and settings.edge.certificate_arn:
+        yield (
+            "edge.certificate_arn",
+            "set either hosted_zone_id (a certificate validated in Route 53) or certificate_arn",
+        )
 
 
 def _backup(settings: Settings) -> Iterator[Issue]:
