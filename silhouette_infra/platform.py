@@ -11,6 +11,7 @@ from silhouette_infra.apps.namespaces import PlatformNamespaces, PlatformNamespa
 from silhouette_infra.backup import Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
+from silhouette_infra.data.common import DataPlacement
 from silhouette_infra.data.neo4j import Neo4j, Neo4jArgs
 from silhouette_infra.data.postgres import Postgres, PostgresArgs
 from silhouette_infra.data.rabbitmq import RabbitMq, RabbitMqArgs
@@ -107,10 +108,8 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         opts=aws_primary,
     )
     data = pulumi.ResourceOptions(providers={"aws": providers.primary, "random": providers.random})
-    postgres = Postgres(
-        "postgres",
-        PostgresArgs(
-            settings=settings.postgres,
+    placement = vars(
+        DataPlacement(
             naming=naming,
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
@@ -119,39 +118,20 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             logs_key_arn=keys.key_arns["logs"],
             log_retention_days=settings.observability.service_log_retention_days,
             protect=settings.protect_stateful,
+        )
+    )
+    postgres = Postgres(
+        "postgres",
+        PostgresArgs(
+            **placement,
+            settings=settings.postgres,
             dr_provider=providers.dr,
             dr_key_arn=backup.dr_key_arn if settings.backup.copy_to_dr_region else None,
         ),
         opts=data,
     )
-    redis = Redis(
-        "redis",
-        RedisArgs(
-            settings=settings.redis,
-            naming=naming,
-            vpc_id=network.vpc_id,
-            subnet_ids=network.isolated_subnet_ids,
-            node_security_group_id=cluster.node_security_group_id,
-            kms_key_arn=keys.key_arns["databases"],
-            logs_key_arn=keys.key_arns["logs"],
-            log_retention_days=settings.observability.service_log_retention_days,
-            protect=settings.protect_stateful,
-        ),
-        opts=data,
-    )
-    rabbitmq = RabbitMq(
-        "rabbitmq",
-        RabbitMqArgs(
-            settings=settings.rabbitmq,
-            naming=naming,
-            vpc_id=network.vpc_id,
-            subnet_ids=network.isolated_subnet_ids,
-            node_security_group_id=cluster.node_security_group_id,
-            kms_key_arn=keys.key_arns["databases"],
-            protect=settings.protect_stateful,
-        ),
-        opts=data,
-    )
+    redis = Redis("redis", RedisArgs(**placement, settings=settings.redis), opts=data)
+    rabbitmq = RabbitMq("rabbitmq", RabbitMqArgs(**placement, settings=settings.rabbitmq), opts=data)
     neo4j = Neo4j(
         "neo4j",
         Neo4jArgs(

@@ -17,6 +17,21 @@ from silhouette_infra.naming import Naming
 BACKUP_TAG_KEY = "Backup"
 
 
+@dataclass
+class DataPlacement:
+    """What every managed data service shares: the isolated subnets, the nodes that may reach it, the
+    databases key, its log settings and whether it is protected."""
+
+    naming: Naming
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Output[str]]
+    node_security_group_id: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    protect: bool
+
+
 def backup_tag(naming: Naming) -> dict[str, str]:
     return {BACKUP_TAG_KEY: naming.prefix}
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.data.common import backup_tag, service_security_group
-from silhouette_infra.naming import Naming
+from silhouette_infra.data.common import DataPlacement, backup_tag, service_security_group
 from silhouette_infra.network.component import service_assume_role_policy
 from silhouette_infra.settings.models import PostgresSettings
 
@@ -41,16 +40,8 @@ def parameters(settings: PostgresSettings) -> dict[str, tuple[str, str]]:
 
 
 @dataclass
-class PostgresArgs:
+class PostgresArgs(DataPlacement):
     settings: PostgresSettings
-    naming: Naming
-    vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Output[str]]
-    node_security_group_id: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    logs_key_arn: pulumi.Input[str]
-    log_retention_days: int
-    protect: bool
     dr_provider: aws.Provider
     # Replicates automated backups (and so point-in-time restore) to the DR region when set.
     dr_key_arn: pulumi.Input[str] | None = None

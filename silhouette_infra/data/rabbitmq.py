@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.data.common import generated_credentials, service_security_group
-from silhouette_infra.naming import Naming
+from silhouette_infra.data.common import DataPlacement, generated_credentials, service_security_group
 from silhouette_infra.settings.models import RabbitMqSettings
 
 # AMQP 0-9-1 over TLS: the only port the applications need. The management console and HTTP API
@@ -58,14 +57,8 @@ def connection_details(endpoint: str) -> dict[str, Any]:
 
 
 @dataclass
-class RabbitMqArgs:
+class RabbitMqArgs(DataPlacement):
     settings: RabbitMqSettings
-    naming: Naming
-    vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Output[str]]
-    node_security_group_id: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    protect: bool
 
 
 class RabbitMq(pulumi.ComponentResource):

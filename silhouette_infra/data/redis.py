@@ -9,8 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.data.common import backup_tag, generated_credentials, service_security_group
-from silhouette_infra.naming import Naming
+from silhouette_infra.data.common import DataPlacement, backup_tag, generated_credentials, service_security_group
 from silhouette_infra.settings.models import RedisSettings
 
 PORT = 6379
@@ -44,16 +43,8 @@ def parameter_group_family(engine: str, engine_version: str) -> str:
 
 
 @dataclass
-class RedisArgs:
+class RedisArgs(DataPlacement):
     settings: RedisSettings
-    naming: Naming
-    vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Output[str]]
-    node_security_group_id: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    logs_key_arn: pulumi.Input[str]
-    log_retention_days: int
-    protect: bool
 
 
 class Redis(pulumi.ComponentResource):
