@@ -10,7 +10,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.apps.release import NAME_LABEL, ReleasePlan, migration_job_name, plan_release
-from silhouette_infra.apps.web_service import HTTP_PORT, PART_OF, RUN_AS, SECRETS_DIR, WebService, WebServiceArgs
+from silhouette_infra.apps.web_service import (
+    HTTP_PORT,
+    PART_OF,
+    RUN_AS,
+    SECRETS_DIR,
+    TAG_PINNING_REASON,
+    WebService,
+    WebServiceArgs,
+)
 from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import secret_name
 from silhouette_infra.kube import declare
@@ -357,13 +365,7 @@ class Apps(pulumi.ComponentResource):
                     "labels": labels,
                     "annotations": {
                         "silhouette.io/image": image,
-                        **checkov_skips(
-                            tag_pinning_reasons(
-                                [image],
-                                "images are pinned to immutable tags in an ECR repository with IMMUTABLE tag "
-                                "mutability; set a digest in the image setting to pin by digest",
-                            )
-                        ),
+                        **checkov_skips(tag_pinning_reasons([image], TAG_PINNING_REASON)),
                     },
                 },
                 # No TTL: the finished Job stays so that Pulumi does not recreate (re-run) it.

@@ -40,8 +40,8 @@ HEALTHCHECK_ANNOTATION = "alb.ingress.kubernetes.io/healthcheck-path"
 SECRETS_DIR = "/var/run/secrets/silhouette"
 CONFIG_CHECKSUM_ANNOTATION = "silhouette.io/config-checksum"
 TAG_PINNING_REASON = (
-    "images are pinned to immutable tags in an ECR repository with IMMUTABLE tag mutability - a tag can "
-    "never point to other content; set a digest in the image setting to pin by digest"
+    "the image is an exact release tag from the stack settings - reviewed in pull requests - and its "
+    "digest is not known offline; append @sha256 to the image setting to pin by digest"
 )
 
 
