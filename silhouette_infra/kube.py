@@ -10,7 +10,7 @@ import pulumi
 R = TypeVar("R", bound=pulumi.CustomResource)
 
 
-def declare(kind: Callable[..., R], name: str, opts: pulumi.ResourceOptions, **fields: Any) -> R:
-    """``kind(name, metadata=..., spec=..., opts=opts)``: the builders return plain dicts in API shape,
+def declare(resource_class: Callable[..., R], name: str, opts: pulumi.ResourceOptions, **fields: Any) -> R:
+    """``resource_class(name, metadata=..., spec=..., opts=opts)``: the builders return plain dicts in API shape,
     which the typed constructors accept at run time but not in their overloaded signatures."""
-    return kind(name, opts=opts, **fields)
+    return resource_class(name, opts=opts, **fields)

@@ -8,8 +8,9 @@ import pulumi
 
 from silhouette_infra.apps.component import Apps, AppsArgs, Endpoints
 from silhouette_infra.apps.namespaces import PlatformNamespaces, PlatformNamespacesArgs
+from silhouette_infra.audit import Audit, AuditArgs
 from silhouette_infra.backup import Backup, BackupArgs
-from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
+from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs, system_placement
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
 from silhouette_infra.data.common import DataPlacement
 from silhouette_infra.data.neo4j import Neo4j, Neo4jArgs
@@ -20,6 +21,8 @@ from silhouette_infra.edge import Edge, EdgeArgs
 from silhouette_infra.keys import Keys, KeysArgs
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import Network, NetworkArgs
+from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
+from silhouette_infra.observability.stack import Monitoring, MonitoringArgs
 from silhouette_infra.providers import build_aws_providers
 from silhouette_infra.registry import Registry, RegistryArgs
 from silhouette_infra.settings import Settings, availability_zone_names
@@ -194,6 +197,48 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         opts=aws_primary,
     )
     edge.dns_record(apps.alb_hostname, region)
+    Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            settings=settings.observability,
+            naming=naming,
+            namespace=namespaces.monitoring_namespace,
+            app_namespace=namespaces.app_namespace,
+            vpc_cidr=settings.network.vpc_cidr,
+            provider=cluster.provider,
+            ready=[*cluster.ready, addons, *namespaces.ready],
+            secret_store_name=addons.secret_store_name,
+            storage_class=addons.storage_class_name,
+            system_placement=system_placement(settings.cluster),
+            secrets_key_arn=keys.key_arns["databases"],
+            protect=settings.protect_stateful,
+        ),
+        opts=data,
+    )
+    audit = Audit(
+        "audit",
+        AuditArgs(
+            settings=settings.audit,
+            naming=naming,
+            region=region,
+            logs_key_arn=keys.key_arns["logs"],
+            protect=settings.protect_stateful,
+            require_multi_az_databases=settings.postgres.multi_az,
+        ),
+        opts=aws_primary,
+    )
+    alarms = Alarms(
+        "alarms",
+        AlarmsArgs(
+            settings=settings,
+            naming=naming,
+            postgres_identifier=postgres.identifier,
+            redis_replication_group_id=naming.physical("redis"),
+            rabbitmq_broker_name=naming.physical("rabbitmq"),
+            protect=settings.protect_stateful,
+        ),
+        opts=aws_primary,
+    )
     registry = Registry(
         "registry",
         RegistryArgs(
@@ -229,6 +274,9 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         "rabbitmq_endpoint": rabbitmq.endpoint,
         "rabbitmq_port": rabbitmq.port,
         "rabbitmq_secret_arn": rabbitmq.secret_arn,
+        "trail_arn": audit.trail_arn,
+        "audit_bucket": audit.audit_bucket_name,
+        "alarm_topic_arn": alarms.topic_arn,
         "url": apps.url,
         "app_namespace": namespaces.app_namespace,
         "release": apps.release,

@@ -248,7 +248,13 @@ def test_addons_reach_aws_through_their_own_role(
 
 def test_addons_run_on_the_system_nodes(stack: SynthResult) -> None:
     system = next(group for group in stack.settings.cluster.node_groups if not group.runs_applications)
-    for release in stack.of_type(RELEASE):
+    addons = [
+        r
+        for r in stack.of_type(RELEASE)
+        if (c := stack.component_of(r)) and c.type == "silhouette:cluster:ClusterAddons"
+    ]
+    assert len(addons) == 4
+    for release in addons:
         values = release.inputs["values"]
         assert values["nodeSelector"] == system.labels, f"{release.name}: nodeSelector"
         assert {t["key"] for t in values["tolerations"]} == {t.key for t in system.taints}, (

@@ -52,7 +52,13 @@ def test_staging_data_services_are_single_az_and_cheaper(production: SynthResult
 def test_every_credential_is_in_secrets_manager_under_the_databases_key(stack: SynthResult) -> None:
     key = stack.named("aws:kms/key:Key", "databases-key").outputs["arn"]
     secrets = stack.of_type("aws:secretsmanager/secret:Secret")
-    assert sorted(s.name for s in secrets) == ["neo4j-secret", "rabbitmq-secret", "redis-secret"]
+    assert sorted(s.name for s in secrets) == [
+        "alertmanager-receivers-secret",
+        "grafana-admin-secret",
+        "neo4j-secret",
+        "rabbitmq-secret",
+        "redis-secret",
+    ]
     for secret in secrets:
         assert secret.inputs["kmsKeyId"] == key, f"{secret.name}: kmsKeyId must be the databases key"
         assert secret.inputs["name"].startswith(f"silhouette/{stack.stack}/"), f"{secret.name}: name prefix"

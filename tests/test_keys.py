@@ -45,9 +45,11 @@ def test_keys_are_protected_in_production_only(production: SynthResult, staging:
 
 
 def test_every_key_has_an_alias_named_after_stack_and_purpose(stack: SynthResult) -> None:
-    keys = {key.id: key.name for key in stack.of_type(KEY)}
+    keys = {key.id: key.name for key in _layer_keys(stack)}
     aliases = {
-        alias.inputs["name"]: keys[alias.inputs["targetKeyId"]] for alias in stack.of_type("aws:kms/alias:Alias")
+        alias.inputs["name"]: keys[alias.inputs["targetKeyId"]]
+        for alias in stack.of_type("aws:kms/alias:Alias")
+        if (c := stack.component_of(alias)) and c.type == "silhouette:keys:Keys"
     }
     assert aliases == {f"alias/silhouette-{stack.stack}-{purpose}": f"{purpose}-key" for purpose in PURPOSES}
 

@@ -494,6 +494,26 @@ class ObservabilitySettings(Section):
     )
     prometheus_retention_days: int = Field(15, ge=1, le=365, description="Prometheus TSDB retention.")
     prometheus_volume_gib: int = Field(100, ge=10, le=16384, description="Prometheus encrypted gp3 volume.")
+    prometheus_replicas: int = Field(2, ge=1, le=5, description="Prometheus replicas (2 for HA).")
+    alertmanager_replicas: int = Field(2, ge=1, le=5, description="Alertmanager replicas (2+ for HA).")
+    slack_channel: str = Field("#silhouette-alerts", pattern=r"^#[a-z0-9_-]+$", description="Slack channel of alerts.")
+    alert_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]] = Field(
+        default_factory=lambda: ["oncall@silhouette.example.com"],
+        min_length=1,
+        description="Recipients of critical and warning alert emails.",
+    )
+    smtp_from: str = Field(
+        "alerts@silhouette.example.com", pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", description="Sender of alert emails."
+    )
+    smtp_username: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="SMTP user (e.g. the SES SMTP user name); its password goes in the receivers secret.",
+    )
+    smtp_smarthost: str = Field(
+        "email-smtp.us-east-1.amazonaws.com:587", pattern=r"^[a-z0-9.-]+:\d+$", description="SMTP relay (host:port)."
+    )
     container_log_retention_days: LogRetentionDays = Field(90, description="Retention of container logs.")
     service_log_retention_days: LogRetentionDays = Field(
         365, description="Retention of managed-service logs (RDS, ElastiCache): a year, for investigations."

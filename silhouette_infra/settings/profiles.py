@@ -82,6 +82,8 @@ STAGING: dict[str, Any] = {
     "observability": {
         "prometheus_retention_days": 7,
         "prometheus_volume_gib": 20,
+        "prometheus_replicas": 1,
+        "alertmanager_replicas": 1,
         "container_log_retention_days": 30,
     },
 }

@@ -1,0 +1,532 @@
+"""Audit layer (ARCHITECTURE.md layer 8): CloudTrail, GuardDuty, AWS Config and Security Hub.
+
+Each service is behind its switch in ``AuditSettings``: they are account-level (one GuardDuty detector, one
+Config recorder, one Security Hub per account and region), so a stack in an account that already has them
+switches them off. What is decided here, and why:
+
+* **A dedicated 'audit' KMS key**, not the shared 'logs' key: CloudTrail needs a key-policy grant of its own
+  (``cloudtrail.amazonaws.com``, scoped to this account's trails by encryption context and to this trail by
+  ``aws:SourceArn``; https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html),
+  and the people who may read the audit trail are not those who may read application logs.
+* **A dedicated audit bucket**: versioned, SSE-KMS with the audit key, public access blocked, ACLs off,
+  TLS only, uploads with another key refused (``backup.encrypted_bucket_policy``), plus CloudTrail's
+  statements with ``aws:SourceArn`` on the trail
+  (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html).
+  Objects expire after ``audit_log_retention_days`` (7 years). **No Object Lock**: log-file validation
+  already proves any change or deletion of a log file (signed digest files), the bucket and key are
+  Pulumi-protected, and Object Lock in compliance mode can never be lifted (a wrong retention would be paid
+  for 7 years); governance mode adds little over IAM. It stays an account decision.
+* **CloudTrail**: multi-region, global service events, log-file validation, all management events (read
+  and write), delivered to the bucket and to a CloudWatch log group (encrypted with the 'logs' key, kept
+  ``audit_log_retention_days``: 2557 is one of the values CloudWatch Logs accepts,
+  https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html) for
+  metric filters and alarms. Data events are not recorded: the backup layer already sends object events
+  of the backup bucket to EventBridge, and S3 data events are billed per event.
+* **GuardDuty**: detector with S3 protection, EKS audit logs, runtime monitoring (the EKS agent managed by
+  GuardDuty as an EKS add-on), malware protection for EBS and RDS login events.
+* **AWS Config**: records every supported resource type including global ones (IAM), delivers to the
+  audit bucket, and evaluates the managed rules behind the controls the platform claims
+  (``config_rules``). Its role carries ``AWS_ConfigRole`` plus delivery rights on the bucket and key: a
+  custom role, unlike the service-linked one, needs them in IAM
+  (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
+* **Security Hub**: the account without AWS's default standards, then the two standards we claim, by
+  their regional ARNs (https://docs.aws.amazon.com/securityhub/latest/userguide/standards-reference.html).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from silhouette_infra.backup import ABORT_INCOMPLETE_UPLOADS_DAYS, bucket_name, encrypted_bucket_policy
+from silhouette_infra.cluster.iam_roles import role_with_policies
+from silhouette_infra.naming import Naming
+from silhouette_infra.network.component import service_assume_role_policy
+from silhouette_infra.settings.models import AuditSettings
+
+KEY_DELETION_WINDOW_DAYS = 30  # the longest KMS allows: the key is the only way to read 7 years of audit logs
+NONCURRENT_VERSION_DAYS = 365  # an overwritten or deleted log file stays recoverable for a year
+CONFIG_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+CONFIG_PREFIX = "config"
+CONFIG_DELIVERY_FREQUENCY = "TwentyFour_Hours"
+
+# GuardDuty protection plans (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_DetectorFeatureConfiguration.html).
+# RUNTIME_MONITORING and EKS_RUNTIME_MONITORING are exclusive; the former is the current one.
+GUARDDUTY_FEATURES: tuple[str, ...] = (
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "RUNTIME_MONITORING",
+)
+GUARDDUTY_RUNTIME_AGENT = "EKS_ADDON_MANAGEMENT"
+
+
+# ----------------------------------------------------------------------------------- pure decisions
+def trail_arn(region: str, account_id: str, name: str, partition: str = "aws") -> str:
+    """The trail's ARN, known before the trail exists: the bucket policy must name it before the trail is
+    created (CloudTrail checks its bucket policy on creation)."""
+    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{name}"
+
+
+def audit_key_policy(*, account_id: str, region: str, trail: str, partition: str = "aws") -> dict[str, Any]:
+    """The audit key's policy: delegated to IAM of this account (as every key of ``keys.key_policy``), and
+    usable by CloudTrail for this trail only
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+
+    Readers of the logs (and the Config role) get ``kms:Decrypt`` / ``kms:GenerateDataKey`` through IAM.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Id": "silhouette-audit",
+        "Statement": [
+            {
+                "Sid": "DelegateToIamOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudTrailEncryptsThisTrail",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail}},
+            },
+        ],
+    }
+
+
+def audit_bucket_policy(*, bucket_arn: str, key_arn: str, account_id: str, trail: str | None) -> dict[str, Any]:
+    """TLS only and SSE-KMS with the audit key only (``backup.encrypted_bucket_policy``); with a trail,
+    CloudTrail may check the bucket ACL and write under ``AWSLogs/<account>/``, for this trail only
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html)."""
+    policy = encrypted_bucket_policy(bucket_arn, key_arn)
+    if trail is not None:
+        policy["Statement"] += [
+            {
+                "Sid": "CloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": {"aws:SourceArn": trail}},
+            },
+            {
+                "Sid": "CloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/AWSLogs/{account_id}/*",
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail}},
+            },
+        ]
+    return policy
+
+
+def trail_logs_role_policy(log_group_arn: str) -> dict[str, Any]:
+    """What CloudTrail needs to deliver to its log group
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DeliverToTrailLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{log_group_arn}:log-stream:*",
+            }
+        ],
+    }
+
+
+def config_delivery_policy(*, bucket_arn: str, key_arn: str, account_id: str) -> dict[str, Any]:
+    """Delivery rights of the Config role: ``AWS_ConfigRole`` reads resource configurations but does not
+    write to S3 (https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "CheckBucket", "Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn},
+            {
+                "Sid": "DeliverSnapshotsAndHistory",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account_id}/*",
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+            {
+                "Sid": "EncryptWithAuditKey",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": key_arn,
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ConfigRule:
+    name: str
+    source_identifier: str
+    control: str  # the claim it evidences
+
+
+def config_rules(*, require_multi_az_databases: bool) -> list[ConfigRule]:
+    """The AWS Config managed rules behind the controls the platform claims
+    (https://docs.aws.amazon.com/config/latest/developerguide/managed-rules-by-aws-config.html).
+    Multi-AZ is claimed for production only, so its rule is only evaluated where it is claimed."""
+    rules = [
+        ConfigRule("encrypted-volumes", "ENCRYPTED_VOLUMES", "EBS volumes are encrypted"),
+        ConfigRule("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", "database storage is encrypted"),
+        ConfigRule("s3-bucket-sse-enabled", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "buckets encrypt by default"),
+        ConfigRule("s3-bucket-public-read-prohibited", "S3_BUCKET_PUBLIC_READ_PROHIBITED", "no public bucket"),
+        ConfigRule("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED", "API activity is recorded"),
+        ConfigRule(
+            "cloudtrail-log-file-validation",
+            "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED",
+            "the audit trail is tamper-evident",
+        ),
+        ConfigRule("vpc-flow-logs-enabled", "VPC_FLOW_LOGS_ENABLED", "network flows are logged"),
+        ConfigRule("eks-secrets-encrypted", "EKS_SECRETS_ENCRYPTED", "Kubernetes secrets are envelope-encrypted"),
+        ConfigRule("eks-endpoint-no-public-access", "EKS_ENDPOINT_NO_PUBLIC_ACCESS", "the API server is private"),
+        ConfigRule("cmk-rotation-enabled", "CMK_BACKING_KEY_ROTATION_ENABLED", "KMS keys rotate"),
+        ConfigRule("elasticache-encrypted-at-rest", "ELASTICACHE_REPL_GRP_ENCRYPTED_AT_REST", "the cache is encrypted"),
+        ConfigRule("iam-root-access-key-check", "IAM_ROOT_ACCESS_KEY_CHECK", "the root user has no access key"),
+    ]
+    if require_multi_az_databases:
+        rules.append(ConfigRule("rds-multi-az", "RDS_MULTI_AZ_SUPPORT", "the database survives an AZ loss"))
+    return rules
+
+
+def security_hub_standards(region: str, partition: str = "aws") -> dict[str, str]:
+    """The standards we subscribe to, by their regional ARNs
+    (https://docs.aws.amazon.com/securityhub/latest/userguide/standards-reference.html)."""
+    return {
+        "fsbp": f"arn:{partition}:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0",
+        "cis-3-0": f"arn:{partition}:securityhub:{region}::standards/cis-aws-foundations-benchmark/v/3.0.0",
+    }
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document)
+
+
+# -------------------------------------------------------------------------------------- the component
+@dataclass
+class AuditArgs:
+    settings: AuditSettings
+    naming: Naming
+    region: str
+    logs_key_arn: pulumi.Input[str]
+    protect: bool
+    require_multi_az_databases: bool = False  # evaluate RDS_MULTI_AZ_SUPPORT (claimed in production)
+
+
+class Audit(pulumi.ComponentResource):
+    """CloudTrail with its key, bucket and log group; GuardDuty; AWS Config; Security Hub."""
+
+    trail_arn: pulumi.Output[str] | None
+    audit_bucket_name: pulumi.Output[str] | None
+    audit_key_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: AuditArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:audit:Audit", name, None, opts)
+        settings = args.settings
+        self._args = args
+        self._account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self._trail_name = args.naming.physical("trail")
+        self._trail_arn = self._account_id.apply(lambda account: trail_arn(args.region, account, self._trail_name))
+
+        self.trail_arn = None
+        self.audit_bucket_name = None
+        self.audit_key_arn = None
+        if settings.cloudtrail or settings.config_recorder:
+            key = self._key()
+            bucket, bucket_policy = self._bucket(key)
+            self.audit_key_arn = key.arn
+            self.audit_bucket_name = bucket.bucket
+            if settings.cloudtrail:
+                self.trail_arn = self._trail(key, bucket, bucket_policy).arn
+            if settings.config_recorder:
+                self._config(key, bucket, bucket_policy)
+        if settings.guardduty:
+            self._guardduty()
+        if settings.security_hub:
+            self._security_hub()
+        self.register_outputs(
+            {
+                "trail_arn": self.trail_arn,
+                "audit_bucket_name": self.audit_bucket_name,
+                "audit_key_arn": self.audit_key_arn,
+            }
+        )
+
+    def _options(self, *, stateful: bool = False, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self, protect=self._args.protect if stateful else None, depends_on=list(depends_on) or None
+        )
+
+    # ------------------------------------------------------------------------------ key and bucket
+    def _key(self) -> aws.kms.Key:
+        args = self._args
+        key = aws.kms.Key(
+            "audit-key",
+            description=f"{args.naming.prefix}: CloudTrail and AWS Config audit logs",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+            policy=pulumi.Output.all(self._account_id, self._trail_arn).apply(
+                lambda values: _json(
+                    audit_key_policy(account_id=str(values[0]), region=args.region, trail=str(values[1]))
+                )
+            ),
+            tags=args.naming.name_tag("audit"),
+            opts=self._options(stateful=True),
+        )
+        aws.kms.Alias(
+            "audit-key-alias",
+            name=f"alias/{args.naming.physical('audit')}",
+            target_key_id=key.key_id,
+            opts=self._options(),
+        )
+        return key
+
+    def _bucket(self, key: aws.kms.Key) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+        args = self._args
+        bucket = aws.s3.Bucket(
+            "audit-bucket",
+            bucket=self._account_id.apply(lambda account: bucket_name(args.naming, "audit", args.region, account)),
+            force_destroy=False,
+            tags=args.naming.name_tag("audit"),
+            opts=self._options(stateful=True),
+        )
+        versioning = aws.s3.BucketVersioning(
+            "audit-bucket-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=self._options(),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            "audit-bucket-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                    ),
+                    bucket_key_enabled=True,
+                    blocked_encryption_types=["SSE-C"],
+                )
+            ],
+            opts=self._options(),
+        )
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            "audit-bucket-public-access-block",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=self._options(),
+        )
+        aws.s3.BucketOwnershipControls(
+            "audit-bucket-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=self._options(),
+        )
+        # Object events (a log file deleted or overwritten) go to EventBridge, as for the backup bucket.
+        aws.s3.BucketNotification("audit-bucket-events", bucket=bucket.id, eventbridge=True, opts=self._options())
+        aws.s3.BucketLifecycleConfiguration(
+            "audit-bucket-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="retention",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=args.settings.audit_log_retention_days
+                    ),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                    ),
+                )
+            ],
+            opts=self._options(depends_on=[versioning]),
+        )
+        trail = self._trail_arn if args.settings.cloudtrail else None
+        policy = aws.s3.BucketPolicy(
+            "audit-bucket-policy",
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, key.arn, self._account_id, trail).apply(
+                lambda values: _json(
+                    audit_bucket_policy(
+                        bucket_arn=str(values[0]),
+                        key_arn=str(values[1]),
+                        account_id=str(values[2]),
+                        trail=None if values[3] is None else str(values[3]),
+                    )
+                )
+            ),
+            opts=self._options(depends_on=[public_access_block]),
+        )
+        return bucket, policy
+
+    # ---------------------------------------------------------------------------------- CloudTrail
+    def _trail(
+        self, key: aws.kms.Key, bucket: aws.s3.Bucket, bucket_policy: aws.s3.BucketPolicy
+    ) -> aws.cloudtrail.Trail:
+        args = self._args
+        log_group = aws.cloudwatch.LogGroup(
+            "trail-log-group",
+            name=args.naming.log_group("cloudtrail"),
+            retention_in_days=args.settings.audit_log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            tags=args.naming.name_tag("cloudtrail"),
+            opts=self._options(stateful=True),
+        )
+        role = role_with_policies(
+            "trail-logs",
+            naming=args.naming,
+            description="CloudTrail delivers the trail to its CloudWatch log group",
+            trust_policy=self._account_id.apply(
+                lambda account: _json(service_assume_role_policy("cloudtrail.amazonaws.com", account_id=account))
+            ),
+            inline_policies={"deliver": log_group.arn.apply(lambda arn: _json(trail_logs_role_policy(arn)))},
+            parent=self,
+        )
+        return aws.cloudtrail.Trail(
+            "trail",
+            name=self._trail_name,
+            s3_bucket_name=bucket.bucket,
+            kms_key_id=key.arn,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
+            cloud_watch_logs_role_arn=role.arn,
+            event_selectors=[
+                aws.cloudtrail.TrailEventSelectorArgs(read_write_type="All", include_management_events=True)
+            ],
+            tags=args.naming.name_tag("trail"),
+            # CloudTrail checks the bucket policy and the key policy when the trail is created.
+            opts=self._options(depends_on=[bucket_policy, key]),
+        )
+
+    # ---------------------------------------------------------------------------------- AWS Config
+    def _config(self, key: aws.kms.Key, bucket: aws.s3.Bucket, bucket_policy: aws.s3.BucketPolicy) -> None:
+        args = self._args
+        role = role_with_policies(
+            "config-recorder",
+            naming=args.naming,
+            description="AWS Config records resource configurations and delivers them to the audit bucket",
+            trust_policy=self._account_id.apply(
+                lambda account: _json(service_assume_role_policy("config.amazonaws.com", account_id=account))
+            ),
+            managed_policy_arns=[CONFIG_ROLE_POLICY],
+            inline_policies={
+                "deliver": pulumi.Output.all(bucket.arn, key.arn, self._account_id).apply(
+                    lambda values: _json(
+                        config_delivery_policy(
+                            bucket_arn=str(values[0]), key_arn=str(values[1]), account_id=str(values[2])
+                        )
+                    )
+                )
+            },
+            parent=self,
+        )
+        recorder = aws.cfg.Recorder(
+            "config-recorder",
+            name=args.naming.physical("config"),
+            role_arn=role.arn,
+            recording_group=aws.cfg.RecorderRecordingGroupArgs(all_supported=True, include_global_resource_types=True),
+            opts=self._options(),
+        )
+        channel = aws.cfg.DeliveryChannel(
+            "config-delivery-channel",
+            name=args.naming.physical("config-delivery"),
+            s3_bucket_name=bucket.bucket,
+            s3_key_prefix=CONFIG_PREFIX,
+            s3_kms_key_arn=key.arn,
+            snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
+                delivery_frequency=CONFIG_DELIVERY_FREQUENCY
+            ),
+            opts=self._options(depends_on=[recorder, bucket_policy]),
+        )
+        aws.cfg.RecorderStatus(
+            "config-recorder-status", name=recorder.name, is_enabled=True, opts=self._options(depends_on=[channel])
+        )
+        for rule in config_rules(require_multi_az_databases=args.require_multi_az_databases):
+            aws.cfg.Rule(
+                f"config-rule-{rule.name}",
+                name=args.naming.physical(rule.name),
+                description=f"Evidence that {rule.control}.",
+                source=aws.cfg.RuleSourceArgs(owner="AWS", source_identifier=rule.source_identifier),
+                tags=args.naming.name_tag(rule.name),
+                opts=self._options(depends_on=[recorder]),
+            )
+
+    # ------------------------------------------------------------------------ GuardDuty, Security Hub
+    def _guardduty(self) -> None:
+        args = self._args
+        detector = aws.guardduty.Detector(
+            "guardduty",
+            enable=True,
+            finding_publishing_frequency="FIFTEEN_MINUTES",
+            tags=args.naming.name_tag("guardduty"),
+            opts=self._options(),
+        )
+        for feature in GUARDDUTY_FEATURES:
+            aws.guardduty.DetectorFeature(
+                f"guardduty-{feature.lower().replace('_', '-')}",
+                detector_id=detector.id,
+                name=feature,
+                status="ENABLED",
+                additional_configurations=[
+                    aws.guardduty.DetectorFeatureAdditionalConfigurationArgs(
+                        name=GUARDDUTY_RUNTIME_AGENT, status="ENABLED"
+                    )
+                ]
+                if feature == "RUNTIME_MONITORING"
+                else None,
+                opts=self._options(),
+            )
+
+    def _security_hub(self) -> None:
+        account = aws.securityhub.Account(
+            "security-hub",
+            enable_default_standards=False,
+            auto_enable_controls=True,
+            control_finding_generator="SECURITY_CONTROL",
+            opts=self._options(),
+        )
+        for short, arn in security_hub_standards(self._args.region).items():
+            aws.securityhub.StandardsSubscription(
+                f"security-hub-{short}", standards_arn=arn, opts=self._options(depends_on=[account])
+            )

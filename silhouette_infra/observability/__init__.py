@@ -1,0 +1,1 @@
+"""Observability: metrics, alerts, dashboards, alarms; and the audit trail."""

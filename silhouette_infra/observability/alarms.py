@@ -1,0 +1,355 @@
+"""CloudWatch alarms on the managed services, to an encrypted SNS topic (ARCHITECTURE.md layer 11).
+
+What is decided here, and why:
+
+* **The topic's own KMS key.** CloudWatch cannot publish to a topic encrypted with the AWS managed key
+  ``alias/aws/sns``, whose policy cannot be changed; a customer-managed key must allow
+  ``cloudwatch.amazonaws.com`` ``kms:Decrypt`` and ``kms:GenerateDataKey*``
+  (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+  The topic policy lets CloudWatch publish only for alarms of this account, and only over TLS.
+* **RDS**: CPU, free storage below 10 % of the allocated storage, connections near ``max_connections``.
+  No ``ReplicaLag`` alarm: the data layer creates no read replica, and a Multi-AZ *instance* standby is
+  replicated synchronously and cannot be read, so RDS publishes no replica lag for it.
+* **ElastiCache**: engine CPU, memory, evictions per node (``<group>-00N``); replication lag on every node
+  when there is more than one (after a failover the replica is another node; the primary publishes none,
+  which counts as not breaching).
+* **Amazon MQ**: queue depth (``MessageCount``, broker-level) and memory. Memory is per node (dimensions
+  Broker and Node, node names only known after creation), so the alarm is a Metrics Insights query, the
+  highest ``RabbitMQMemUsed`` of any node of the broker, against 80 % of the memory high watermark.
+* **ALB: no CloudWatch alarm.** The ALB belongs to the load balancer controller, created after this
+  program runs; its ``LoadBalancer`` dimension (``app/<name>/<hash>``) is not known at deploy time and
+  alarms cannot use a wildcard or a search over dimensions. The API's error rate and p95 latency are
+  alerted on by the Prometheus SLO burn-rate rules of this layer, which see the same requests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from silhouette_infra.naming import Naming
+from silhouette_infra.settings.models import RabbitMqSettings, Settings
+
+PERIOD_SECONDS = 300
+EVALUATION_PERIODS = 3  # 15 minutes: long enough to ignore a spike, short enough to act before users notice
+GIB = 1024**3
+CPU_PERCENT = 80
+MEMORY_PERCENT = 80
+CONNECTIONS_PERCENT = 80
+FREE_STORAGE_PERCENT = 10
+REPLICATION_LAG_SECONDS = 5
+QUEUE_DEPTH_MESSAGES = 10_000
+# RDS for PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000)
+# (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections).
+POSTGRES_BYTES_PER_CONNECTION = 9_531_392
+POSTGRES_MAX_CONNECTIONS = 5000
+# Amazon MQ for RabbitMQ blocks publishers when a node uses 40 % of its memory (vm_memory_high_watermark).
+RABBITMQ_MEMORY_HIGH_WATERMARK = 0.4
+
+_SIZE_VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64}
+_T_SIZE_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+_GIB_PER_VCPU = {"r": 8, "m": 4, "x": 16}
+
+
+def instance_memory_gib(instance_class: str) -> int:
+    """Memory of an RDS or Amazon MQ instance class (``db.r6g.xlarge``, ``mq.m5.large``): burstable sizes by
+    table, the others from the family's memory per vCPU (r 8 GiB, m 4 GiB, x 16 GiB)."""
+    _, family, size = instance_class.split(".")
+    if family.startswith("t") and size in _T_SIZE_GIB:
+        return _T_SIZE_GIB[size]
+    if family[0] in _GIB_PER_VCPU and size in _SIZE_VCPUS:
+        return _GIB_PER_VCPU[family[0]] * _SIZE_VCPUS[size]
+    raise ValueError(f"unknown memory size of instance class {instance_class!r}")
+
+
+def postgres_max_connections(instance_class: str) -> int:
+    return min(instance_memory_gib(instance_class) * GIB // POSTGRES_BYTES_PER_CONNECTION, POSTGRES_MAX_CONNECTIONS)
+
+
+def rabbitmq_memory_alarm_bytes(settings: RabbitMqSettings) -> int:
+    return int(
+        instance_memory_gib(settings.host_instance_type) * GIB * RABBITMQ_MEMORY_HIGH_WATERMARK * MEMORY_PERCENT / 100
+    )
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm: a metric (namespace, name, dimensions, statistic) or a Metrics Insights ``query``."""
+
+    name: str
+    description: str
+    threshold: float
+    comparison: str = "GreaterThanThreshold"
+    namespace: str = ""
+    metric: str = ""
+    dimensions: dict[str, str] = field(default_factory=dict)
+    statistic: str = "Average"
+    query: str = ""
+    treat_missing_data: str = "missing"
+
+
+def redis_node_ids(replication_group_id: str, nodes: int) -> list[str]:
+    """ElastiCache names the clusters of a replication group ``<group>-001``, ``-002`` ..."""
+    return [f"{replication_group_id}-{index:03d}" for index in range(1, nodes + 1)]
+
+
+def alarm_specs(
+    settings: Settings, *, postgres_identifier: str, redis_replication_group_id: str, rabbitmq_broker_name: str
+) -> list[AlarmSpec]:
+    """Every CloudWatch alarm of the stack (see the module docstring for what is left out and why)."""
+    postgres = {"DBInstanceIdentifier": postgres_identifier}
+    specs = [
+        AlarmSpec(
+            "postgres-cpu",
+            f"PostgreSQL CPU above {CPU_PERCENT} % for 15 minutes",
+            CPU_PERCENT,
+            namespace="AWS/RDS",
+            metric="CPUUtilization",
+            dimensions=postgres,
+        ),
+        AlarmSpec(
+            "postgres-free-storage",
+            f"PostgreSQL free storage below {FREE_STORAGE_PERCENT} % of the allocated storage",
+            settings.postgres.allocated_storage_gib * GIB * FREE_STORAGE_PERCENT / 100,
+            comparison="LessThanThreshold",
+            namespace="AWS/RDS",
+            metric="FreeStorageSpace",
+            dimensions=postgres,
+            statistic="Minimum",
+        ),
+        AlarmSpec(
+            "postgres-connections",
+            f"PostgreSQL connections above {CONNECTIONS_PERCENT} % of max_connections",
+            postgres_max_connections(settings.postgres.instance_class) * CONNECTIONS_PERCENT // 100,
+            namespace="AWS/RDS",
+            metric="DatabaseConnections",
+            dimensions=postgres,
+            statistic="Maximum",
+        ),
+    ]
+    nodes = redis_node_ids(redis_replication_group_id, settings.redis.num_cache_clusters)
+    for node in nodes:
+        cache = {"CacheClusterId": node}
+        specs += [
+            AlarmSpec(
+                f"{node}-engine-cpu",
+                f"Redis engine thread of {node} above {CPU_PERCENT} %",
+                CPU_PERCENT,
+                namespace="AWS/ElastiCache",
+                metric="EngineCPUUtilization",
+                dimensions=cache,
+            ),
+            AlarmSpec(
+                f"{node}-memory",
+                f"Redis memory of {node} above {MEMORY_PERCENT} % of maxmemory",
+                MEMORY_PERCENT,
+                namespace="AWS/ElastiCache",
+                metric="DatabaseMemoryUsagePercentage",
+                dimensions=cache,
+            ),
+            AlarmSpec(
+                f"{node}-evictions",
+                f"Redis {node} evicts keys for 15 minutes: the cache is too small",
+                0,
+                namespace="AWS/ElastiCache",
+                metric="Evictions",
+                dimensions=cache,
+                statistic="Sum",
+            ),
+        ]
+        if len(nodes) > 1:
+            specs.append(
+                AlarmSpec(
+                    f"{node}-replication-lag",
+                    f"Redis replica {node} more than {REPLICATION_LAG_SECONDS} s behind its primary",
+                    REPLICATION_LAG_SECONDS,
+                    namespace="AWS/ElastiCache",
+                    metric="ReplicationLag",
+                    dimensions=cache,
+                    statistic="Maximum",
+                    treat_missing_data="notBreaching",
+                )
+            )
+    specs += [
+        AlarmSpec(
+            "rabbitmq-queue-depth",
+            f"More than {QUEUE_DEPTH_MESSAGES} messages waiting in RabbitMQ: consumers are behind",
+            QUEUE_DEPTH_MESSAGES,
+            namespace="AWS/AmazonMQ",
+            metric="MessageCount",
+            dimensions={"Broker": rabbitmq_broker_name},
+            statistic="Maximum",
+        ),
+        AlarmSpec(
+            "rabbitmq-memory",
+            f"A RabbitMQ node above {MEMORY_PERCENT} % of its memory high watermark (publishers get blocked at 100 %)",
+            rabbitmq_memory_alarm_bytes(settings.rabbitmq),
+            query=(
+                'SELECT MAX(RabbitMQMemUsed) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) '
+                f"WHERE Broker = '{rabbitmq_broker_name}'"
+            ),
+        ),
+    ]
+    return specs
+
+
+def topic_key_policy(*, account_id: str, partition: str = "aws") -> dict[str, Any]:
+    """Delegated to IAM of this account; CloudWatch may use it to publish alarms of this account."""
+    return {
+        "Version": "2012-10-17",
+        "Id": "silhouette-alarms",
+        "Statement": [
+            {
+                "Sid": "DelegateToIamOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchPublishesAlarms",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }
+
+
+def topic_policy(*, topic_arn: str, account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:
+    """CloudWatch alarms of this account may publish; nothing is accepted without TLS."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CloudWatchAlarmsOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
+                },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]", "-", text.lower())
+
+
+@dataclass
+class AlarmsArgs:
+    settings: Settings
+    naming: Naming
+    postgres_identifier: str
+    redis_replication_group_id: str
+    rabbitmq_broker_name: str
+    protect: bool
+
+
+class Alarms(pulumi.ComponentResource):
+    """The encrypted alarm topic, its email subscriptions, and the managed services' alarms."""
+
+    topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:observability:Alarms", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        naming, region = args.naming, args.settings.aws.region
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        key = aws.kms.Key(
+            "alarms-key",
+            description=f"{naming.prefix}: SNS topic of the CloudWatch alarms",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.settings.keys.deletion_window_days,
+            policy=account_id.apply(lambda account: json.dumps(topic_key_policy(account_id=account))),
+            tags=naming.name_tag("alarms"),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
+        )
+        aws.kms.Alias(
+            "alarms-key-alias", name=f"alias/{naming.physical('alarms')}", target_key_id=key.key_id, opts=child
+        )
+        topic = aws.sns.Topic(
+            "alarms-topic",
+            name=naming.physical("alarms"),
+            kms_master_key_id=key.arn,
+            tags=naming.name_tag("alarms"),
+            opts=child,
+        )
+        aws.sns.TopicPolicy(
+            "alarms-topic-policy",
+            arn=topic.arn,
+            policy=pulumi.Output.all(topic.arn, account_id).apply(
+                lambda values: json.dumps(
+                    topic_policy(topic_arn=str(values[0]), account_id=str(values[1]), region=region)
+                )
+            ),
+            opts=child,
+        )
+        for email in args.settings.observability.alarm_emails:
+            aws.sns.TopicSubscription(
+                f"alarms-email-{_slug(email)}", topic=topic.arn, protocol="email", endpoint=email, opts=child
+            )
+        for spec in alarm_specs(
+            args.settings,
+            postgres_identifier=args.postgres_identifier,
+            redis_replication_group_id=args.redis_replication_group_id,
+            rabbitmq_broker_name=args.rabbitmq_broker_name,
+        ):
+            self._alarm(spec, naming, topic.arn)
+        self.topic_arn = topic.arn
+        self.register_outputs({"topic_arn": self.topic_arn})
+
+    def _alarm(self, spec: AlarmSpec, naming: Naming, topic_arn: pulumi.Output[str]) -> None:
+        metric: dict[str, Any] = (
+            {
+                "metric_queries": [
+                    aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                        id="m1", expression=spec.query, period=PERIOD_SECONDS, return_data=True
+                    )
+                ]
+            }
+            if spec.query
+            else {
+                "namespace": spec.namespace,
+                "metric_name": spec.metric,
+                "dimensions": spec.dimensions,
+                "statistic": spec.statistic,
+                "period": PERIOD_SECONDS,
+            }
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"alarm-{spec.name}",
+            name=naming.physical(spec.name),
+            alarm_description=spec.description,
+            comparison_operator=spec.comparison,
+            threshold=spec.threshold,
+            evaluation_periods=EVALUATION_PERIODS,
+            datapoints_to_alarm=EVALUATION_PERIODS,
+            treat_missing_data=spec.treat_missing_data,
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
+            tags=naming.name_tag(spec.name),
+            opts=pulumi.ResourceOptions(parent=self),
+            **metric,
+        )

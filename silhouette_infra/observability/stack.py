@@ -1,0 +1,281 @@
+"""kube-prometheus-stack (Prometheus, Alertmanager, Grafana) in ``monitoring``, with typed values,
+credentials from Secrets Manager, ServiceMonitors, SLO rules and dashboards as code."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from silhouette_infra.data.common import generated_credentials, secret_name
+from silhouette_infra.kube import declare
+from silhouette_infra.naming import Naming
+from silhouette_infra.observability import alertmanager, alerts
+from silhouette_infra.observability.dashboards import DASHBOARD_LABEL, dashboards
+from silhouette_infra.settings.models import ObservabilitySettings
+
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+RECEIVERS_SECRET = "alertmanager-receivers"
+RECEIVER_KEYS = ("pagerduty-routing-key", "slack-webhook-url", "smtp-password")
+RULE_LABELS = {"release": "kube-prometheus-stack", "app.kubernetes.io/part-of": "silhouette"}
+
+
+def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
+
+
+def chart_values(settings: ObservabilitySettings, *, storage_class: str, system: dict[str, Any]) -> dict[str, Any]:
+    """Helm values from typed settings (never a free-form dict in the stack file)."""
+    hardened = {
+        "runAsNonRoot": True,
+        "runAsUser": 1000,
+        "runAsGroup": 2000,
+        "fsGroup": 2000,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+    def volume(size_gib: int) -> dict[str, Any]:
+        return {
+            "volumeClaimTemplate": {
+                "spec": {
+                    "storageClassName": storage_class,
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": f"{size_gib}Gi"}},
+                }
+            }
+        }
+
+    return {
+        "fullnameOverride": "kps",
+        "prometheusOperator": {"resources": _resources("100m", "256Mi", "512Mi"), **system},
+        "prometheus": {
+            "podDisruptionBudget": {"enabled": settings.prometheus_replicas > 1, "maxUnavailable": 1},
+            "prometheusSpec": {
+                "replicas": settings.prometheus_replicas,
+                "retention": f"{settings.prometheus_retention_days}d",
+                "retentionSize": f"{int(settings.prometheus_volume_gib * 0.85)}GB",
+                "storageSpec": volume(settings.prometheus_volume_gib),
+                "resources": _resources("500m", "2Gi", "4Gi"),
+                "securityContext": hardened,
+                # Pick up ServiceMonitors and rules from every namespace, not only the chart's release.
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                **system,
+            },
+        },
+        "alertmanager": {
+            "podDisruptionBudget": {"enabled": settings.alertmanager_replicas > 1, "maxUnavailable": 1},
+            "config": alertmanager.alertmanager_config(
+                slack_channel=settings.slack_channel,
+                email_to=settings.alert_emails,
+                smtp_from=settings.smtp_from,
+                smtp_smarthost=settings.smtp_smarthost,
+                smtp_username=settings.smtp_username,
+            ),
+            "alertmanagerSpec": {
+                "replicas": settings.alertmanager_replicas,
+                "secrets": [RECEIVERS_SECRET],
+                "storage": volume(10),
+                "resources": _resources("50m", "128Mi", "256Mi"),
+                "securityContext": hardened,
+                **system,
+            },
+        },
+        "grafana": {
+            # With an existing secret the chart never generates or defaults ("prom-operator") a password.
+            "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "username", "passwordKey": "password"},
+            "sidecar": {
+                "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1", "searchNamespace": "ALL"}
+            },
+            "resources": _resources("100m", "256Mi", "512Mi"),
+            "podDisruptionBudget": {"maxUnavailable": 1},
+            "grafana.ini": {"auth.anonymous": {"enabled": False}, "users": {"allow_sign_up": False}},
+            **system,
+        },
+        "kube-state-metrics": {"resources": _resources("50m", "128Mi", "256Mi"), **system},
+        "prometheus-node-exporter": {"resources": _resources("20m", "32Mi", "64Mi")},
+    }
+
+
+def monitoring_network_policies(namespace: str, vpc_cidr: str) -> list[dict[str, Any]]:
+    """Allows on top of the namespace's default deny: the stack talks to itself; Prometheus scrapes
+    pods in every namespace and the nodes (kubelet, node-exporter) in the VPC; everything resolves
+    DNS; Alertmanager and Grafana reach PagerDuty, Slack and SMTP on 443/587."""
+    dns = {
+        "to": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
+    same_namespace: list[dict[str, Any]] = [{"podSelector": {}}]
+    return [
+        {
+            "metadata": {"name": "monitoring-internal", "namespace": namespace},
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": same_namespace}],
+                "egress": [{"to": same_namespace}, dns],
+            },
+        },
+        {
+            "metadata": {"name": "prometheus-scrapes", "namespace": namespace},
+            "spec": {
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {"to": [{"namespaceSelector": {}}]},
+                    {"to": [{"ipBlock": {"cidr": vpc_cidr}}]},
+                ],
+            },
+        },
+        {
+            "metadata": {"name": "notifications-out", "namespace": namespace},
+            "spec": {
+                "podSelector": {
+                    "matchExpressions": [
+                        {
+                            "key": "app.kubernetes.io/name",
+                            "operator": "In",
+                            "values": ["alertmanager", "grafana", "kube-prometheus-stack-prometheus-operator"],
+                        }
+                    ]
+                },
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}],
+                        "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 587}],
+                    }
+                ],
+            },
+        },
+    ]
+
+
+@dataclass
+class MonitoringArgs:
+    settings: ObservabilitySettings
+    naming: Naming
+    namespace: str
+    app_namespace: str
+    vpc_cidr: str
+    provider: k8s.Provider
+    ready: list[pulumi.Resource]
+    secret_store_name: str
+    storage_class: str
+    system_placement: dict[str, Any]
+    secrets_key_arn: pulumi.Input[str]
+    protect: bool
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Prometheus, Alertmanager and Grafana, with what they watch and whom they call."""
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:observability:Monitoring", name, None, opts)
+        self._args = args
+        settings, naming = args.settings, args.naming
+        # Grafana's admin: generated, in Secrets Manager, never the chart's default password.
+        generated_credentials(
+            "grafana-admin",
+            naming=naming,
+            kms_key_arn=args.secrets_key_arn,
+            username="admin",
+            description="Grafana admin (materialised in monitoring by External Secrets)",
+            protect=args.protect,
+            parent=self,
+        )
+        # Receiver credentials are issued by PagerDuty, Slack and the SMTP relay: the secret is created
+        # here, its value is put by an operator (README, Operations), never by this program.
+        aws.secretsmanager.Secret(
+            "alertmanager-receivers-secret",
+            name=secret_name(naming, RECEIVERS_SECRET),
+            description=f"Alertmanager receivers: JSON with {', '.join(RECEIVER_KEYS)}",
+            kms_key_id=args.secrets_key_arn,
+            recovery_window_in_days=30 if args.protect else 7,
+            tags=naming.name_tag(RECEIVERS_SECRET),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        secrets = [
+            self._external_secret(GRAFANA_ADMIN_SECRET, secret_name(naming, "grafana-admin"), ("username", "password")),
+            self._external_secret(RECEIVERS_SECRET, secret_name(naming, RECEIVERS_SECRET), RECEIVER_KEYS),
+        ]
+        policies = [
+            declare(k8s.networking.v1.NetworkPolicy, policy["metadata"]["name"], self._k8s(), **policy)
+            for policy in monitoring_network_policies(args.namespace, args.vpc_cidr)
+        ]
+        release = k8s.helm.v3.Release(
+            "kube-prometheus-stack",
+            name="kube-prometheus-stack",
+            chart="kube-prometheus-stack",
+            version=settings.kube_prometheus_stack_chart,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://prometheus-community.github.io/helm-charts"),
+            namespace=args.namespace,
+            values=chart_values(settings, storage_class=args.storage_class, system=args.system_placement),
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            timeout=900,
+            opts=self._k8s(*secrets, *policies),
+        )
+        for service in ("backend", "frontend"):
+            declare(
+                k8s.apiextensions.CustomResource,
+                f"{service}-service-monitor",
+                self._k8s(release),
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata={"name": service, "namespace": args.app_namespace, "labels": dict(RULE_LABELS)},
+                spec={
+                    "selector": {"matchLabels": {"app.kubernetes.io/name": service}},
+                    "namespaceSelector": {"matchNames": [args.app_namespace]},
+                    "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s", "scheme": "http"}],
+                },
+            )
+        declare(
+            k8s.apiextensions.CustomResource,
+            "slo-rules",
+            self._k8s(release),
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata={"name": "silhouette-slo", "namespace": args.namespace, "labels": dict(RULE_LABELS)},
+            spec={"groups": alerts.rule_groups(settings.slo)},
+        )
+        for file_name, dashboard in dashboards(settings.slo).items():
+            config_name = f"dashboard-{file_name.removesuffix('.json')}"
+            declare(
+                k8s.core.v1.ConfigMap,
+                config_name,
+                self._k8s(),
+                metadata={"name": config_name, "namespace": args.namespace, "labels": {DASHBOARD_LABEL: "1"}},
+                data={file_name: json.dumps(dashboard, indent=1, sort_keys=True)},
+            )
+        self.register_outputs({})
+
+    def _k8s(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=[*self._args.ready, *after])
+
+    def _external_secret(self, name: str, source: str, keys: tuple[str, ...]) -> pulumi.Resource:
+        return declare(
+            k8s.apiextensions.CustomResource,
+            f"{name}-external-secret",
+            self._k8s(),
+            api_version="external-secrets.io/v1",
+            kind="ExternalSecret",
+            metadata={"name": name, "namespace": self._args.namespace},
+            spec={
+                "refreshInterval": "1h",
+                "secretStoreRef": {"kind": "ClusterSecretStore", "name": self._args.secret_store_name},
+                "target": {"name": name, "creationPolicy": "Owner"},
+                "data": [{"secretKey": key, "remoteRef": {"key": source, "property": key}} for key in keys],
+            },
+        )

@@ -1,0 +1,143 @@
+"""CloudWatch alarms on the managed services, to an encrypted SNS topic (ARCHITECTURE.md layer 11)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from silhouette_infra.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
+from silhouette_infra.observability.alarms import (
+    GIB,
+    instance_memory_gib,
+    postgres_max_connections,
+    redis_node_ids,
+    topic_key_policy,
+    topic_policy,
+)
+
+COMPONENT = "silhouette:observability:Alarms"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+
+
+def _alarms(result: SynthResult) -> dict[str, dict[str, Any]]:
+    (component,) = result.of_type(COMPONENT)
+    return {
+        r.name.removeprefix("alarm-"): r.inputs for r in result.of_type(ALARM) if result.component_of(r) is component
+    }
+
+
+def _topic(result: SynthResult) -> CapturedResource:
+    return result.named(TOPIC, "alarms-topic")
+
+
+def _statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
+    (found,) = [s for s in policy["Statement"] if s["Sid"] == sid]
+    return dict(found)
+
+
+# ------------------------------------------------------------------------------------------ the topic
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(stack: SynthResult) -> None:
+    """CloudWatch cannot publish to a topic under the AWS managed key; a CMK must allow cloudwatch.amazonaws.com
+    kms:Decrypt and kms:GenerateDataKey* (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)."""
+    key = stack.named("aws:kms/key:Key", "alarms-key")
+    assert _topic(stack).inputs["kmsMasterKeyId"] == key.outputs["arn"], "alarm topic: the alarms CMK"
+    assert key.inputs["enableKeyRotation"] is True
+    cloudwatch = _statement(json.loads(key.inputs["policy"]), "CloudWatchPublishesAlarms")
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert key.protect == stack.settings.protect_stateful
+
+
+def test_only_this_accounts_alarms_publish_over_tls() -> None:
+    policy = topic_policy(topic_arn="arn:aws:sns:us-east-1:1:t", account_id=MOCK_ACCOUNT_ID, region="us-east-1")
+    allow = _statement(policy, "CloudWatchAlarmsOfThisAccount")
+    assert allow["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{MOCK_ACCOUNT_ID}:alarm:*"}
+    assert _statement(policy, "DenyInsecureTransport")["Effect"] == "Deny"
+    key = topic_key_policy(account_id=MOCK_ACCOUNT_ID)
+    assert all(s["Principal"] != "*" for s in key["Statement"])
+
+
+def test_every_alarm_notifies_the_topic(stack: SynthResult) -> None:
+    topic_arn = _topic(stack).outputs["arn"]
+    alarms = _alarms(stack)
+    assert alarms
+    for name, alarm in alarms.items():
+        assert alarm["alarmActions"] == [topic_arn] and alarm["okActions"] == [topic_arn], name
+
+
+def test_each_alarm_email_is_subscribed(stack: SynthResult) -> None:
+    subscriptions = stack.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert sorted(s.inputs["endpoint"] for s in subscriptions) == sorted(stack.settings.observability.alarm_emails)
+    assert all(s.inputs["protocol"] == "email" for s in subscriptions)
+
+
+# ----------------------------------------------------------------------------------------------- RDS
+def test_postgres_alarms_on_cpu_storage_and_connections(stack: SynthResult) -> None:
+    alarms = _alarms(stack)
+    settings = stack.settings.postgres
+    dimensions = {"DBInstanceIdentifier": f"silhouette-{stack.stack}-postgres"}
+    cpu = alarms["postgres-cpu"]
+    assert (cpu["metricName"], cpu["threshold"], cpu["dimensions"]) == ("CPUUtilization", 80, dimensions)
+    storage = alarms["postgres-free-storage"]
+    assert storage["comparisonOperator"] == "LessThanThreshold"
+    assert storage["threshold"] == settings.allocated_storage_gib * GIB * 0.1, "10 % of the allocated storage"
+    connections = alarms["postgres-connections"]
+    assert connections["threshold"] == postgres_max_connections(settings.instance_class) * 80 // 100
+    assert not any("replica-lag" in name for name in alarms), "Multi-AZ instance standby: no ReplicaLag metric"
+
+
+def test_max_connections_follows_rds_formula() -> None:
+    """LEAST(DBInstanceClassMemory/9531392, 5000)
+    (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections)."""
+    assert instance_memory_gib("db.r6g.xlarge") == 32
+    assert instance_memory_gib("db.t4g.medium") == 4
+    assert postgres_max_connections("db.r6g.xlarge") == 3604
+    assert postgres_max_connections("db.r6g.16xlarge") == 5000
+    with pytest.raises(ValueError, match=r"db\.z1d\.large"):
+        instance_memory_gib("db.z1d.large")
+
+
+# ----------------------------------------------------------------------------------------- ElastiCache
+def test_each_cache_node_alarms_on_cpu_memory_evictions(stack: SynthResult) -> None:
+    alarms = _alarms(stack)
+    nodes = redis_node_ids(f"silhouette-{stack.stack}-redis", stack.settings.redis.num_cache_clusters)
+    for node in nodes:
+        for suffix, metric in (
+            ("engine-cpu", "EngineCPUUtilization"),
+            ("memory", "DatabaseMemoryUsagePercentage"),
+            ("evictions", "Evictions"),
+        ):
+            alarm = alarms[f"{node}-{suffix}"]
+            assert (alarm["metricName"], alarm["dimensions"]) == (metric, {"CacheClusterId": node})
+
+
+def test_replication_lag_is_watched_only_with_replicas(production: SynthResult, staging: SynthResult) -> None:
+    lag = {name: a for name, a in _alarms(production).items() if name.endswith("replication-lag")}
+    assert sorted(lag) == [
+        "silhouette-production-redis-001-replication-lag",
+        "silhouette-production-redis-002-replication-lag",
+    ]
+    assert all(a["treatMissingData"] == "notBreaching" for a in lag.values()), "the primary publishes no lag"
+    assert not any(name.endswith("replication-lag") for name in _alarms(staging)), "staging: one node"
+
+
+# ----------------------------------------------------------------------------------------- Amazon MQ
+def test_rabbitmq_alarms_on_queue_depth_and_node_memory(stack: SynthResult) -> None:
+    alarms = _alarms(stack)
+    broker = f"silhouette-{stack.stack}-rabbitmq"
+    depth = alarms["rabbitmq-queue-depth"]
+    assert (depth["metricName"], depth["dimensions"]) == ("MessageCount", {"Broker": broker})
+    (query,) = alarms["rabbitmq-memory"]["metricQueries"]
+    assert query["expression"] == (
+        f"SELECT MAX(RabbitMQMemUsed) FROM SCHEMA(\"AWS/AmazonMQ\", Broker, Node) WHERE Broker = '{broker}'"
+    )
+    memory = instance_memory_gib(stack.settings.rabbitmq.host_instance_type) * GIB
+    assert alarms["rabbitmq-memory"]["threshold"] == int(memory * 0.4 * 0.8), "80 % of the 40 % high watermark"
+
+
+def test_no_alb_alarm_without_a_known_load_balancer(stack: SynthResult) -> None:
+    """The controller's ALB dimension is unknown at deploy time: the API SLOs are Prometheus alerts."""
+    assert not any(a.get("namespace") == "AWS/ApplicationELB" for a in _alarms(stack).values())

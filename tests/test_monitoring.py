@@ -1,0 +1,79 @@
+"""kube-prometheus-stack and what it watches (issue: observability, points 1, 2 and 4)."""
+
+from __future__ import annotations
+
+import json
+
+from silhouette_infra.engine import CapturedResource, SynthResult
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CUSTOM = "kubernetes:monitoring.coreos.com/v1:"
+
+
+def _values(stack: SynthResult) -> dict[str, object]:
+    values: dict[str, object] = stack.named(RELEASE, "kube-prometheus-stack").inputs["values"]
+    return values
+
+
+def test_stack_is_pinned_in_monitoring(stack: SynthResult) -> None:
+    release = stack.named(RELEASE, "kube-prometheus-stack").inputs
+    assert release["version"] == stack.settings.observability.kube_prometheus_stack_chart
+    assert release["namespace"] == "monitoring" and release["atomic"] is True
+
+
+def test_prometheus_keeps_its_data_on_an_encrypted_volume_for_the_retention(stack: SynthResult) -> None:
+    settings = stack.settings.observability
+    spec = _values(stack)["prometheus"]["prometheusSpec"]  # type: ignore[index]
+    assert spec["retention"] == f"{settings.prometheus_retention_days}d"
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == "gp3-encrypted"
+    assert claim["resources"]["requests"]["storage"] == f"{settings.prometheus_volume_gib}Gi"
+    assert spec["replicas"] == settings.prometheus_replicas and spec["resources"]["requests"]
+
+
+def test_production_runs_ha_prometheus_and_alertmanager_with_pdbs(production: SynthResult) -> None:
+    values = _values(production)
+    assert values["prometheus"]["prometheusSpec"]["replicas"] == 2  # type: ignore[index]
+    assert values["alertmanager"]["alertmanagerSpec"]["replicas"] == 2  # type: ignore[index]
+    assert values["prometheus"]["podDisruptionBudget"]["enabled"] is True  # type: ignore[index]
+    assert values["alertmanager"]["podDisruptionBudget"]["enabled"] is True  # type: ignore[index]
+
+
+def test_grafana_has_no_default_password(stack: SynthResult) -> None:
+    grafana = _values(stack)["grafana"]
+    assert grafana.get("adminPassword") is None  # type: ignore[attr-defined]
+    assert grafana["admin"]["existingSecret"] == "grafana-admin"  # type: ignore[index]
+    secrets = {s.inputs["metadata"]["name"] for s in stack.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")}
+    assert {"grafana-admin", "alertmanager-receivers"} <= secrets
+    names = {s.inputs["name"] for s in stack.of_type("aws:secretsmanager/secret:Secret")}
+    assert f"silhouette/{stack.stack}/grafana-admin" in names
+
+
+def test_service_monitors_scrape_backend_and_frontend_metrics(stack: SynthResult) -> None:
+    monitors = {m.inputs["metadata"]["name"]: m.inputs for m in stack.of_type(CUSTOM + "ServiceMonitor")}
+    assert set(monitors) == {"backend", "frontend"}
+    for name, monitor in monitors.items():
+        assert monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
+        assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+
+
+def test_slo_rules_are_deployed_as_a_prometheus_rule(stack: SynthResult) -> None:
+    (rule,) = stack.of_type(CUSTOM + "PrometheusRule")
+    alerts = [r["alert"] for group in rule.inputs["spec"]["groups"] for r in group["rules"] if "alert" in r]
+    assert len(alerts) >= 6, alerts
+
+
+def _dashboards(stack: SynthResult) -> list[CapturedResource]:
+    return [
+        c
+        for c in stack.of_type("kubernetes:core/v1:ConfigMap")
+        if c.inputs["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    ]
+
+
+def test_dashboards_are_config_maps_the_sidecar_picks_up(stack: SynthResult) -> None:
+    dashboards = _dashboards(stack)
+    assert len(dashboards) == 4
+    for config_map in dashboards:
+        (content,) = config_map.inputs["data"].values()
+        assert json.loads(content)["panels"]
