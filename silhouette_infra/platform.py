@@ -212,6 +212,10 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             system_placement=system_placement(settings.cluster),
             secrets_key_arn=keys.key_arns["databases"],
             protect=settings.protect_stateful,
+            region=region,
+            logs_key_arn=keys.key_arns["logs"],
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
         ),
         opts=data,
     )

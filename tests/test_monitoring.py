@@ -77,3 +77,23 @@ def test_dashboards_are_config_maps_the_sidecar_picks_up(stack: SynthResult) -> 
     for config_map in dashboards:
         (content,) = config_map.inputs["data"].values()
         assert json.loads(content)["panels"]
+
+
+def test_container_logs_go_to_an_encrypted_group_through_their_own_role(stack: SynthResult) -> None:
+    group = stack.named("aws:cloudwatch/logGroup:LogGroup", "container-logs").inputs
+    assert group["retentionInDays"] == stack.settings.observability.container_log_retention_days
+    assert group["kmsKeyId"] == stack.named("aws:kms/key:Key", "logs-key").outputs["arn"]
+    release = stack.named(RELEASE, "aws-for-fluent-bit").inputs
+    assert release["version"] == stack.settings.observability.fluent_bit_chart
+    values = release["values"]
+    assert (
+        values["cloudWatchLogs"]["logGroupName"] == group["name"]
+        and values["cloudWatchLogs"]["autoCreateGroup"] is False
+    )
+    assert values["tolerations"] == [{"operator": "Exists"}], "a DaemonSet on every node, tainted ones too"
+    role_arn = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    (role,) = [r for r in stack.of_type("aws:iam/role:Role") if r.outputs["arn"] == role_arn]
+    policy = json.loads(stack.named("aws:iam/rolePolicy:RolePolicy", "fluent-bit-container-logs").inputs["policy"])
+    (statement,) = policy["Statement"]
+    assert all(resource.startswith("arn:aws:logs:") for resource in statement["Resource"]), "only its log group"
+    assert "monitoring:aws-for-fluent-bit" in role.inputs["assumeRolePolicy"]

@@ -4,6 +4,7 @@ credentials from Secrets Manager, ServiceMonitors, SLO rules and dashboards as c
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import generated_credentials, secret_name
 from silhouette_infra.kube import declare
 from silhouette_infra.naming import Naming
@@ -145,7 +147,12 @@ def monitoring_network_policies(namespace: str, vpc_cidr: str) -> list[dict[str,
                         {
                             "key": "app.kubernetes.io/name",
                             "operator": "In",
-                            "values": ["alertmanager", "grafana", "kube-prometheus-stack-prometheus-operator"],
+                            "values": [
+                                "alertmanager",
+                                "grafana",
+                                "kube-prometheus-stack-prometheus-operator",
+                                "aws-for-fluent-bit",
+                            ],
                         }
                     ]
                 },
@@ -175,6 +182,25 @@ class MonitoringArgs:
     system_placement: dict[str, Any]
     secrets_key_arn: pulumi.Input[str]
     protect: bool
+    region: str
+    logs_key_arn: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+
+
+def container_logs_policy(log_group_arn: str) -> dict[str, Any]:
+    """Fluent Bit writes streams of its one log group, nothing else (the group is created by Pulumi)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteContainerLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+            }
+        ],
+    }
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -259,7 +285,65 @@ class Monitoring(pulumi.ComponentResource):
                 metadata={"name": config_name, "namespace": args.namespace, "labels": {DASHBOARD_LABEL: "1"}},
                 data={file_name: json.dumps(dashboard, indent=1, sort_keys=True)},
             )
+        self._container_logs(policies)
         self.register_outputs({})
+
+    def _container_logs(self, policies: Sequence[pulumi.Resource]) -> None:
+        """Every container's stdout/stderr to a KMS-encrypted CloudWatch log group, by a Fluent Bit
+        DaemonSet on every node (it tolerates every taint)."""
+        args, naming = self._args, self._args.naming
+        log_group = aws.cloudwatch.LogGroup(
+            "container-logs",
+            name=naming.log_group("containers"),
+            retention_in_days=args.settings.container_log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            tags=naming.name_tag("container-logs"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        role = service_account_role(
+            "fluent-bit",
+            naming=naming,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer=args.oidc_issuer,
+            namespace=args.namespace,
+            service_account="aws-for-fluent-bit",
+            description="Fluent Bit: ships container logs to its CloudWatch log group",
+            inline_policies={"container-logs": log_group.arn.apply(lambda arn: json.dumps(container_logs_policy(arn)))},
+            parent=self,
+        )
+        k8s.helm.v3.Release(
+            "aws-for-fluent-bit",
+            name="aws-for-fluent-bit",
+            chart="aws-for-fluent-bit",
+            version=args.settings.fluent_bit_chart,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://aws.github.io/eks-charts"),
+            namespace=args.namespace,
+            values={
+                "serviceAccount": {
+                    "create": True,
+                    "name": "aws-for-fluent-bit",
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                },
+                "cloudWatch": {"enabled": False},
+                "firehose": {"enabled": False},
+                "kinesis": {"enabled": False},
+                "elasticsearch": {"enabled": False},
+                "cloudWatchLogs": {
+                    "enabled": True,
+                    "region": args.region,
+                    "logGroupName": log_group.name,
+                    "autoCreateGroup": False,
+                    "logStreamPrefix": "pod-",
+                },
+                "tolerations": [{"operator": "Exists"}],
+                "resources": _resources("50m", "64Mi", "256Mi"),
+            },
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            timeout=600,
+            opts=self._k8s(*policies),
+        )
 
     def _k8s(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=[*self._args.ready, *after])

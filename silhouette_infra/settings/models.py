@@ -492,6 +492,9 @@ class ObservabilitySettings(Section):
     kube_prometheus_stack_chart: HelmChartVersion = Field(
         "79.5.0", description="Chart version of kube-prometheus-stack."
     )
+    fluent_bit_chart: HelmChartVersion = Field(
+        "0.1.35", description="Chart version of aws-for-fluent-bit (container logs to CloudWatch Logs)."
+    )
     prometheus_retention_days: int = Field(15, ge=1, le=365, description="Prometheus TSDB retention.")
     prometheus_volume_gib: int = Field(100, ge=10, le=16384, description="Prometheus encrypted gp3 volume.")
     prometheus_replicas: int = Field(2, ge=1, le=5, description="Prometheus replicas (2 for HA).")
