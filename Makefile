@@ -9,7 +9,7 @@ CHECKOV_VERSION := 3.3.30
 NCA_VENV := .venv-nca
 NCA_VERSION := 2.1.0
 
-.PHONY: setup synth test lint docs snapshot-stateful clean
+.PHONY: setup tools synth test lint docs snapshot-stateful clean
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
@@ -41,7 +41,19 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: setup lint
+# promtool and amtool test the alert rules and the Alertmanager config: Debian's packages, installed
+# here when missing on a Debian machine run as root (as CI is), else a clear message.
+tools:
+	@command -v promtool >/dev/null && command -v amtool >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      prometheus prometheus-alertmanager; \
+	  else \
+	    echo "promtool and amtool are needed: install the Debian packages prometheus and prometheus-alertmanager" >&2; \
+	    exit 1; \
+	  fi; }
+
+test: setup tools lint
 	$(VENV)/bin/pytest -q
 
 docs: $(VENV)/.installed
