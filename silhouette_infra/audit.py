@@ -227,10 +227,6 @@ def security_hub_standards(region: str, partition: str = "aws") -> dict[str, str
     }
 
 
-def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document)
-
-
 # -------------------------------------------------------------------------------------- the component
 @dataclass
 class AuditArgs:
@@ -297,7 +293,7 @@ class Audit(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
             policy=pulumi.Output.all(self._account_id, self._trail_arn).apply(
-                lambda values: _json(
+                lambda values: json.dumps(
                     audit_key_policy(account_id=str(values[0]), region=args.region, trail=str(values[1]))
                 )
             ),
@@ -384,7 +380,7 @@ class Audit(pulumi.ComponentResource):
             "audit-bucket-policy",
             bucket=bucket.id,
             policy=pulumi.Output.all(bucket.arn, key.arn, self._account_id, trail).apply(
-                lambda values: _json(
+                lambda values: json.dumps(
                     audit_bucket_policy(
                         bucket_arn=str(values[0]),
                         key_arn=str(values[1]),
@@ -415,9 +411,9 @@ class Audit(pulumi.ComponentResource):
             naming=args.naming,
             description="CloudTrail delivers the trail to its CloudWatch log group",
             trust_policy=self._account_id.apply(
-                lambda account: _json(service_assume_role_policy("cloudtrail.amazonaws.com", account_id=account))
+                lambda account: json.dumps(service_assume_role_policy("cloudtrail.amazonaws.com", account_id=account))
             ),
-            inline_policies={"deliver": log_group.arn.apply(lambda arn: _json(trail_logs_role_policy(arn)))},
+            inline_policies={"deliver": log_group.arn.apply(lambda arn: json.dumps(trail_logs_role_policy(arn)))},
             parent=self,
         )
         return aws.cloudtrail.Trail(
@@ -447,12 +443,12 @@ class Audit(pulumi.ComponentResource):
             naming=args.naming,
             description="AWS Config records resource configurations and delivers them to the audit bucket",
             trust_policy=self._account_id.apply(
-                lambda account: _json(service_assume_role_policy("config.amazonaws.com", account_id=account))
+                lambda account: json.dumps(service_assume_role_policy("config.amazonaws.com", account_id=account))
             ),
             managed_policy_arns=[CONFIG_ROLE_POLICY],
             inline_policies={
                 "deliver": pulumi.Output.all(bucket.arn, key.arn, self._account_id).apply(
-                    lambda values: _json(
+                    lambda values: json.dumps(
                         config_delivery_policy(
                             bucket_arn=str(values[0]), key_arn=str(values[1]), account_id=str(values[2])
                         )

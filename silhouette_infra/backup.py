@@ -280,10 +280,6 @@ def replication_role_policy(
     }
 
 
-def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document)
-
-
 # -------------------------------------------------------------------------------------- the component
 @dataclass
 class BackupArgs:
@@ -378,7 +374,7 @@ class Backup(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=DR_KEY_DELETION_WINDOW_DAYS,
             policy=self._account_id.apply(
-                lambda account: _json(key_policy("backups", account_id=account, region=args.dr_region))
+                lambda account: json.dumps(key_policy("backups", account_id=account, region=args.dr_region))
             ),
             tags=args.naming.name_tag("backups", args.dr_region),
             opts=self._options(args.dr_provider, stateful=True),
@@ -462,7 +458,7 @@ class Backup(pulumi.ComponentResource):
 
         def policy(bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
             return pulumi.Output.all(bucket_arn, key_arn).apply(
-                lambda values: _json(encrypted_bucket_policy(str(values[0]), str(values[1])))
+                lambda values: json.dumps(encrypted_bucket_policy(str(values[0]), str(values[1])))
             )
 
         lifecycle = aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -505,7 +501,7 @@ class Backup(pulumi.ComponentResource):
 
         def policy(log_bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
             return pulumi.Output.all(log_bucket_arn, source.arn, self._account_id).apply(
-                lambda values: _json(access_log_bucket_policy(str(values[0]), str(values[1]), str(values[2])))
+                lambda values: json.dumps(access_log_bucket_policy(str(values[0]), str(values[1]), str(values[2])))
             )
 
         logs = self._private_bucket(
@@ -554,7 +550,7 @@ class Backup(pulumi.ComponentResource):
         args = self._args
 
         def policy(values: list[Any]) -> str:
-            return _json(
+            return json.dumps(
                 replication_role_policy(
                     source_bucket_arn=str(values[0]),
                     source_key_arn=str(values[1]),
@@ -570,7 +566,7 @@ class Backup(pulumi.ComponentResource):
             naming=args.naming,
             description="Lets S3 replicate the backup bucket to the DR region",
             trust_policy=self._account_id.apply(
-                lambda account: _json(service_assume_role_policy("s3.amazonaws.com", account_id=account))
+                lambda account: json.dumps(service_assume_role_policy("s3.amazonaws.com", account_id=account))
             ),
             inline_policies={
                 "replicate": pulumi.Output.all(
@@ -677,7 +673,7 @@ class Backup(pulumi.ComponentResource):
             naming=naming,
             description="Lets AWS Backup snapshot, copy and restore the resources the plan selects",
             # AWS Backup can only use a role that a principal of this account passes to it (iam:PassRole).
-            trust_policy=_json(service_assume_role_policy("backup.amazonaws.com")),
+            trust_policy=json.dumps(service_assume_role_policy("backup.amazonaws.com")),
             managed_policy_arns=list(BACKUP_SERVICE_POLICIES),
             parent=self,
         )

@@ -19,6 +19,7 @@ from silhouette_infra.apps.web_service import (
     WebService,
     WebServiceArgs,
 )
+from silhouette_infra.cluster.addons import external_secret_spec
 from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import secret_name
 from silhouette_infra.kube import declare
@@ -298,19 +299,13 @@ class Apps(pulumi.ComponentResource):
                     api_version="external-secrets.io/v1",
                     kind="ExternalSecret",
                     metadata={"name": f"{service}-credentials", "namespace": args.namespace, "labels": dict(PART_OF)},
-                    spec={
-                        "refreshInterval": "1h",
-                        "secretStoreRef": {"kind": "ClusterSecretStore", "name": args.secret_store_name},
-                        "target": {
-                            "name": f"{service}-credentials",
-                            "creationPolicy": "Owner",
-                            "deletionPolicy": "Retain",
-                        },
-                        "data": [
-                            {"secretKey": key, "remoteRef": {"key": source, "property": key}}
-                            for key in ("username", "password")
-                        ],
-                    },
+                    spec=external_secret_spec(
+                        store=args.secret_store_name,
+                        target=f"{service}-credentials",
+                        source=source,
+                        keys=("username", "password"),
+                        deletion_policy="Retain",
+                    ),
                     opts=self._k8s(),
                 )
             )

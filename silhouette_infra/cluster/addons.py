@@ -43,6 +43,30 @@ def system_placement(settings: ClusterSettings) -> dict[str, Any]:
     }
 
 
+def external_secret_spec(
+    *,
+    store: str,
+    target: str,
+    source: pulumi.Input[str],
+    keys: tuple[str, ...],
+    deletion_policy: str | None = None,
+    template: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An ExternalSecret's spec: the Kubernetes Secret ``target`` gets ``keys`` from the JSON properties of
+    the Secrets Manager secret ``source``, read through the ClusterSecretStore ``store``."""
+    target_spec: dict[str, Any] = {"name": target, "creationPolicy": "Owner"}
+    if deletion_policy:
+        target_spec["deletionPolicy"] = deletion_policy
+    if template:
+        target_spec["template"] = template
+    return {
+        "refreshInterval": "1h",
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
+        "target": target_spec,
+        "data": [{"secretKey": key, "remoteRef": {"key": source, "property": key}} for key in keys],
+    }
+
+
 def secret_prefix(stack: str) -> str:
     """Every Secrets Manager secret of a stack lives under this name prefix."""
     return f"silhouette/{stack}/"

@@ -73,7 +73,3 @@ def service_account_role(
         inline_policies=inline_policies,
         parent=parent,
     )
-
-
-def policy_json(document: pulumi.Input[dict[str, Any]]) -> pulumi.Output[str]:
-    return pulumi.Output.from_input(document).apply(json.dumps)

@@ -46,7 +46,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from silhouette_infra.cluster.addons import ROLE_ARN_ANNOTATION, SECRET_STORE_NAMESPACE_LABEL
+from silhouette_infra.cluster.addons import ROLE_ARN_ANNOTATION, SECRET_STORE_NAMESPACE_LABEL, external_secret_spec
 from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import generated_credentials
 from silhouette_infra.naming import Naming
@@ -298,25 +298,13 @@ def auth_external_secret(design: Neo4jDesign) -> Manifest:
         "apiVersion": "external-secrets.io/v1",
         "kind": "ExternalSecret",
         "metadata": _metadata(AUTH_SECRET, COMMON_LABELS),
-        "spec": {
-            "refreshInterval": "1h",
-            "secretStoreRef": {"kind": "ClusterSecretStore", "name": design.secret_store_name},
-            "target": {
-                "name": AUTH_SECRET,
-                "creationPolicy": "Owner",
-                "template": {
-                    "engineVersion": "v2",
-                    "type": "Opaque",
-                    "data": {"NEO4J_AUTH": "neo4j/{{ .password }}"},
-                },
-            },
-            "data": [
-                {
-                    "secretKey": "password",
-                    "remoteRef": {"key": design.credentials_secret_name, "property": "password"},
-                }
-            ],
-        },
+        "spec": external_secret_spec(
+            store=design.secret_store_name,
+            target=AUTH_SECRET,
+            source=design.credentials_secret_name,
+            keys=("password",),
+            template={"engineVersion": "v2", "type": "Opaque", "data": {"NEO4J_AUTH": "neo4j/{{ .password }}"}},
+        ),
     }
 
 

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from silhouette_infra.cluster.addons import external_secret_spec
 from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import generated_credentials, secret_name
 from silhouette_infra.kube import declare
@@ -356,10 +357,5 @@ class Monitoring(pulumi.ComponentResource):
             api_version="external-secrets.io/v1",
             kind="ExternalSecret",
             metadata={"name": name, "namespace": self._args.namespace},
-            spec={
-                "refreshInterval": "1h",
-                "secretStoreRef": {"kind": "ClusterSecretStore", "name": self._args.secret_store_name},
-                "target": {"name": name, "creationPolicy": "Owner"},
-                "data": [{"secretKey": key, "remoteRef": {"key": source, "property": key}} for key in keys],
-            },
+            spec=external_secret_spec(store=self._args.secret_store_name, target=name, source=source, keys=keys),
         )
