@@ -239,6 +239,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             postgres_identifier=postgres.identifier,
             redis_replication_group_id=naming.physical("redis"),
             rabbitmq_broker_name=naming.physical("rabbitmq"),
+            load_balancer_name=apps.load_balancer_ready_name,
             protect=settings.protect_stateful,
         ),
         opts=aws_primary,

@@ -138,6 +138,31 @@ def test_rabbitmq_alarms_on_queue_depth_and_node_memory(stack: SynthResult) -> N
     assert alarms["rabbitmq-memory"]["threshold"] == int(memory * 0.4 * 0.8), "80 % of the 40 % high watermark"
 
 
-def test_no_alb_alarm_without_a_known_load_balancer(stack: SynthResult) -> None:
-    """The controller's ALB dimension is unknown at deploy time: the API SLOs are Prometheus alerts."""
-    assert not any(a.get("namespace") == "AWS/ApplicationELB" for a in _alarms(stack).values())
+# ----------------------------------------------------------------------------------------------- ALB
+def test_ingress_names_the_alb_the_alarms_look_up(stack: SynthResult) -> None:
+    """The load balancer controller creates the ALB: the Ingress fixes its name, and the alarms read the
+    LoadBalancer dimension (app/<name>/<id>) from a lookup by that name."""
+    name = f"silhouette-{stack.stack}-alb"
+    ingress = stack.named("kubernetes:networking.k8s.io/v1:Ingress", "ingress")
+    assert ingress.inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-name"] == name
+    dimension = _alarms(stack)["alb-target-p95"]["dimensions"]["LoadBalancer"]
+    assert dimension.startswith(f"app/{name}/"), f"alarm alb-target-p95: LoadBalancer dimension {dimension!r}"
+
+
+def test_alb_alarms_on_the_api_error_rate_and_p95(stack: SynthResult) -> None:
+    """Issue 6: ALB 5xx rate and target latency p95, against the API's objectives."""
+    slo = stack.settings.observability.slo
+    alarms = _alarms(stack)
+    latency = alarms["alb-target-p95"]
+    assert (latency["namespace"], latency["metricName"]) == ("AWS/ApplicationELB", "TargetResponseTime")
+    assert latency["extendedStatistic"] == "p95" and "statistic" not in latency, "alb-target-p95: a percentile"
+    assert latency["threshold"] == slo.latency_p95_ms / 1000, "alb-target-p95: threshold in seconds"
+    errors = alarms["alb-5xx-rate"]
+    queries = {q["id"]: q for q in errors["metricQueries"]}
+    assert queries["e1"]["expression"] == "100 * (FILL(m1, 0) + FILL(m2, 0)) / m3"
+    assert [q["id"] for q in errors["metricQueries"] if q.get("returnData")] == ["e1"], "only e1 is the value"
+    read = {q["metric"]["metricName"] for key, q in queries.items() if key != "e1"}
+    assert read == {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "RequestCount"}
+    assert all(queries[key]["metric"]["stat"] == "Sum" for key in ("m1", "m2", "m3")), "rates from sums"
+    assert errors["threshold"] == pytest.approx(14.4 * 0.1), "alb-5xx-rate: the page-level 14.4x burn of 0.1 %"
+    assert errors["treatMissingData"] == "notBreaching", "alb-5xx-rate: no traffic is no error"

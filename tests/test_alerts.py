@@ -7,6 +7,7 @@ copy of the rules drops them; ``promtool check rules`` validates the shipped fil
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,9 +16,11 @@ from typing import Any
 import yaml
 
 from silhouette_infra.observability.alerts import availability_budget, rule_file, rule_groups
-from silhouette_infra.settings.models import SloSettings
+from silhouette_infra.settings.models import ObservabilitySettings, SloSettings
 
 SLO = SloSettings()
+RUNBOOKS = ObservabilitySettings().runbook_base_url
+README = Path(__file__).resolve().parents[1] / "README.md"
 REQUESTS_PER_MINUTE = 1000
 SAMPLE_MINUTES = 2  # scrape spacing of the three-day series: coarse, so promtool runs in seconds
 THREE_DAYS_SAMPLES = 3 * 24 * 60 // SAMPLE_MINUTES
@@ -214,13 +217,13 @@ def _without_annotations(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_promtool_accepts_the_rule_file(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
-    rules.write_text(rule_file(rule_groups(SLO)))
+    rules.write_text(rule_file(rule_groups(SLO, RUNBOOKS)))
     result = subprocess.run([promtool(), "check", "rules", str(rules)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_alert_fires_on_a_breach_and_stays_quiet_when_healthy(tmp_path: Path) -> None:
-    (tmp_path / "rules.yaml").write_text(rule_file(_without_annotations(rule_groups(SLO))))
+    (tmp_path / "rules.yaml").write_text(rule_file(_without_annotations(rule_groups(SLO, RUNBOOKS))))
     # promtool 2.42 sets the evaluation interval per file: three days of burn-rate series are
     # evaluated every 30 minutes to keep the run short, the health alerts every minute.
     suites = {
@@ -240,7 +243,7 @@ def test_every_alert_and_severity_has_a_firing_case() -> None:
     """Every alert in the rules has an expected firing alert in the suite (absence elsewhere is its quiet case)."""
     declared = {
         (rule["alert"], rule["labels"]["severity"])
-        for group in rule_groups(SLO)
+        for group in rule_groups(SLO, RUNBOOKS)
         for rule in group["rules"]
         if "alert" in rule
     }
@@ -258,3 +261,30 @@ def test_error_rate_objective_shares_the_availability_budget() -> None:
     assert availability_budget(SLO) == 0.001
     assert availability_budget(SloSettings(availability_percent=99.5, error_rate_percent=0.1)) == 0.001
     assert availability_budget(SloSettings(availability_percent=99.95, error_rate_percent=0.1)) == 0.0005
+
+
+def _github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_critical_alert_links_a_runbook_heading_of_the_readme() -> None:
+    """Issue 6: one short runbook per critical alert. Each of our alerts links `<runbook_base_url>#<anchor>`,
+    and the README (where runbook_base_url points) has a heading with that anchor."""
+    anchors = {_github_anchor(line.lstrip("#")) for line in README.read_text().splitlines() if line.startswith("#")}
+    ours = [
+        rule
+        for group in rule_groups(SLO, RUNBOOKS)
+        for rule in group["rules"]
+        if "alert" in rule and rule["annotations"]["runbook_url"].startswith(RUNBOOKS)
+    ]
+    critical = {
+        rule["alert"]
+        for group in rule_groups(SLO, RUNBOOKS)
+        for rule in group["rules"]
+        if rule.get("labels", {}).get("severity") == "critical"
+    }
+    assert critical <= {rule["alert"] for rule in ours}, f"critical alerts without our runbook: {critical}"
+    for rule in ours:
+        anchor = rule["annotations"]["runbook_url"].removeprefix(f"{RUNBOOKS}#")
+        assert anchor in anchors, f"alert {rule['alert']}: runbook_url anchor #{anchor} is no README heading"

@@ -77,6 +77,10 @@ def test_every_control_plane_log_type_goes_to_an_encrypted_group_with_retention(
     log_group = stack.named("aws:cloudwatch/logGroup:LogGroup", "control-plane-logs")
     assert log_group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster", "EKS's own log group name"
     assert log_group.inputs["retentionInDays"] == stack.settings.cluster.log_retention_days
+    # Issue 6: EKS writes the audit log type to this group, so it is kept as long as audit-class logs.
+    assert log_group.inputs["retentionInDays"] >= stack.settings.audit.audit_log_retention_days == 2557, (
+        "control-plane-logs: retentionInDays below the 7-year audit retention"
+    )
     assert log_group.inputs["kmsKeyId"] == stack.named("aws:kms/key:Key", "logs-key").outputs["arn"]
     assert log_group.urn in cluster.options["dependencies"], "the log group must exist before EKS creates it"
 

@@ -50,7 +50,13 @@ def test_canary_gets_its_weight_of_api_traffic_through_weighted_target_groups() 
     assert (stable.image, canary.image) == (settings.apps.backend.image, NEW)
     assert plan.service_selector[TRACK_LABEL] == "stable" and plan.canary_selector[TRACK_LABEL] == "canary"
     assert canary.max_replicas == 5, "25 % of 20 replicas"
-    annotations = ingress_annotations(certificate_arn="arn:cert", web_acl_arn="arn:waf", plan=plan, production=True)
+    annotations = ingress_annotations(
+        certificate_arn="arn:cert",
+        web_acl_arn="arn:waf",
+        plan=plan,
+        production=True,
+        load_balancer_name="silhouette-production-alb",
+    )
     action = json.loads(annotations["alb.ingress.kubernetes.io/actions.backend-weighted"])
     weights = {group["serviceName"]: group["weight"] for group in action["forwardConfig"]["targetGroups"]}
     assert weights == {"backend": 75, "backend-canary": 25}

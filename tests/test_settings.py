@@ -19,6 +19,14 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("staging", {"network": {"vpc_cidr": "8.8.0.0/16"}}, "network.vpc_cidr", "private"),
     ("staging", {"network": {"peered_cidrs": ["10.1.128.0/20"]}}, "network.peered_cidrs[0]", "overlaps"),
     ("staging", {"cluster": {"service_ipv4_cidr": "10.1.0.0/16"}}, "cluster.service_ipv4_cidr", "overlaps"),
+    ("production", {"cluster": {"log_retention_days": 365}}, "cluster.log_retention_days", "audit log"),
+    (
+        "staging",
+        {"observability": {"tracing": {"sampling_percent": 0}}},
+        "observability.tracing.sampling_percent",
+        "greater than 0",
+    ),
+    ("staging", {"observability": {"runbook_base_url": "http://x"}}, "observability.runbook_base_url", "pattern"),
     (
         "staging",
         {"network": {"flow_log_retention_days": 45}},

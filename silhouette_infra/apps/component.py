@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,13 +67,17 @@ def backend_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, region: str
 
 
 def ingress_annotations(
-    *, certificate_arn: str, web_acl_arn: str, plan: ReleasePlan, production: bool
+    *, certificate_arn: str, web_acl_arn: str, plan: ReleasePlan, production: bool, load_balancer_name: str
 ) -> dict[str, str]:
-    """ALB: internet-facing, HTTPS only with TLS 1.3, HTTP redirected, WAF attached, weighted canary."""
+    """ALB: internet-facing, HTTPS only with TLS 1.3, HTTP redirected, WAF attached, weighted canary; a
+    fixed name, by which the alarms find its metrics."""
+    if not re.fullmatch(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?", load_balancer_name):
+        raise ValueError(f"ALB name {load_balancer_name!r}: 1-32 letters, digits and inner hyphens")
     attributes = ["routing.http.drop_invalid_header_fields.enabled=true"]
     if production:
         attributes.append("deletion_protection.enabled=true")
     annotations = {
+        "alb.ingress.kubernetes.io/load-balancer-name": load_balancer_name,
         "alb.ingress.kubernetes.io/scheme": "internet-facing",
         "alb.ingress.kubernetes.io/target-type": "ip",
         "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
@@ -166,6 +171,8 @@ class Apps(pulumi.ComponentResource):
     release: dict[str, Any]
     ingress: k8s.networking.v1.Ingress
     alb_hostname: pulumi.Output[str]  # the ALB the load balancer controller created for the Ingress
+    load_balancer_name: str  # the ALB's name (at most 32 characters)
+    load_balancer_ready_name: pulumi.Output[str]  # the same, known only once the Ingress reports the ALB
 
     def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:apps:Apps", name, None, opts)
@@ -250,6 +257,7 @@ class Apps(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.load_balancer_name = args.naming.physical("alb")
         self.ingress = declare(
             k8s.networking.v1.Ingress,
             "ingress",
@@ -263,6 +271,7 @@ class Apps(pulumi.ComponentResource):
                         web_acl_arn=values[1],
                         plan=backend_plan,
                         production=settings.is_production,
+                        load_balancer_name=self.load_balancer_name,
                     )
                 ),
             },
@@ -272,6 +281,8 @@ class Apps(pulumi.ComponentResource):
             ),
         )
         self.alb_hostname = self.ingress.status.apply(_load_balancer_hostname)
+        # Pulumi waits for an Ingress to report its load balancer: the name resolves after the ALB exists.
+        self.load_balancer_ready_name = self.alb_hostname.apply(lambda _: self.load_balancer_name)
         self.url = f"https://{settings.edge.domain}"
         self.release = {
             "strategy": apps.release.strategy,

@@ -242,6 +242,17 @@ class AwsLikeMocks(mocks.Mocks):
             },
             "aws:index/getRegion:getRegion": {"name": region, "region": region, "id": region},
         }
+        if args.token == "aws:lb/getLoadBalancer:getLoadBalancer":
+            name = str(args.args.get("name"))
+            suffix = f"app/{name}/{_digest(name, 16)}"
+            answers[args.token] = {
+                "name": name,
+                "arn": f"arn:aws:elasticloadbalancing:{region}:{MOCK_ACCOUNT_ID}:loadbalancer/{suffix}",
+                "arnSuffix": suffix,
+                "dnsName": f"{name}-{int(_digest(name, 8), 16)}.{region}.elb.amazonaws.com",
+                "loadBalancerType": "application",
+                "id": suffix,
+            }
         if args.token not in answers:
             raise NotImplementedError(
                 f"the offline engine has no answer for invoke {args.token}; add one in "

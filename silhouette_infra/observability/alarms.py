@@ -16,16 +16,19 @@ What is decided here, and why:
 * **Amazon MQ**: queue depth (``MessageCount``, broker-level) and memory. Memory is per node (dimensions
   Broker and Node, node names only known after creation), so the alarm is a Metrics Insights query, the
   highest ``RabbitMQMemUsed`` of any node of the broker, against 80 % of the memory high watermark.
-* **ALB: no CloudWatch alarm.** The ALB belongs to the load balancer controller, created after this
-  program runs; its ``LoadBalancer`` dimension (``app/<name>/<hash>``) is not known at deploy time and
-  alarms cannot use a wildcard or a search over dimensions. The API's error rate and p95 latency are
-  alerted on by the Prometheus SLO burn-rate rules of this layer, which see the same requests.
+* **ALB**: the share of 5xx answers (the ALB's own and the targets') and the targets' p95 response time,
+  against the API's objectives. The ALB belongs to the load balancer controller, which creates it after
+  the Ingress; the Ingress gives it a fixed name (``load-balancer-name``) and the platform looks it up by
+  that name once the Ingress reports its address, for the ``LoadBalancer`` dimension (``app/<name>/<id>``).
+  These alarms see what users see even when Prometheus does not (no healthy target: the ALB answers 503
+  itself); the error-rate alarm pages at the same 14.4x budget burn as the fast Prometheus alert.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +46,7 @@ MEMORY_PERCENT = 80
 CONNECTIONS_PERCENT = 80
 FREE_STORAGE_PERCENT = 10
 REPLICATION_LAG_SECONDS = 5
+FAST_BURN = 14.4  # 2 % of a 30-day error budget in an hour (Google SRE workbook, as in alerts.py)
 QUEUE_DEPTH_MESSAGES = 10_000
 # RDS for PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000)
 # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections).
@@ -78,8 +82,20 @@ def rabbitmq_memory_alarm_bytes(settings: RabbitMqSettings) -> int:
 
 
 @dataclass(frozen=True)
+class Metric:
+    """One input of a metric-math expression, named ``id`` in it."""
+
+    id: str
+    namespace: str
+    name: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    statistic: str = "Sum"
+
+
+@dataclass(frozen=True)
 class AlarmSpec:
-    """One alarm: a metric (namespace, name, dimensions, statistic) or a Metrics Insights ``query``."""
+    """One alarm: a metric (namespace, name, dimensions, statistic or percentile such as ``p95``), or an
+    ``expression`` (metric math over ``inputs``, or a Metrics Insights query when there are none)."""
 
     name: str
     description: str
@@ -87,9 +103,10 @@ class AlarmSpec:
     comparison: str = "GreaterThanThreshold"
     namespace: str = ""
     metric: str = ""
-    dimensions: dict[str, str] = field(default_factory=dict)
+    dimensions: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     statistic: str = "Average"
-    query: str = ""
+    expression: str = ""
+    inputs: tuple[Metric, ...] = ()
     treat_missing_data: str = "missing"
 
 
@@ -99,7 +116,12 @@ def redis_node_ids(replication_group_id: str, nodes: int) -> list[str]:
 
 
 def alarm_specs(
-    settings: Settings, *, postgres_identifier: str, redis_replication_group_id: str, rabbitmq_broker_name: str
+    settings: Settings,
+    *,
+    postgres_identifier: str,
+    redis_replication_group_id: str,
+    rabbitmq_broker_name: str,
+    load_balancer: pulumi.Input[str],
 ) -> list[AlarmSpec]:
     """Every CloudWatch alarm of the stack (see the module docstring for what is left out and why)."""
     postgres = {"DBInstanceIdentifier": postgres_identifier}
@@ -189,13 +211,45 @@ def alarm_specs(
             "rabbitmq-memory",
             f"A RabbitMQ node above {MEMORY_PERCENT} % of its memory high watermark (publishers get blocked at 100 %)",
             rabbitmq_memory_alarm_bytes(settings.rabbitmq),
-            query=(
+            expression=(
                 'SELECT MAX(RabbitMQMemUsed) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) '
                 f"WHERE Broker = '{rabbitmq_broker_name}'"
             ),
         ),
     ]
-    return specs
+    return specs + alb_alarm_specs(settings, load_balancer)
+
+
+def alb_alarm_specs(settings: Settings, load_balancer: pulumi.Input[str]) -> list[AlarmSpec]:
+    """The API's error rate (5xx of the ALB and of the targets over all requests) and the targets' p95."""
+    slo = settings.observability.slo
+    alb = {"LoadBalancer": load_balancer}
+    error_percent = round(FAST_BURN * min(100 - slo.availability_percent, slo.error_rate_percent), 6)
+    return [
+        AlarmSpec(
+            "alb-5xx-rate",
+            f"More than {error_percent:g} % of requests answered 5xx for 15 minutes: the error budget of "
+            f"{slo.error_rate_percent:g} % burns {FAST_BURN:g}x too fast",
+            error_percent,
+            expression="100 * (FILL(m1, 0) + FILL(m2, 0)) / m3",
+            inputs=(
+                Metric("m1", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", alb),
+                Metric("m2", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb),
+                Metric("m3", "AWS/ApplicationELB", "RequestCount", alb),
+            ),
+            treat_missing_data="notBreaching",  # no requests, no errors
+        ),
+        AlarmSpec(
+            "alb-target-p95",
+            f"Targets' p95 response time above {slo.latency_p95_ms} ms for 15 minutes",
+            slo.latency_p95_ms / 1000,
+            namespace="AWS/ApplicationELB",
+            metric="TargetResponseTime",
+            dimensions=alb,
+            statistic="p95",
+            treat_missing_data="notBreaching",
+        ),
+    ]
 
 
 def topic_key_policy(*, account_id: str, partition: str = "aws") -> dict[str, Any]:
@@ -262,6 +316,7 @@ class AlarmsArgs:
     postgres_identifier: str
     redis_replication_group_id: str
     rabbitmq_broker_name: str
+    load_balancer_name: pulumi.Input[str]  # resolves only once the ALB exists (Apps.load_balancer_ready_name)
     protect: bool
 
 
@@ -315,26 +370,25 @@ class Alarms(pulumi.ComponentResource):
             postgres_identifier=args.postgres_identifier,
             redis_replication_group_id=args.redis_replication_group_id,
             rabbitmq_broker_name=args.rabbitmq_broker_name,
+            # app/<name>/<id>: the ALB metrics' LoadBalancer dimension
+            load_balancer=aws.lb.get_load_balancer_output(
+                name=args.load_balancer_name, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).arn_suffix,
         ):
             self._alarm(spec, naming, topic.arn)
         self.topic_arn = topic.arn
         self.register_outputs({"topic_arn": self.topic_arn})
 
     def _alarm(self, spec: AlarmSpec, naming: Naming, topic_arn: pulumi.Output[str]) -> None:
+        percentile = spec.statistic.startswith("p")
         metric: dict[str, Any] = (
-            {
-                "metric_queries": [
-                    aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                        id="m1", expression=spec.query, period=PERIOD_SECONDS, return_data=True
-                    )
-                ]
-            }
-            if spec.query
+            {"metric_queries": _metric_queries(spec)}
+            if spec.expression
             else {
                 "namespace": spec.namespace,
                 "metric_name": spec.metric,
                 "dimensions": spec.dimensions,
-                "statistic": spec.statistic,
+                "extended_statistic" if percentile else "statistic": spec.statistic,
                 "period": PERIOD_SECONDS,
             }
         )
@@ -353,3 +407,26 @@ class Alarms(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
             **metric,
         )
+
+
+def _metric_queries(spec: AlarmSpec) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
+    """The expression (the alarm's value) and the metrics it reads, which are not returned."""
+    return [
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id="e1", expression=spec.expression, period=PERIOD_SECONDS if not spec.inputs else None, return_data=True
+        ),
+        *(
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id=metric.id,
+                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                    namespace=metric.namespace,
+                    metric_name=metric.name,
+                    dimensions=metric.dimensions,
+                    stat=metric.statistic,
+                    period=PERIOD_SECONDS,
+                ),
+                return_data=False,
+            )
+            for metric in spec.inputs
+        ),
+    ]

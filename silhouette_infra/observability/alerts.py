@@ -40,7 +40,6 @@ import yaml
 
 from silhouette_infra.settings.models import SloSettings
 
-RUNBOOK_BASE_URL = "https://runbooks.silhouette.example.com/alerts"
 UPSTREAM_RUNBOOKS = "https://runbooks.prometheus-operator.dev/runbooks/kubernetes"
 
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
@@ -71,6 +70,12 @@ def _le_matcher(seconds: float) -> str:
 def availability_budget(slo: SloSettings) -> float:
     """Allowed share of 5xx responses: the stricter of the availability and error-rate objectives."""
     return round(min(100 - slo.availability_percent, slo.error_rate_percent) / 100, 9)
+
+
+def runbook_url(runbook_base_url: str, alert: str) -> str:
+    """Our runbooks are README headings named after the alert (``#### ApiLatencyErrorBudgetBurn``), so the
+    link is the heading's anchor: the alert name in lower case."""
+    return f"{runbook_base_url}#{alert.lower()}"
 
 
 def _annotations(summary: str, description: str, runbook_url: str) -> dict[str, str]:
@@ -114,7 +119,7 @@ def recording_rules(slo: SloSettings) -> list[dict[str, Any]]:
 
 
 def _burn_rate_alerts(
-    name: str, ratio: str, budget: float, objective: str, sli: str, slo_label: str
+    name: str, ratio: str, budget: float, objective: str, sli: str, slo_label: str, runbook_base_url: str
 ) -> list[dict[str, Any]]:
     alerts = []
     for severity, conditions in BURN_RATE_ALERTS:
@@ -136,14 +141,14 @@ def _burn_rate_alerts(
                         f"In namespace {{{{ $labels.namespace }}}} the {sli} exceeds {windows} the budget of "
                         f"{_number(budget * 100)} %: at this pace the 30-day budget of {objective} runs out early."
                     ),
-                    runbook_url=f"{RUNBOOK_BASE_URL}/{name.lower()}",
+                    runbook_url=runbook_url(runbook_base_url, name),
                 ),
             }
         )
     return alerts
 
 
-def slo_alerts(slo: SloSettings) -> list[dict[str, Any]]:
+def slo_alerts(slo: SloSettings, runbook_base_url: str) -> list[dict[str, Any]]:
     """Page and ticket burn-rate alerts for API availability (with error rate) and latency."""
     return [
         *_burn_rate_alerts(
@@ -155,6 +160,7 @@ def slo_alerts(slo: SloSettings) -> list[dict[str, Any]]:
             ),
             sli="share of 5xx responses",
             slo_label="availability",
+            runbook_base_url=runbook_base_url,
         ),
         *_burn_rate_alerts(
             "ApiLatencyErrorBudgetBurn",
@@ -163,11 +169,12 @@ def slo_alerts(slo: SloSettings) -> list[dict[str, Any]]:
             objective=f"p95 < {slo.latency_p95_ms} ms",
             sli=f"share of requests slower than {slo.latency_p95_ms} ms",
             slo_label="latency",
+            runbook_base_url=runbook_base_url,
         ),
     ]
 
 
-def datastore_alerts(slo: SloSettings) -> list[dict[str, Any]]:
+def datastore_alerts(slo: SloSettings, runbook_base_url: str) -> list[dict[str, Any]]:
     """p95 latency of each data store, as the backend sees it, above its objective for 10 minutes."""
     objectives = (
         ("postgres", "database", slo.database_p95_ms),
@@ -190,7 +197,7 @@ def datastore_alerts(slo: SloSettings) -> list[dict[str, Any]]:
                     f"The backend in {{{{ $labels.namespace }}}} sees a p95 of {{{{ $value | humanizeDuration }}}} "
                     f"for {store} calls, above the {milliseconds} ms objective, for 10 minutes."
                 ),
-                runbook_url=f"{RUNBOOK_BASE_URL}/datastorelatencyaboveobjective",
+                runbook_url=runbook_url(runbook_base_url, "DataStoreLatencyAboveObjective"),
             ),
         }
         for store, role, milliseconds in objectives
@@ -264,12 +271,13 @@ def cluster_health_alerts() -> list[dict[str, Any]]:
     ]
 
 
-def rule_groups(slo: SloSettings) -> list[dict[str, Any]]:
-    """Every rule group of the platform, in PrometheusRule ``spec.groups`` shape."""
+def rule_groups(slo: SloSettings, runbook_base_url: str) -> list[dict[str, Any]]:
+    """Every rule group of the platform, in PrometheusRule ``spec.groups`` shape; our alerts link their
+    runbook under ``runbook_base_url`` (the upstream health alerts link the prometheus-operator runbooks)."""
     return [
         {"name": "silhouette-slo-recording", "rules": recording_rules(slo)},
-        {"name": "silhouette-slo-alerts", "rules": slo_alerts(slo)},
-        {"name": "silhouette-datastores", "rules": datastore_alerts(slo)},
+        {"name": "silhouette-slo-alerts", "rules": slo_alerts(slo, runbook_base_url)},
+        {"name": "silhouette-datastores", "rules": datastore_alerts(slo, runbook_base_url)},
         {"name": "silhouette-cluster-health", "rules": cluster_health_alerts()},
     ]
 

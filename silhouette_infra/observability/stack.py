@@ -275,7 +275,7 @@ class Monitoring(pulumi.ComponentResource):
             api_version="monitoring.coreos.com/v1",
             kind="PrometheusRule",
             metadata={"name": "silhouette-slo", "namespace": args.namespace, "labels": dict(RULE_LABELS)},
-            spec={"groups": alerts.rule_groups(settings.slo)},
+            spec={"groups": alerts.rule_groups(settings.slo, settings.runbook_base_url)},
         )
         for file_name, dashboard in dashboards(settings.slo).items():
             config_name = f"dashboard-{file_name.removesuffix('.json')}"

@@ -221,7 +221,11 @@ class ClusterSettings(Section):
     readonly_role_arns: list[IamRoleArn] = Field(
         default_factory=list, description="IAM roles granted read-only access through access entries."
     )
-    log_retention_days: LogRetentionDays = Field(365, description="Retention of the control-plane log group.")
+    log_retention_days: LogRetentionDays = Field(
+        2557,
+        description="Retention of the control-plane log group. EKS writes the Kubernetes audit log there with the "
+        "other log types, so it is kept as long as audit.audit_log_retention_days (7 years).",
+    )
     deletion_protection: bool = Field(True, description="EKS deletion protection on the cluster.")
     addon_versions: EksAddonVersions = Field(
         default_factory=EksAddonVersions, description="Pinned versions of the EKS managed add-ons."
@@ -479,6 +483,26 @@ class AppsSettings(Section):
 
 
 # --------------------------------------------------------------------------------------- observability
+class TracingSettings(Section):
+    collector_image: str = Field(
+        "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0",
+        pattern=r"^[a-z0-9./_-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$",
+        description="Image of the OpenTelemetry Collector (AWS Distro for OpenTelemetry, with the X-Ray exporter).",
+    )
+    collector_replicas: int = Field(2, ge=1, le=10, description="Collector replicas (2+ for HA).")
+    sampling_percent: float = Field(
+        10,
+        gt=0,
+        le=100,
+        description="Share of traces kept (probabilistic, by trace id, so a trace is kept or dropped whole).",
+    )
+    manage_xray_encryption: bool = Field(
+        True,
+        description="Set the region's X-Ray encryption to the logs KMS key (an account-wide setting: off when "
+        "another stack of the account already manages it).",
+    )
+
+
 class SloSettings(Section):
     availability_percent: float = Field(99.9, gt=90, lt=100, description="API availability objective.")
     latency_p95_ms: int = Field(200, ge=1, le=60000, description="API p95 latency objective.")
@@ -525,6 +549,15 @@ class ObservabilitySettings(Section):
         default_factory=list, description="Email addresses subscribed to the alarm SNS topic."
     )
     slo: SloSettings = Field(default_factory=SloSettings, description="Service-level objectives.")
+    tracing: TracingSettings = Field(
+        default_factory=TracingSettings, description="OpenTelemetry Collector receiving OTLP, exporting to X-Ray."
+    )
+    runbook_base_url: str = Field(
+        "https://github.com/silhouette/infrastructure/blob/main/README.md",
+        pattern=r"^https://[^\s#]+$",
+        description="Where the runbooks are (the README's Operations section): each alert links "
+        "`<runbook_base_url>#<alert name in lower case>`.",
+    )
 
 
 # --------------------------------------------------------------------------------------- root

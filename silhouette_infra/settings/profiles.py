@@ -85,6 +85,7 @@ STAGING: dict[str, Any] = {
         "prometheus_replicas": 1,
         "alertmanager_replicas": 1,
         "container_log_retention_days": 30,
+        "tracing": {"collector_replicas": 1, "sampling_percent": 100},
     },
 }
 

@@ -103,6 +103,12 @@ def _cluster(settings: Settings) -> Iterator[Issue]:
                 f"{path}.desired_size",
                 f"desired_size {group.desired_size} is above max_size {group.max_size}",
             )
+    if cluster.log_retention_days < settings.audit.audit_log_retention_days:
+        yield (
+            "cluster.log_retention_days",
+            f"{cluster.log_retention_days} days is shorter than audit.audit_log_retention_days "
+            f"({settings.audit.audit_log_retention_days}): the control-plane log group holds the Kubernetes audit log",
+        )
     if not any(group.runs_applications for group in cluster.node_groups):
         yield "cluster.node_groups", "at least one node group must have runs_applications: true"
     autoscaler = settings.cluster_addons.cluster_autoscaler_image_tag
