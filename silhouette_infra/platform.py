@@ -23,6 +23,7 @@ from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import Network, NetworkArgs
 from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
 from silhouette_infra.observability.stack import Monitoring, MonitoringArgs
+from silhouette_infra.observability.tracing import otlp_endpoint
 from silhouette_infra.providers import build_aws_providers
 from silhouette_infra.registry import Registry, RegistryArgs
 from silhouette_infra.settings import Settings, availability_zone_names
@@ -190,6 +191,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
                 redis_port=redis.port,
                 rabbitmq_endpoint=rabbitmq.endpoint,
                 neo4j_uri=f"bolt://{neo4j.service_host}:{neo4j.bolt_port}",
+                otlp_endpoint=otlp_endpoint(namespaces.monitoring_namespace),
             ),
             certificate_arn=edge.certificate_arn,
             web_acl_arn=edge.web_acl_arn,
@@ -213,6 +215,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             secrets_key_arn=keys.key_arns["databases"],
             protect=settings.protect_stateful,
             region=region,
+            environment=settings.environment,
             logs_key_arn=keys.key_arns["logs"],
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,

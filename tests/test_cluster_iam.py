@@ -46,12 +46,17 @@ def external_secrets() -> dict[str, Any]:
     )
 
 
+def otel_collector() -> dict[str, Any]:
+    return iam.otel_collector_policy(kms_key_arn=KEY_ARN, region=REGION)
+
+
 TRUST_POLICIES = {iam.IRSA_TRUST: irsa, iam.POD_IDENTITY_TRUST: iam.pod_identity_trust_policy}
 PERMISSION_POLICIES = {
     iam.EBS_CSI_KMS: ebs_kms,
     iam.AWS_LOAD_BALANCER_CONTROLLER: iam.aws_load_balancer_controller_policy,
     iam.CLUSTER_AUTOSCALER: autoscaler,
     iam.EXTERNAL_SECRETS: external_secrets,
+    iam.OTEL_COLLECTOR: otel_collector,
 }
 ALL_POLICIES = {**TRUST_POLICIES, **PERMISSION_POLICIES}
 

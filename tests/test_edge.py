@@ -6,14 +6,10 @@ The committed stacks configure neither a hosted zone nor a certificate ARN, so t
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, cast
 
-import pulumi
 import pulumi_aws as aws
 import pytest
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.stack import wait_for_rpcs
 from pydantic import ValidationError
 
 from silhouette_infra.edge import (
@@ -33,9 +29,9 @@ from silhouette_infra.edge import (
     web_acl_rules,
 )
 from silhouette_infra.engine import CapturedResource, SynthResult, run_stack
-from silhouette_infra.engine.mocks import AwsLikeMocks, CapturingMonitor
 from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import EdgeSettings
+from tests.components import declare_alone
 from tests.conftest import STACKS, config_with
 
 COMPONENT = "silhouette:edge:Edge"
@@ -312,24 +308,16 @@ def test_existing_certificate_is_used_and_nothing_is_requested(with_existing_cer
 # ---------------------------------------------------------------------------------------- wiring helpers
 def _declare_edge(settings: EdgeSettings) -> tuple[Edge, list[CapturedResource]]:
     """The component on its own under the offline engine's mocks, with the alias record declared."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        runtime_settings.reset_options(project="silhouette", stack="staging")
-        monitor = CapturingMonitor(AwsLikeMocks())
-        pulumi.runtime.set_mocks(
-            monitor.aws_mocks, project="silhouette", stack="staging", preview=False, monitor=monitor
-        )
+
+    def build() -> Edge:
         edge = Edge(
             "edge",
             EdgeArgs(settings=settings, naming=Naming("staging"), logs_key_arn="arn:aws:kms:k", log_retention_days=90),
         )
         edge.dns_record("k8s-app-0123456789.us-east-1.elb.amazonaws.com", "us-east-1")
-        loop.run_until_complete(wait_for_rpcs())
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-    return edge, monitor.captured
+        return edge
+
+    return declare_alone(build)
 
 
 def test_domain_is_an_alias_to_the_alb_when_the_zone_is_ours() -> None:

@@ -49,9 +49,9 @@ def test_grafana_has_no_default_password(stack: SynthResult) -> None:
     assert f"silhouette/{stack.stack}/grafana-admin" in names
 
 
-def test_service_monitors_scrape_backend_and_frontend_metrics(stack: SynthResult) -> None:
+def test_service_monitors_scrape_backend_frontend_and_collector_metrics(stack: SynthResult) -> None:
     monitors = {m.inputs["metadata"]["name"]: m.inputs for m in stack.of_type(CUSTOM + "ServiceMonitor")}
-    assert set(monitors) == {"backend", "frontend"}
+    assert set(monitors) == {"backend", "frontend", "otel-collector"}
     for name, monitor in monitors.items():
         assert monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
         assert monitor["spec"]["endpoints"][0]["port"] == "metrics"

@@ -38,6 +38,8 @@ from silhouette_infra.apps.release import COLOR_LABEL, NAME_LABEL, TRACK_LABEL
 from silhouette_infra.checks.kubernetes_schema import validate_manifests
 from silhouette_infra.data import neo4j, postgres, rabbitmq, redis
 from silhouette_infra.network.layout import plan_subnets
+from silhouette_infra.observability.stack import monitoring_network_policies
+from silhouette_infra.observability.tracing import collector_network_policy
 from silhouette_infra.settings.models import Neo4jSettings, NetworkSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +70,17 @@ def app_policies(**overrides: Any) -> list[dict[str, Any]]:
         **overrides,
     }
     return network_policies(**arguments)
+
+
+def monitoring_policies() -> list[dict[str, Any]]:
+    """The monitoring namespace's own policies (observability layer), with the collector's."""
+    return [
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", **policy}
+        for policy in [
+            *monitoring_network_policies(MONITORING, NETWORK.vpc_cidr),
+            collector_network_policy(namespace=MONITORING, app_namespace=APP),
+        ]
+    ]
 
 
 def neo4j_policies() -> list[dict[str, Any]]:
@@ -136,6 +149,7 @@ MIGRATIONS = Pod("backend-migrations", APP, {NAME_LABEL: design.MIGRATIONS, **PA
 DEBUG = Pod("debug", APP, {NAME_LABEL: "debug"})
 PROMETHEUS = Pod("prometheus", MONITORING, {NAME_LABEL: design.PROMETHEUS})
 GRAFANA = Pod("grafana", MONITORING, {NAME_LABEL: "grafana"})
+COLLECTOR = Pod("otel-collector", MONITORING, {NAME_LABEL: design.OTEL_COLLECTOR})
 NEO4J = Pod("neo4j-0", neo4j.NAMESPACE, dict(neo4j.SERVER_SELECTOR))
 COREDNS = Pod("coredns", design.DNS_NAMESPACE, dict(design.DNS_SELECTOR))
 FAKE_FRONTEND = Pod("fake-frontend", OTHER, {NAME_LABEL: design.FRONTEND})
@@ -150,6 +164,7 @@ PODS = (
     DEBUG,
     PROMETHEUS,
     GRAFANA,
+    COLLECTOR,
     NEO4J,
     COREDNS,
     FAKE_FRONTEND,
@@ -249,6 +264,20 @@ FLOWS = (
     Flow("backend-to-carrier-grade-nat-https", BACKEND, CARRIER_GRADE_NAT, 443, False),
     Flow("backend-to-172-16-private-https", BACKEND, OTHER_PRIVATE_172, 443, False),
     Flow("backend-to-192-168-private-https", BACKEND, OTHER_PRIVATE_192, 443, False),
+    # Traces: the backend sends OTLP to the collector, nobody else does; the collector sends HTTPS out only.
+    Flow("backend-to-collector-otlp-grpc", BACKEND, COLLECTOR, design.OTLP_GRPC_PORT, True),
+    Flow("backend-to-collector-otlp-http", BACKEND, COLLECTOR, design.OTLP_HTTP_PORT, True),
+    Flow("backend-to-collector-metrics", BACKEND, COLLECTOR, 8888, False),
+    Flow("frontend-to-collector-otlp-grpc", FRONTEND, COLLECTOR, design.OTLP_GRPC_PORT, False),
+    Flow("migrations-to-collector-otlp-grpc", MIGRATIONS, COLLECTOR, design.OTLP_GRPC_PORT, False),
+    Flow("unlisted-pod-to-collector-otlp-grpc", DEBUG, COLLECTOR, design.OTLP_GRPC_PORT, False),
+    Flow("backend-label-outside-app-namespace-to-collector", FAKE_BACKEND, COLLECTOR, design.OTLP_GRPC_PORT, False),
+    Flow("prometheus-to-collector-metrics", PROMETHEUS, COLLECTOR, 8888, True),
+    Flow("collector-to-internet-https", COLLECTOR, INTERNET, 443, True),
+    Flow("collector-to-vpc-endpoint-https", COLLECTOR, NODE, 443, True),
+    Flow("collector-to-instance-metadata", COLLECTOR, INSTANCE_METADATA, 80, False),
+    Flow("collector-to-internet-http", COLLECTOR, INTERNET, 80, False),
+    Flow("collector-to-backend-http", COLLECTOR, BACKEND, HTTP, False),
     # Blue-green and canary copies keep the backend's name label, so they have its flows.
     Flow("green-backend-to-postgres", BACKEND_GREEN, POSTGRES, design.POSTGRES_PORT, True),
     Flow("canary-backend-to-internet-https", BACKEND_CANARY, INTERNET, 443, True),
@@ -331,7 +360,7 @@ def run_nca(directory: Path, flows: tuple[Flow, ...]) -> NcaRun:
         ],
     )
     _dump(directory / "pods.yaml", [pod.manifest() for pod in PODS])
-    _dump(directory / "design.yaml", [*app_policies(), *neo4j_policies()])
+    _dump(directory / "design.yaml", [*app_policies(), *neo4j_policies(), *monitoring_policies()])
     (directory / "flows").mkdir()
     (directory / "results").mkdir()
     configs = [{"name": "design", "networkPolicyList": ["design.yaml"]}]
@@ -429,6 +458,7 @@ def test_nca_connectivity_map_of_the_app_namespace_is_exactly_the_design(nca: Nc
             (PROMETHEUS, backend, _tcp(METRICS)),
             (backend, isolated, _tcp(design.POSTGRES_PORT, design.REDIS_PORT, design.RABBITMQ_PORT)),
             (backend, NEO4J, _tcp(design.NEO4J_BOLT_PORT)),
+            (backend, COLLECTOR, _tcp(design.OTLP_GRPC_PORT, design.OTLP_HTTP_PORT)),
             (backend, COREDNS, dns),
             *((backend, internet, _tcp(*design.INTERNET_PORTS)) for internet in INTERNET_RANGES),
         }
@@ -461,7 +491,15 @@ def _endpoint(endpoint: Pod | str) -> str:
 
 
 def _tcp(*ports: int) -> str:
-    return "{protocols:TCP,dst_ports:" + ",".join(str(p) for p in sorted(ports)) + "}"
+    """nca's notation: sorted ports, consecutive ones as a range (4317-4318)."""
+    runs: list[list[int]] = []
+    for port in sorted(ports):
+        if runs and port == runs[-1][-1] + 1:
+            runs[-1].append(port)
+        else:
+            runs.append([port])
+    spans = [str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs]
+    return "{protocols:TCP,dst_ports:" + ",".join(spans) + "}"
 
 
 def _span(cidrs: tuple[str, ...]) -> str:
@@ -497,9 +535,9 @@ def test_policies_select_pods_by_the_labels_the_workloads_carry() -> None:
     namespace is meant (two peers would admit the whole namespace, or the label in any namespace)."""
     workloads = {design.BACKEND, design.FRONTEND, design.MIGRATIONS}
     pods_elsewhere = {
-        MONITORING: {NAME_LABEL: design.PROMETHEUS},
-        neo4j.NAMESPACE: dict(neo4j.SERVER_SELECTOR),
-        design.DNS_NAMESPACE: dict(design.DNS_SELECTOR),
+        MONITORING: [{NAME_LABEL: design.PROMETHEUS}, {NAME_LABEL: design.OTEL_COLLECTOR}],
+        neo4j.NAMESPACE: [dict(neo4j.SERVER_SELECTOR)],
+        design.DNS_NAMESPACE: [dict(design.DNS_SELECTOR)],
     }
     for policy in app_policies():
         name = policy["metadata"]["name"]
@@ -515,7 +553,8 @@ def test_policies_select_pods_by_the_labels_the_workloads_carry() -> None:
                     f"{name}: {peer}"
                 )
                 namespace = peer["namespaceSelector"]["matchLabels"][design.NAMESPACE_NAME_LABEL]
-                assert peer["podSelector"] == {"matchLabels": pods_elsewhere[namespace]}, f"{name}: {peer}"
+                assert peer["podSelector"]["matchLabels"] in pods_elsewhere[namespace], f"{name}: {peer}"
+                assert peer["podSelector"].keys() == {"matchLabels"}, f"{name}: {peer}"
             else:
                 assert peer == {
                     "podSelector": {"matchLabels": {NAME_LABEL: peer["podSelector"]["matchLabels"][NAME_LABEL]}}

@@ -144,6 +144,7 @@ class Endpoints:
     redis_port: int
     rabbitmq_endpoint: pulumi.Input[str]
     neo4j_uri: str
+    otlp_endpoint: str  # the OpenTelemetry Collector (gRPC OTLP)
 
 
 @dataclass
@@ -207,6 +208,13 @@ class Apps(pulumi.ComponentResource):
             "NEO4J_URI": endpoints.neo4j_uri,
             "ARTIFACT_BUCKET": args.backup_bucket,
             "ARTIFACT_PREFIX": f"app/{naming.stack}/",
+            # OpenTelemetry SDK settings (the standard variables): every span to the collector, which samples.
+            "OTEL_SERVICE_NAME": "backend",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoints.otlp_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+            "OTEL_PROPAGATORS": "tracecontext,baggage",
+            "OTEL_RESOURCE_ATTRIBUTES": f"deployment.environment={settings.environment}",
         }
         role = service_account_role(
             "backend",

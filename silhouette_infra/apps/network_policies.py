@@ -6,7 +6,8 @@ A pure function on plain data, returning ``networking.k8s.io/v1`` NetworkPolicy 
   HTTP ports;
 * frontend -> backend HTTP port;
 * Prometheus pods in the monitoring namespace -> frontend and backend metrics ports;
-* backend -> PostgreSQL, Redis and RabbitMQ at the isolated (data) subnets, Neo4j's pods on Bolt, DNS, and
+* backend -> PostgreSQL, Redis and RabbitMQ at the isolated (data) subnets, Neo4j's pods on Bolt, the
+  OpenTelemetry Collector's pods in the monitoring namespace on OTLP (gRPC 4317, HTTP 4318), DNS, and
   the internet on 80/443 for workflow HTTP calls: every IPv4 address except the link-local range (instance
   metadata 169.254.169.254 and every other link-local service), the private and carrier-grade NAT ranges,
   the VPC and peered networks. The data subnets are reachable through their own rule, on their ports only;
@@ -45,11 +46,14 @@ FRONTEND: Final = "frontend"
 MIGRATIONS: Final = "backend-migrations"
 PROMETHEUS: Final = "prometheus"
 NEO4J: Final = "neo4j"
+OTEL_COLLECTOR: Final = "otel-collector"  # in the monitoring namespace
 
 POSTGRES_PORT: Final = 5432
 REDIS_PORT: Final = 6379
 RABBITMQ_PORT: Final = 5671  # AMQP over TLS, the only listener Amazon MQ opens
 NEO4J_BOLT_PORT: Final = 7687
+OTLP_GRPC_PORT: Final = 4317
+OTLP_HTTP_PORT: Final = 4318
 DNS_PORT: Final = 53
 INTERNET_PORTS: Final = (80, 443)
 
@@ -157,6 +161,10 @@ def network_policies(
                 "egress": [
                     {"to": data_subnets(), "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)]},
                     {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
+                    {
+                        "to": [_pods_in(monitoring_namespace, OTEL_COLLECTOR)],
+                        "ports": [_port(OTLP_GRPC_PORT), _port(OTLP_HTTP_PORT)],
+                    },
                     dns(),
                     {
                         "to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))],

@@ -164,6 +164,8 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:wafv2/webAcl:WebAcl": "aws_wafv2_web_acl",
     "aws:wafv2/webAclAssociation:WebAclAssociation": "aws_wafv2_web_acl_association",
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "aws_wafv2_web_acl_logging_configuration",
+    # X-Ray
+    "aws:xray/encryptionConfig:EncryptionConfig": "aws_xray_encryption_config",
 }
 
 # Per Terraform type: Pulumi attribute (snake_case, optionally with its enclosing Pulumi blocks as a

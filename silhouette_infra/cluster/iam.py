@@ -29,6 +29,7 @@ EBS_CSI_KMS: Final = "ebs-csi-kms"
 AWS_LOAD_BALANCER_CONTROLLER: Final = "aws-load-balancer-controller"
 CLUSTER_AUTOSCALER: Final = "cluster-autoscaler"
 EXTERNAL_SECRETS: Final = "external-secrets"
+OTEL_COLLECTOR: Final = "otel-collector"
 
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
 
@@ -331,6 +332,31 @@ def external_secrets_policy(
     }
 
 
+def otel_collector_policy(*, kms_key_arn: str, region: str) -> Policy:
+    """The OpenTelemetry Collector's X-Ray exporter: put trace segments and telemetry records, and use the
+    key X-Ray encrypts traces with, through X-Ray only (X-Ray docs, "User permissions for encryption")."""
+    _check_region(region)
+    _check_key_arn(kms_key_arn)
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "OtelCollectorPutTraces",
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "OtelCollectorEncryptTracesViaXRay",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": [kms_key_arn],
+                "Condition": {"StringEquals": {"kms:ViaService": f"xray.{region}.amazonaws.com"}},
+            },
+        ],
+    }
+
+
 # --------------------------------------------------------------------------------------------------
 # Wildcards and their reasons
 
@@ -342,6 +368,11 @@ def _reasons(policy: str, reason: str, keys: Iterable[str]) -> dict[tuple[str, s
 
 
 WILDCARD_REASONS: Final[dict[tuple[str, str], str]] = {
+    # ---- OpenTelemetry Collector
+    (OTEL_COLLECTOR, "OtelCollectorPutTraces"): (
+        "xray:PutTraceSegments and xray:PutTelemetryRecords define no resource types: the X-Ray entry of the "
+        f"{_SAR} lists them with Resource '*' only; the role can be assumed only by monitoring/otel-collector"
+    ),
     # ---- EBS CSI driver on the customer-managed key
     (EBS_CSI_KMS, "kms:ReEncrypt*"): (
         "The family is kms:ReEncryptFrom and kms:ReEncryptTo, which EBS uses when it re-encrypts a volume "

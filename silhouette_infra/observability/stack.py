@@ -19,6 +19,7 @@ from silhouette_infra.kube import declare
 from silhouette_infra.naming import Naming
 from silhouette_infra.observability import alertmanager, alerts
 from silhouette_infra.observability.dashboards import DASHBOARD_LABEL, dashboards
+from silhouette_infra.observability.tracing import Tracing, TracingArgs
 from silhouette_infra.settings.models import ObservabilitySettings
 
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -184,6 +185,7 @@ class MonitoringArgs:
     secrets_key_arn: pulumi.Input[str]
     protect: bool
     region: str
+    environment: str
     logs_key_arn: pulumi.Input[str]
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
@@ -287,6 +289,25 @@ class Monitoring(pulumi.ComponentResource):
                 data={file_name: json.dumps(dashboard, indent=1, sort_keys=True)},
             )
         self._container_logs(policies)
+        Tracing(
+            "tracing",
+            TracingArgs(
+                settings=settings.tracing,
+                naming=naming,
+                namespace=args.namespace,
+                app_namespace=args.app_namespace,
+                region=args.region,
+                environment=args.environment,
+                provider=args.provider,
+                ready=args.ready,
+                monitoring_crds=[release],
+                system_placement=args.system_placement,
+                logs_key_arn=args.logs_key_arn,
+                oidc_provider_arn=args.oidc_provider_arn,
+                oidc_issuer=args.oidc_issuer,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({})
 
     def _container_logs(self, policies: Sequence[pulumi.Resource]) -> None:
