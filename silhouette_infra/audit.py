@@ -45,6 +45,7 @@ import pulumi_aws as aws
 
 from silhouette_infra.backup import ABORT_INCOMPLETE_UPLOADS_DAYS, bucket_name, encrypted_bucket_policy
 from silhouette_infra.cluster.iam_roles import role_with_policies
+from silhouette_infra.keys import delegate_to_account
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import service_assume_role_policy
 from silhouette_infra.settings.models import AuditSettings
@@ -85,13 +86,7 @@ def audit_key_policy(*, account_id: str, region: str, trail: str, partition: str
         "Version": "2012-10-17",
         "Id": "silhouette-audit",
         "Statement": [
-            {
-                "Sid": "DelegateToIamOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            delegate_to_account(account_id, partition),
             {
                 "Sid": "CloudTrailEncryptsThisTrail",
                 "Effect": "Allow",

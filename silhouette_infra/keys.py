@@ -28,26 +28,28 @@ DESCRIPTIONS: dict[Purpose, str] = {
 _USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
+def delegate_to_account(account_id: str, partition: str = "aws") -> dict[str, Any]:
+    """AWS's default key-policy statement: the key is delegated to IAM in this account (``kms:*`` on the
+    key itself, principal the account root, never ``*``), so that access is granted by IAM policies we
+    can review. Every key policy of the platform starts with it."""
+    return {
+        "Sid": "DelegateToIamOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def key_policy(purpose: Purpose, *, account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:
     """The key policy of one purpose.
 
-    The first statement is AWS's default: it delegates the key to IAM in this account (``kms:*`` on
-    the key itself, principal the account root, never ``*``), so that access is granted by IAM
-    policies we can review. Services that act as themselves rather than as an IAM role of ours need
-    their own statement: CloudWatch Logs (its service principal, scoped by encryption context to log
-    groups of this account) and EC2 Auto Scaling, whose service-linked role attaches encrypted EBS
-    volumes to the nodes it launches.
+    The first statement is :func:`delegate_to_account`. Services that act as themselves rather than
+    as an IAM role of ours need their own statement: CloudWatch Logs (its service principal, scoped by
+    encryption context to log groups of this account) and EC2 Auto Scaling, whose service-linked role
+    attaches encrypted EBS volumes to the nodes it launches.
     """
-    root = f"arn:{partition}:iam::{account_id}:root"
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "DelegateToIamOfThisAccount",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": "kms:*",
-            "Resource": "*",
-        }
-    ]
+    statements: list[dict[str, Any]] = [delegate_to_account(account_id, partition)]
     if purpose == "logs":
         statements.append(
             {

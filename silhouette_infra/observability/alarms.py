@@ -35,6 +35,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.keys import delegate_to_account
 from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import RabbitMqSettings, Settings
 
@@ -258,13 +259,7 @@ def topic_key_policy(*, account_id: str, partition: str = "aws") -> dict[str, An
         "Version": "2012-10-17",
         "Id": "silhouette-alarms",
         "Statement": [
-            {
-                "Sid": "DelegateToIamOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            delegate_to_account(account_id, partition),
             {
                 "Sid": "CloudWatchPublishesAlarms",
                 "Effect": "Allow",
