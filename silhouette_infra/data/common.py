@@ -4,6 +4,7 @@ credentials in Secrets Manager, and the tag AWS Backup selects on."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,14 @@ class Credentials:
     secret: aws.secretsmanager.Secret
     username: str
     password: pulumi.Output[str]
+    _resolve_connection: Callable[[pulumi.Output[dict[str, Any]]], None] | None = None
+
+    def connect(self, connection: pulumi.Output[dict[str, Any]]) -> None:
+        """Store the service's connection details next to the password. They are known once the service
+        exists, and the service needs the password first, so the secret's value waits for this call."""
+        if self._resolve_connection is None:
+            raise ValueError(f"{self.secret}: declared without connection_later=True")
+        self._resolve_connection(connection)
 
 
 def generated_credentials(
@@ -90,9 +99,10 @@ def generated_credentials(
     parent: pulumi.Resource,
     length: int = 40,
     override_special: str = "!#$%&*()-_=+[]{}<>:?",
-    connection: pulumi.Input[dict[str, Any]] | None = None,
+    connection_later: bool = False,
 ) -> Credentials:
-    """A random password, stored with its username (and connection details) in a KMS-encrypted secret.
+    """A random password, stored with its username (and, with ``connection_later``, the connection details
+    given to ``Credentials.connect``) in a KMS-encrypted secret.
 
     The password never appears in a stack output; consumers read the secret (External Secrets).
     """
@@ -120,11 +130,15 @@ def generated_credentials(
     def document(values: list[Any]) -> str:
         return json.dumps({"username": username, "password": values[0], **values[1]})
 
-    contents: pulumi.Output[str] = pulumi.Output.all(password.result, connection or {}).apply(document)
+    connection: pulumi.Output[dict[str, Any]] | dict[str, Any] = {}
+    resolve: Callable[[pulumi.Output[dict[str, Any]]], None] | None = None
+    if connection_later:
+        connection, resolve = pulumi.deferred_output()
+    contents: pulumi.Output[str] = pulumi.Output.all(password.result, connection).apply(document)
     aws.secretsmanager.SecretVersion(
         f"{name}-secret-value",
         secret_id=secret.id,
         secret_string=contents,  # secret: derived from the password, which pulumi-random marks secret
         opts=child,
     )
-    return Credentials(secret=secret, username=username, password=password.result)
+    return Credentials(secret=secret, username=username, password=password.result, _resolve_connection=resolve)

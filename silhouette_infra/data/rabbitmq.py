@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -90,9 +90,6 @@ class RabbitMq(pulumi.ComponentResource):
         )
         # The secret holds the endpoint next to the password, so it is written once the broker
         # exists; the broker itself needs the password first.
-        connection: pulumi.Output[dict[str, Any]]
-        resolve_connection: Callable[[pulumi.Output[dict[str, Any]]], None]
-        connection, resolve_connection = pulumi.deferred_output()
         credentials = generated_credentials(
             "rabbitmq",
             naming=naming,
@@ -102,7 +99,7 @@ class RabbitMq(pulumi.ComponentResource):
             protect=args.protect,
             parent=self,
             override_special=PASSWORD_SPECIAL,
-            connection=connection,
+            connection_later=True,
         )
         broker = aws.mq.Broker(
             "rabbitmq",
@@ -146,6 +143,6 @@ class RabbitMq(pulumi.ComponentResource):
             ),
         )
         self.endpoint = broker.instances.apply(lambda instances: amqps_endpoint(instances[0].endpoints or []))
-        resolve_connection(self.endpoint.apply(connection_details))
+        credentials.connect(self.endpoint.apply(connection_details))
         self.secret_arn = credentials.secret.arn
         self.register_outputs({"endpoint": self.endpoint, "port": PORT, "secret_arn": self.secret_arn})

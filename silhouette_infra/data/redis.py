@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,9 +106,6 @@ class Redis(pulumi.ComponentResource):
 
         # The secret holds the connection details next to the token, so it is written once the
         # replication group's endpoints exist; the replication group itself needs the token first.
-        connection: pulumi.Output[dict[str, Any]]
-        resolve_connection: Callable[[pulumi.Output[dict[str, Any]]], None]
-        connection, resolve_connection = pulumi.deferred_output()
         credentials = generated_credentials(
             "redis",
             naming=naming,
@@ -120,7 +116,7 @@ class Redis(pulumi.ComponentResource):
             parent=self,
             length=AUTH_TOKEN_LENGTH,
             override_special=AUTH_TOKEN_SPECIAL,
-            connection=connection,
+            connection_later=True,
         )
         replication_group = aws.elasticache.ReplicationGroup(
             "redis",
@@ -169,7 +165,7 @@ class Redis(pulumi.ComponentResource):
         )
         self.endpoint = replication_group.primary_endpoint_address
         self.reader_endpoint = replication_group.reader_endpoint_address
-        resolve_connection(
+        credentials.connect(
             pulumi.Output.all(self.endpoint, self.reader_endpoint).apply(
                 lambda hosts: _connection(primary=hosts[0], reader=hosts[1])
             )
