@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -10,6 +11,18 @@ from pathlib import Path
 
 
 def _synth(args: argparse.Namespace) -> int:
+    # One short-lived command: no cyclic garbage collection while it runs (see
+    # silhouette_infra.engine.run.cyclic_gc_paused; the checks after the program gain as much).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _synth_without_cyclic_gc(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from silhouette_infra.engine import run_stack
     from silhouette_infra.settings import SettingsError

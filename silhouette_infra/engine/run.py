@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import runpy
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,12 +120,35 @@ def _reset_runtime(stack: str, config: dict[str, str]) -> tuple[AwsLikeMocks, Ca
     return aws_mocks, monitor
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block; reference counting still frees everything else.
+
+    Importing the SDKs and running the program create some 600,000 objects that all stay alive. Each
+    of the collector's full passes walks every one of them and finds next to nothing to free: on
+    these machines they took about 2 s of a 5 s production run. Cycles created meanwhile are
+    collected as usual once the block is left.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_stack(stack: str, config: dict[str, str] | None = None) -> SynthResult:
     """Run ``__main__.py`` for ``stack`` under mocks. ``config`` defaults to the stack file's.
 
     Invalid settings raise ``SettingsError`` from the program itself; ``error.declared`` lists what
     had been registered by then (nothing, if the program validates first as it must).
     """
+    with cyclic_gc_paused():
+        return _run_stack(stack, config)
+
+
+def _run_stack(stack: str, config: dict[str, str] | None) -> SynthResult:
     import pulumi
     from pulumi.runtime.stack import wait_for_rpcs
 
