@@ -1,10 +1,12 @@
 """checkov over synthesised stacks: AWS resources as a Terraform plan, Kubernetes objects as manifests.
 
 checkov lives in its own virtual environment (it pins ``packaging<24``; pulumi needs a newer one), so
-it runs as a subprocess. Its start-up (about 4 s of imports on these machines) is most of its cost,
-so one process scans both frameworks, and ``run_many`` scans several stacks at once: each stack gets
-its own directory (its plan file and one YAML file per Kubernetes object), and checkov resolves
-references within one plan file only, so the stacks do not see each other.
+it runs as a subprocess. Its start-up (about 3 s of imports on these machines) is most of its cost, so
+one warm process imports it while the program under test runs and then forks one scan per framework:
+``terraform_plan`` starts as soon as the plan is written and ``kubernetes`` next to it, each on its own
+core. ``run_many`` scans several stacks at once: each stack gets its own directory (its plan file and
+one YAML file per Kubernetes object), and checkov resolves references within one plan file only, so
+the stacks do not see each other.
 """
 
 from __future__ import annotations
@@ -61,18 +63,47 @@ def checkov_executable() -> Path:
     return path
 
 
-# checkov spends ~4 s importing itself. A warm process imports it in advance (while the program under
-# test runs) and then waits for its command line on stdin.
+# The warm process imports checkov in advance (while the program under test runs), then forks one child
+# per scan it is sent on stdin (a JSON line: a name, checkov's command line and the file its report goes
+# to), so that the scans share those imports and run side by side. At the end of its input it waits for
+# them, prints their exit codes and leaves without tearing down its interpreter. Being short-lived, it
+# turns off two things that cost seconds here and serve nothing: the cyclic garbage collector's passes
+# over checkov's long-lived objects (about 1 s of a terraform_plan scan), and the DEBUG log checkov keeps
+# in memory for uploading to its platform, which a run without a platform API key never does (warnings
+# and errors still reach stderr). What checkov checks and reports is unchanged.
 _WARM_SCRIPT = """
-import sys, warnings
+import gc, json, logging, os, sys, traceback, warnings
+gc.disable()
 warnings.simplefilter("ignore", category=SyntaxWarning)
 from checkov.main import Checkov
-argv = sys.stdin.readline().rstrip("\\n").split("\\0")
-sys.exit(Checkov(argv=argv).run())
+logging.getLogger().setLevel(logging.WARNING)
+children = {}
+while line := sys.stdin.readline():
+    scan = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.dup2(os.open(scan["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+            code = Checkov(argv=scan["argv"]).run() or 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    children[scan["name"]] = pid
+print(json.dumps({name: os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for name, pid in children.items()}))
+sys.stdout.flush()
+os._exit(0)  # tearing down checkov's interpreter takes a second and serves nothing
 """
 
 
 class _WarmCheckov:
+    """The warm process: ``scan`` starts a scan in it at once, ``finish`` waits for all of them."""
+
     def __init__(self) -> None:
         executable = checkov_executable()
         first_line = executable.read_text(errors="replace").splitlines()[0] if executable.stat().st_size else ""
@@ -85,10 +116,30 @@ class _WarmCheckov:
             text=True,
         )
         atexit.register(self.process.kill)
+        self.reports: dict[str, Path] = {}
 
-    def finish(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
-        stdout, stderr = self.process.communicate("\0".join(argv) + "\n")
-        return subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout, stderr)
+    def scan(self, name: str, argv: list[str], report: Path) -> None:
+        assert self.process.stdin is not None
+        self.reports[name] = report
+        try:
+            self.process.stdin.write(json.dumps({"name": name, "argv": argv, "report": str(report)}) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass  # the process is gone: finish() reports why
+
+    def finish(self) -> dict[str, str]:
+        """checkov's output (its stdout) of every scan, by name."""
+        stdout, stderr = self.process.communicate()
+        lines = stdout.strip().splitlines()
+        codes = json.loads(lines[-1]) if self.process.returncode == 0 and lines else {}
+        failed = {
+            name: codes.get(name, f"no exit code (process exited with {self.process.returncode})")
+            for name in self.reports
+        }
+        failed = {name: code for name, code in failed.items() if code != 0}
+        if failed:
+            raise CheckovRunError(f"checkov exited with {failed}: {stderr.strip()[-2000:]}")
+        return {name: report.read_text() for name, report in self.reports.items()}
 
 
 _warm: _WarmCheckov | None = None
@@ -114,24 +165,68 @@ def run(result: SynthResult) -> dict[str, CheckReport]:
 
 def run_many(stacks: Mapping[str, list[CapturedResource]]) -> dict[str, dict[str, CheckReport]]:
     """Reports per stack (or any named set of captured resources), from one checkov process."""
-    started = time.perf_counter()
-    jobs = {f"{number:02d}": _Job(name, resources) for number, (name, resources) in enumerate(stacks.items())}
-    with tempfile.TemporaryDirectory(prefix="silhouette-checkov-") as directory:
-        root = Path(directory)
-        for key, job in jobs.items():
-            job.write(root / key)
-        frameworks = [
-            framework
-            for validator, framework in FRAMEWORKS.items()
-            if any(job.scans(validator) for job in jobs.values())
-        ]
-        documents = _checkov(root, frameworks) if frameworks else {}
-        for framework, document in documents.items():
-            validator = next(name for name, known in FRAMEWORKS.items() if known == framework)
-            _dispatch(document, validator, jobs, root)
-    elapsed = time.perf_counter() - started
-    version = next((str(doc.get("summary", {}).get("checkov_version")) for doc in documents.values()), "?")
-    return {job.name: job.finish(elapsed, version, frameworks, len(jobs)) for job in jobs.values()}
+    return start_many(stacks).reports()
+
+
+def start_many(stacks: Mapping[str, list[CapturedResource]]) -> CheckovScan:
+    """Write what checkov scans and start scanning; ``reports()`` of the result waits for the reports.
+
+    The ``terraform_plan`` scan, the longer one, starts as soon as the plans are written; the
+    ``kubernetes`` scan once the manifests are, on the other core.
+    """
+    return CheckovScan(stacks)
+
+
+class CheckovScan:
+    """checkov at work on several named sets of resources (see ``start_many``)."""
+
+    def __init__(self, stacks: Mapping[str, list[CapturedResource]]) -> None:
+        self.started = time.perf_counter()
+        self.jobs = {f"{number:02d}": _Job(name, resources) for number, (name, resources) in enumerate(stacks.items())}
+        self.directory = tempfile.TemporaryDirectory(prefix="silhouette-checkov-")
+        # checkov scans ``root``; its reports go next to it, where neither scan looks.
+        self.root = Path(self.directory.name) / "scan"
+        self.root.mkdir()
+        self.frameworks: list[str] = []
+        self.checkov: _WarmCheckov | None = None
+        try:
+            for key, job in self.jobs.items():
+                job.write_plan(self.root / key)
+            self._start(AWS)
+            for key, job in self.jobs.items():
+                job.write_manifests(self.root / key)
+            self._start(KUBERNETES)
+        except BaseException:
+            self.directory.cleanup()
+            raise
+
+    def _start(self, validator: str) -> None:
+        if not any(job.scans(validator) for job in self.jobs.values()):
+            return
+        framework = FRAMEWORKS[validator]
+        if self.checkov is None:
+            self.checkov = _take_warm_process()
+        self.checkov.scan(framework, _command(self.root, framework), Path(self.directory.name) / f"{framework}.json")
+        self.frameworks.append(framework)
+
+    def reports(self) -> dict[str, dict[str, CheckReport]]:
+        """Reports per name, once checkov has finished."""
+        try:
+            outputs = self.checkov.finish() if self.checkov is not None else {}
+            documents = {
+                check_type: document
+                for framework, output in outputs.items()
+                for check_type, document in _documents(framework, output).items()
+            }
+            for framework, document in documents.items():
+                validator = next(name for name, known in FRAMEWORKS.items() if known == framework)
+                _dispatch(document, validator, self.jobs, self.root)
+        finally:
+            self.directory.cleanup()
+        elapsed = time.perf_counter() - self.started
+        version = next((str(doc.get("summary", {}).get("checkov_version")) for doc in documents.values()), "?")
+        jobs = len(self.jobs)
+        return {job.name: job.finish(elapsed, version, self.frameworks, jobs) for job in self.jobs.values()}
 
 
 # ---------------------------------------------------------------------------------------- internals
@@ -148,7 +243,7 @@ class _Job:
         default_factory=lambda: {AWS: CheckReport(AWS), KUBERNETES: CheckReport(KUBERNETES)}
     )
 
-    def write(self, directory: Path) -> None:
+    def write_plan(self, directory: Path) -> None:
         directory.mkdir()
         plan = to_plan(self.resources)
         self.has_plan = bool(plan["planned_values"]["root_module"]["resources"])
@@ -162,6 +257,8 @@ class _Job:
                     f"no Terraform mapping for {resource.type}; add it to terraform_plan.py",
                 )
             )
+
+    def write_manifests(self, directory: Path) -> None:
         objects = [resource for resource in self.resources if is_kubernetes_object(resource)]
         if objects:
             (directory / _MANIFEST_DIR).mkdir()
@@ -192,34 +289,35 @@ class _Job:
                 "no Kubernetes objects declared: the kubernetes framework did not run"
             )
         if frameworks:
-            shared = f"one run for {' and '.join(frameworks)}" + (f", {jobs} stacks" if jobs > 1 else "")
+            shared = " and ".join(frameworks) + (" in parallel" if len(frameworks) > 1 else "")
+            shared += f", {jobs} stacks" if jobs > 1 else ""
             for validator, report in self.reports.items():
                 if self.scans(validator):
                     report.notes.append(f"checkov {version}, {seconds:.1f} s ({shared})")
         return self.reports
 
 
-def _checkov(root: Path, frameworks: list[str]) -> dict[str, dict[str, Any]]:
-    """Run checkov once over ``root``; framework name -> its JSON report."""
-    command = [
-        str(checkov_executable()),
+def _command(root: Path, framework: str) -> list[str]:
+    """checkov's arguments for scanning ``root`` with one framework."""
+    return [
         "--directory",
         str(root),
         "--framework",
-        *frameworks,
+        framework,
         "--skip-download",
         "--output",
         "json",
         "--compact",
         "--soft-fail",
     ]
-    completed = _take_warm_process().finish(command[1:])
-    if completed.returncode != 0:
-        raise CheckovRunError(f"checkov exited with {completed.returncode}: {completed.stderr.strip()[-2000:]}")
+
+
+def _documents(framework: str, output: str) -> dict[str, dict[str, Any]]:
+    """check type -> its JSON report, from checkov's output of one scan."""
     try:
-        document = json.loads(completed.stdout)
+        document = json.loads(output)
     except json.JSONDecodeError as error:
-        raise CheckovRunError(f"checkov's output is not JSON ({error}): {completed.stdout[:500]}") from error
+        raise CheckovRunError(f"checkov's {framework} output is not JSON ({error}): {output[:500]}") from error
     documents = document if isinstance(document, list) else [document]
     # A framework that found nothing to scan reports a bare summary without ``check_type``.
     return {str(item["check_type"]): item for item in documents if isinstance(item, dict) and "check_type" in item}
