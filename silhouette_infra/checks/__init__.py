@@ -9,9 +9,11 @@ from silhouette_infra.engine.run import SynthResult
 def run_checks_many(results: list[SynthResult]) -> dict[str, list[CheckReport]]:
     """Every validator over several stacks; checkov runs once for all of them (its start-up dominates),
     and the schemas are checked while it scans."""
-    from silhouette_infra.checks import checkov, kubernetes_schema
+    from silhouette_infra.checks import checkov
 
     scan = checkov.start_many({result.stack: result.resources for result in results})
+    from silhouette_infra.checks import kubernetes_schema  # imported while checkov scans
+
     schema_reports = {result.stack: kubernetes_schema.run(result) for result in results}
     checkov_reports = scan.reports()
     return {result.stack: [schema_reports[result.stack], *checkov_reports[result.stack].values()] for result in results}
