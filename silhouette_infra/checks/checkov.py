@@ -196,7 +196,11 @@ class CheckovScan:
             for key, job in self.jobs.items():
                 job.write_manifests(self.root / key)
             self._start(KUBERNETES)
+            for job in self.jobs.values():  # read while checkov scans
+                job.skips = {validator: load_skips(validator, job.name) for validator in FRAMEWORKS}
         except BaseException:
+            if self.checkov is not None:
+                self.checkov.process.kill()
             self.directory.cleanup()
             raise
 
@@ -239,6 +243,7 @@ class _Job:
     has_plan: bool = False
     object_of_file: dict[str, str] = field(default_factory=dict)
     findings: dict[str, list[Finding]] = field(default_factory=lambda: {AWS: [], KUBERNETES: []})
+    skips: dict[str, list[Skip]] = field(default_factory=dict)
     reports: dict[str, CheckReport] = field(
         default_factory=lambda: {AWS: CheckReport(AWS), KUBERNETES: CheckReport(KUBERNETES)}
     )
@@ -280,7 +285,7 @@ class _Job:
     def finish(self, seconds: float, version: str, frameworks: list[str], jobs: int) -> dict[str, CheckReport]:
         for validator, report in self.reports.items():
             report.checked += len(self.findings[validator])
-            apply_skips(report, self.findings[validator], load_skips(validator, self.name))
+            apply_skips(report, self.findings[validator], self.skips[validator])
             report.seconds = seconds if self.scans(validator) else 0.0
         if not self.has_plan:
             self.reports[AWS].notes.append("no AWS resource with a Terraform mapping: terraform_plan did not run")
