@@ -19,6 +19,8 @@ pod checks; where a check cannot apply, ``checkov_skips`` writes the annotation 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +40,9 @@ _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _CHECKOV_ID = re.compile(r"^CKV2?_K8S_\d+$")
 _CHECKOV_MIN_REASON = 20  # silhouette_infra.checks.checkov refuses shorter annotation reasons
+
+# On a pod template: a changed ConfigMap changes the template, so the pods roll and read it.
+CONFIG_CHECKSUM_ANNOTATION = "silhouette.io/config-checksum"
 
 
 # --------------------------------------------------------------------------------------- images
@@ -242,6 +247,11 @@ class Container:
 
 
 # --------------------------------------------------------------------------------------- volumes
+def config_checksum(data: Mapping[str, Any]) -> str:
+    """The value of ``CONFIG_CHECKSUM_ANNOTATION`` for a ConfigMap's ``data`` (resolved strings)."""
+    return hashlib.sha256(json.dumps(dict(data), sort_keys=True).encode()).hexdigest()[:16]
+
+
 def empty_dir(name: str, size_limit: str) -> Manifest:
     return {"name": name, "emptyDir": {"sizeLimit": size_limit}}
 

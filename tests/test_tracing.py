@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -20,6 +19,7 @@ from silhouette_infra.observability.tracing import (
     otlp_endpoint,
 )
 from silhouette_infra.settings.models import TracingSettings
+from silhouette_infra.workloads import config_checksum
 from tests.components import declare_alone
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -88,9 +88,9 @@ def test_collector_runs_the_pinned_image_with_its_config_and_rolls_when_it_chang
     (container,) = pod["spec"]["containers"]
     assert container["image"] == tracing.collector_image
     assert container["args"] == [f"--config=/etc/otel/{CONFIG_FILE}"]
-    text = _collector(stack, CONFIG_MAP).inputs["data"][CONFIG_FILE]
+    data = _collector(stack, CONFIG_MAP).inputs["data"]
     checksum = pod["metadata"]["annotations"]["silhouette.io/config-checksum"]
-    assert checksum == hashlib.sha256(text.encode()).hexdigest()[:16], f"{COLLECTOR}: config checksum annotation"
+    assert checksum == config_checksum(data), f"{COLLECTOR}: config checksum annotation of its ConfigMap's data"
     assert container["readinessProbe"]["httpGet"]["port"] == 13133, f"{COLLECTOR}: health_check extension port"
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
 

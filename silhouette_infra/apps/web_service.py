@@ -7,8 +7,6 @@ with the environment's settings and feature flags, one Deployment + HPA + PDB pe
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +18,14 @@ from silhouette_infra.apps.release import NAME_LABEL, ReleasePlan, Variant
 from silhouette_infra.kube import declare
 from silhouette_infra.settings.models import WorkloadSettings
 from silhouette_infra.workloads import (
+    CONFIG_CHECKSUM_ANNOTATION,
     Container,
     Probe,
     Resources,
     Spread,
     VolumeMount,
     checkov_skips,
+    config_checksum,
     deployment_spec,
     pod_template,
     secret_volume,
@@ -38,7 +38,6 @@ RUN_AS = 10001  # the images' unprivileged user (no name in /etc/passwd is neede
 PART_OF = {"app.kubernetes.io/part-of": "silhouette"}
 HEALTHCHECK_ANNOTATION = "alb.ingress.kubernetes.io/healthcheck-path"
 SECRETS_DIR = "/var/run/secrets/silhouette"
-CONFIG_CHECKSUM_ANNOTATION = "silhouette.io/config-checksum"
 TAG_PINNING_REASON = (
     "the image is an exact release tag from the stack settings - reviewed in pull requests - and its "
     "digest is not known offline; append @sha256 to the image setting to pin by digest"
@@ -134,9 +133,7 @@ class WebService(pulumi.ComponentResource):
                 opts=self._opts(depends_on=[role, account]),
             )
         config_name = f"{service}-config"
-        self._config_checksum = pulumi.Output.from_input(dict(args.config)).apply(
-            lambda data: hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-        )
+        self._config_checksum = pulumi.Output.from_input(dict(args.config)).apply(config_checksum)
         config = declare(
             k8s.core.v1.ConfigMap,
             f"{service}-config",

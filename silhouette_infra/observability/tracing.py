@@ -22,7 +22,6 @@ What is decided here, and why:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -48,12 +47,14 @@ from silhouette_infra.kube import declare
 from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import TracingSettings
 from silhouette_infra.workloads import (
+    CONFIG_CHECKSUM_ANNOTATION,
     Container,
     Probe,
     Resources,
     Spread,
     VolumeMount,
     checkov_skips,
+    config_checksum,
     deployment_spec,
     pod_template,
     tag_pinning_reasons,
@@ -150,7 +151,7 @@ def collector_network_policy(*, namespace: str, app_namespace: str) -> dict[str,
 
 
 def collector_deployment(
-    settings: TracingSettings, *, config_checksum: str, system: dict[str, Any]
+    settings: TracingSettings, *, config_data: dict[str, str], system: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The Deployment's spec and its checkov annotations, from the one hardened builder."""
     container = Container(
@@ -175,7 +176,7 @@ def collector_deployment(
         spread=Spread() if settings.collector_replicas > 1 else None,
         node_selector=system.get("nodeSelector"),
         tolerations=system.get("tolerations", ()),
-        annotations={"silhouette.io/config-checksum": config_checksum},
+        annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_data)},
         volumes=[{"name": "config", "configMap": {"name": OTEL_COLLECTOR}}],
     )
     spec = deployment_spec(labels=LABELS, template=template, replicas=settings.collector_replicas)
@@ -235,15 +236,13 @@ class Tracing(pulumi.ComponentResource):
             metadata={**metadata, "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
             automount_service_account_token=False,
         )
-        config_text = yaml.safe_dump(
-            collector_config(settings, region=args.region, environment=args.environment), sort_keys=False
-        )
+        config_data = {
+            CONFIG_FILE: yaml.safe_dump(
+                collector_config(settings, region=args.region, environment=args.environment), sort_keys=False
+            )
+        }
         config = declare(
-            k8s.core.v1.ConfigMap,
-            f"{OTEL_COLLECTOR}-config",
-            k8s_opts,
-            metadata=metadata,
-            data={CONFIG_FILE: config_text},
+            k8s.core.v1.ConfigMap, f"{OTEL_COLLECTOR}-config", k8s_opts, metadata=metadata, data=config_data
         )
         policy = declare(
             k8s.networking.v1.NetworkPolicy,
@@ -253,7 +252,7 @@ class Tracing(pulumi.ComponentResource):
         )
         spec, annotations = collector_deployment(
             settings,
-            config_checksum=_checksum(config_text),
+            config_data=config_data,
             system=args.system_placement,
         )
         deployment = declare(
@@ -301,7 +300,3 @@ class Tracing(pulumi.ComponentResource):
         )
         self.endpoint = otlp_endpoint(args.namespace)
         self.register_outputs({"endpoint": self.endpoint})
-
-
-def _checksum(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
