@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import time
@@ -11,15 +10,12 @@ from pathlib import Path
 
 
 def _synth(args: argparse.Namespace) -> int:
-    # One short-lived command: no cyclic garbage collection while it runs (see
-    # silhouette_infra.engine.run.cyclic_gc_paused; the checks after the program gain as much).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # One short-lived command: no cyclic garbage collection while it runs, the checks after the
+    # program included (they gain as much).
+    from silhouette_infra.engine.run import cyclic_gc_paused
+
+    with cyclic_gc_paused():
         return _synth_without_cyclic_gc(args)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
