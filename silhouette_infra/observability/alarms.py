@@ -37,6 +37,7 @@ import pulumi_aws as aws
 
 from silhouette_infra.keys import delegate_to_account
 from silhouette_infra.naming import Naming
+from silhouette_infra.observability.alerts import PAGE_BURN_RATE, availability_budget
 from silhouette_infra.settings.models import RabbitMqSettings, Settings
 
 PERIOD_SECONDS = 300
@@ -47,7 +48,6 @@ MEMORY_PERCENT = 80
 CONNECTIONS_PERCENT = 80
 FREE_STORAGE_PERCENT = 10
 REPLICATION_LAG_SECONDS = 5
-FAST_BURN = 14.4  # 2 % of a 30-day error budget in an hour (Google SRE workbook, as in alerts.py)
 QUEUE_DEPTH_MESSAGES = 10_000
 # RDS for PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000)
 # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections).
@@ -225,12 +225,13 @@ def alb_alarm_specs(settings: Settings, load_balancer: pulumi.Input[str]) -> lis
     """The API's error rate (5xx of the ALB and of the targets over all requests) and the targets' p95."""
     slo = settings.observability.slo
     alb = {"LoadBalancer": load_balancer}
-    error_percent = round(FAST_BURN * min(100 - slo.availability_percent, slo.error_rate_percent), 6)
+    budget_percent = availability_budget(slo) * 100
+    error_percent = round(PAGE_BURN_RATE * budget_percent, 6)
     return [
         AlarmSpec(
             "alb-5xx-rate",
             f"More than {error_percent:g} % of requests answered 5xx for 15 minutes: the error budget of "
-            f"{slo.error_rate_percent:g} % burns {FAST_BURN:g}x too fast",
+            f"{budget_percent:g} % burns {PAGE_BURN_RATE:g}x too fast",
             error_percent,
             expression="100 * (FILL(m1, 0) + FILL(m2, 0)) / m3",
             inputs=(

@@ -45,9 +45,10 @@ UPSTREAM_RUNBOOKS = "https://runbooks.prometheus-operator.dev/runbooks/kubernete
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 LATENCY_BUDGET = 0.05  # a p95 objective tolerates 5 % of requests above the threshold
 
+PAGE_BURN_RATE = 14.4  # 2 % of a 30-day budget in an hour
 # (severity, [(burn rate, long window, short window), ...]) from the SRE workbook, table 5-8.
 BURN_RATE_ALERTS: tuple[tuple[str, tuple[tuple[float, str, str], ...]], ...] = (
-    ("critical", ((14.4, "1h", "5m"), (6.0, "6h", "30m"))),
+    ("critical", ((PAGE_BURN_RATE, "1h", "5m"), (6.0, "6h", "30m"))),
     ("warning", ((3.0, "1d", "2h"), (1.0, "3d", "6h"))),
 )
 
