@@ -45,7 +45,7 @@ import pulumi_aws as aws
 
 from silhouette_infra.backup import ABORT_INCOMPLETE_UPLOADS_DAYS, bucket_name, encrypted_bucket_policy
 from silhouette_infra.cluster.iam_roles import role_with_policies
-from silhouette_infra.keys import delegate_to_account
+from silhouette_infra.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import service_assume_role_policy
 from silhouette_infra.settings.models import AuditSettings
@@ -280,25 +280,18 @@ class Audit(pulumi.ComponentResource):
     # ------------------------------------------------------------------------------ key and bucket
     def _key(self) -> aws.kms.Key:
         args = self._args
-        key = aws.kms.Key(
+        key = customer_managed_key(
             "audit-key",
-            description=f"{args.naming.prefix}: CloudTrail and AWS Config audit logs",
-            key_usage="ENCRYPT_DECRYPT",
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=True,
-            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+            naming=args.naming,
+            purpose="audit",
+            description="CloudTrail and AWS Config audit logs",
             policy=pulumi.Output.all(self._account_id, self._trail_arn).apply(
                 lambda values: json.dumps(
                     audit_key_policy(account_id=str(values[0]), region=args.region, trail=str(values[1]))
                 )
             ),
-            tags=args.naming.name_tag("audit"),
-            opts=self._options(stateful=True),
-        )
-        aws.kms.Alias(
-            "audit-key-alias",
-            name=f"alias/{args.naming.physical('audit')}",
-            target_key_id=key.key_id,
+            deletion_window_days=KEY_DELETION_WINDOW_DAYS,
+            protect=args.protect,
             opts=self._options(),
         )
         return key

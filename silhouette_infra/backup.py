@@ -47,7 +47,7 @@ import pulumi_aws as aws
 
 from silhouette_infra.cluster.iam_roles import role_with_policies
 from silhouette_infra.data.common import BACKUP_TAG_KEY
-from silhouette_infra.keys import key_policy
+from silhouette_infra.keys import customer_managed_key, key_policy
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import service_assume_role_policy
 from silhouette_infra.settings.models import BackupSettings
@@ -356,7 +356,7 @@ class Backup(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> pulumi.ResourceOptions:
         """Children inherit the primary provider from the component; DR-region children name theirs. Only
-        ``stateful`` children (buckets, vaults, the DR key) are protected."""
+        ``stateful`` children (buckets, vaults) are protected; so is the DR key, by customer_managed_key."""
         return pulumi.ResourceOptions(
             parent=self,
             provider=provider,
@@ -366,23 +366,17 @@ class Backup(pulumi.ComponentResource):
 
     def _dr_key(self) -> aws.kms.Key:
         args = self._args
-        key = aws.kms.Key(
+        key = customer_managed_key(
             "backups-dr-key",
-            description=f"{args.naming.prefix}: S3 backup replica and AWS Backup vault in the DR region",
-            key_usage="ENCRYPT_DECRYPT",
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=True,
-            deletion_window_in_days=DR_KEY_DELETION_WINDOW_DAYS,
+            naming=args.naming,
+            purpose="backups",
+            description="S3 backup replica and AWS Backup vault in the DR region",
             policy=self._account_id.apply(
                 lambda account: json.dumps(key_policy("backups", account_id=account, region=args.dr_region))
             ),
+            deletion_window_days=DR_KEY_DELETION_WINDOW_DAYS,
+            protect=args.protect,
             tags=args.naming.name_tag("backups", args.dr_region),
-            opts=self._options(args.dr_provider, stateful=True),
-        )
-        aws.kms.Alias(
-            "backups-dr-key-alias",
-            name=f"alias/{args.naming.physical('backups')}",
-            target_key_id=key.key_id,
             opts=self._options(args.dr_provider),
         )
         return key

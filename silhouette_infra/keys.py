@@ -41,6 +41,37 @@ def delegate_to_account(account_id: str, partition: str = "aws") -> dict[str, An
     }
 
 
+def customer_managed_key(
+    name: str,
+    *,
+    naming: Naming,
+    purpose: str,
+    description: str,
+    policy: pulumi.Input[str],
+    deletion_window_days: int,
+    protect: bool,
+    opts: pulumi.ResourceOptions,
+    rotation_period_days: int | None = None,
+    tags: dict[str, str] | None = None,
+) -> aws.kms.Key:
+    """A rotating symmetric KMS key ``name`` and its alias ``alias/<stack prefix>-<purpose>`` (``<name>-alias``).
+    The key is protected when ``protect`` says so; the alias, which can be recreated, never is."""
+    key = aws.kms.Key(
+        name,
+        description=f"{naming.prefix}: {description}",
+        key_usage="ENCRYPT_DECRYPT",
+        customer_master_key_spec="SYMMETRIC_DEFAULT",
+        enable_key_rotation=True,
+        rotation_period_in_days=rotation_period_days,
+        deletion_window_in_days=deletion_window_days,
+        policy=policy,
+        tags=tags or naming.name_tag(purpose),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
+    )
+    aws.kms.Alias(f"{name}-alias", name=f"alias/{naming.physical(purpose)}", target_key_id=key.key_id, opts=opts)
+    return key
+
+
 def key_policy(purpose: Purpose, *, account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:
     """The key policy of one purpose.
 
@@ -118,22 +149,15 @@ class Keys(pulumi.ComponentResource):
             policy = pulumi.Output.all(identity.account_id, partition.partition).apply(
                 functools.partial(_policy_json, purpose, args.region)
             )
-            key = aws.kms.Key(
+            key = customer_managed_key(
                 f"{purpose}-key",
-                description=f"{args.naming.prefix}: {DESCRIPTIONS[purpose]}",
-                key_usage="ENCRYPT_DECRYPT",
-                customer_master_key_spec="SYMMETRIC_DEFAULT",
-                enable_key_rotation=True,
-                rotation_period_in_days=args.settings.rotation_period_days,
-                deletion_window_in_days=args.settings.deletion_window_days,
+                naming=args.naming,
+                purpose=purpose,
+                description=DESCRIPTIONS[purpose],
                 policy=policy,
-                tags=args.naming.name_tag(purpose),
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
-            )
-            aws.kms.Alias(
-                f"{purpose}-key-alias",
-                name=f"alias/{args.naming.physical(purpose)}",
-                target_key_id=key.key_id,
+                deletion_window_days=args.settings.deletion_window_days,
+                rotation_period_days=args.settings.rotation_period_days,
+                protect=args.protect,
                 opts=child,
             )
             self.key_arns[purpose] = key.arn

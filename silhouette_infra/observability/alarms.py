@@ -35,7 +35,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.keys import delegate_to_account
+from silhouette_infra.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.naming import Naming
 from silhouette_infra.observability.alerts import PAGE_BURN_RATE, availability_budget
 from silhouette_infra.settings.models import RabbitMqSettings, Settings
@@ -326,19 +326,15 @@ class Alarms(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         naming, region = args.naming, args.settings.aws.region
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        key = aws.kms.Key(
+        key = customer_managed_key(
             "alarms-key",
-            description=f"{naming.prefix}: SNS topic of the CloudWatch alarms",
-            key_usage="ENCRYPT_DECRYPT",
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.settings.keys.deletion_window_days,
+            naming=naming,
+            purpose="alarms",
+            description="SNS topic of the CloudWatch alarms",
             policy=account_id.apply(lambda account: json.dumps(topic_key_policy(account_id=account))),
-            tags=naming.name_tag("alarms"),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
-        )
-        aws.kms.Alias(
-            "alarms-key-alias", name=f"alias/{naming.physical('alarms')}", target_key_id=key.key_id, opts=child
+            deletion_window_days=args.settings.keys.deletion_window_days,
+            protect=args.protect,
+            opts=child,
         )
         topic = aws.sns.Topic(
             "alarms-topic",
