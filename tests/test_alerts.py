@@ -223,15 +223,26 @@ def test_promtool_accepts_the_rule_file(tmp_path: Path) -> None:
 
 
 def test_every_alert_fires_on_a_breach_and_stays_quiet_when_healthy(tmp_path: Path) -> None:
-    (tmp_path / "rules.yaml").write_text(rule_file(_without_annotations(rule_groups(SLO, RUNBOOKS))))
+    rule_groups_in_order = rule_groups(SLO, RUNBOOKS)
+    (tmp_path / "rules.yaml").write_text(rule_file(_without_annotations(rule_groups_in_order)))
     # promtool 2.42 sets the evaluation interval per file: three days of burn-rate series are
     # evaluated every 30 minutes to keep the run short, the health alerts every minute.
     suites = {
         "slo.yaml": ("30m", [slo_test_group()]),
         "health.yaml": ("1m", [datastore_test_group(), cluster_health_test_group()]),
     }
+    # Without group_eval_order promtool evaluates the groups in random (Go map) order. When the alert
+    # group runs before the recording group, it reads recordings one 30-minute step old, beyond the
+    # 5-minute lookback, and nothing fires: the test failed about one run in four. Prometheus itself
+    # evaluates every group each 30 s, so its alerts never see recordings older than the lookback.
+    group_eval_order = [group["name"] for group in rule_groups_in_order]
     for file_name, (interval, groups) in suites.items():
-        suite = {"rule_files": ["rules.yaml"], "evaluation_interval": interval, "tests": groups}
+        suite = {
+            "rule_files": ["rules.yaml"],
+            "evaluation_interval": interval,
+            "group_eval_order": group_eval_order,
+            "tests": groups,
+        }
         (tmp_path / file_name).write_text(yaml.safe_dump(suite, sort_keys=False))
     result = subprocess.run(
         [promtool(), "test", "rules", *suites], cwd=tmp_path, capture_output=True, text=True, check=False
