@@ -44,10 +44,9 @@ import pulumi
 import pulumi_aws as aws
 
 from silhouette_infra.backup import ABORT_INCOMPLETE_UPLOADS_DAYS, bucket_name, encrypted_bucket_policy
-from silhouette_infra.cluster.iam_roles import role_with_policies
+from silhouette_infra.cluster.iam_roles import service_role
 from silhouette_infra.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.naming import Naming
-from silhouette_infra.network.component import service_assume_role_policy
 from silhouette_infra.settings.models import AuditSettings
 
 KEY_DELETION_WINDOW_DAYS = 30  # the longest KMS allows: the key is the only way to read 7 years of audit logs
@@ -394,13 +393,12 @@ class Audit(pulumi.ComponentResource):
             tags=args.naming.name_tag("cloudtrail"),
             opts=self._options(stateful=True),
         )
-        role = role_with_policies(
+        role = service_role(
             "trail-logs",
             naming=args.naming,
             description="CloudTrail delivers the trail to its CloudWatch log group",
-            trust_policy=self._account_id.apply(
-                lambda account: json.dumps(service_assume_role_policy("cloudtrail.amazonaws.com", account_id=account))
-            ),
+            service="cloudtrail.amazonaws.com",
+            source_account=self._account_id,
             inline_policies={"deliver": log_group.arn.apply(lambda arn: json.dumps(trail_logs_role_policy(arn)))},
             parent=self,
         )
@@ -426,13 +424,12 @@ class Audit(pulumi.ComponentResource):
     # ---------------------------------------------------------------------------------- AWS Config
     def _config(self, key: aws.kms.Key, bucket: aws.s3.Bucket, bucket_policy: aws.s3.BucketPolicy) -> None:
         args = self._args
-        role = role_with_policies(
+        role = service_role(
             "config-recorder",
             naming=args.naming,
             description="AWS Config records resource configurations and delivers them to the audit bucket",
-            trust_policy=self._account_id.apply(
-                lambda account: json.dumps(service_assume_role_policy("config.amazonaws.com", account_id=account))
-            ),
+            service="config.amazonaws.com",
+            source_account=self._account_id,
             managed_policy_arns=[CONFIG_ROLE_POLICY],
             inline_policies={
                 "deliver": pulumi.Output.all(bucket.arn, key.arn, self._account_id).apply(

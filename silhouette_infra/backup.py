@@ -45,11 +45,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.cluster.iam_roles import role_with_policies
+from silhouette_infra.cluster.iam_roles import service_role
 from silhouette_infra.data.common import BACKUP_TAG_KEY
 from silhouette_infra.keys import customer_managed_key, key_policy
 from silhouette_infra.naming import Naming
-from silhouette_infra.network.component import service_assume_role_policy
 from silhouette_infra.settings.models import BackupSettings
 
 # ------------------------------------------------------------------------------------ the schedule
@@ -555,13 +554,12 @@ class Backup(pulumi.ComponentResource):
                 )
             )
 
-        role = role_with_policies(
+        role = service_role(
             "backup-replication",
             naming=args.naming,
             description="Lets S3 replicate the backup bucket to the DR region",
-            trust_policy=self._account_id.apply(
-                lambda account: json.dumps(service_assume_role_policy("s3.amazonaws.com", account_id=account))
-            ),
+            service="s3.amazonaws.com",
+            source_account=self._account_id,
             inline_policies={
                 "replicate": pulumi.Output.all(
                     source.bucket.arn, source_key_arn, replica.bucket.arn, replica_key_arn
@@ -662,12 +660,12 @@ class Backup(pulumi.ComponentResource):
             tags=naming.name_tag("backups"),
             opts=self._options(),
         )
-        role = role_with_policies(
+        role = service_role(
             "backup",
             naming=naming,
             description="Lets AWS Backup snapshot, copy and restore the resources the plan selects",
             # AWS Backup can only use a role that a principal of this account passes to it (iam:PassRole).
-            trust_policy=json.dumps(service_assume_role_policy("backup.amazonaws.com")),
+            service="backup.amazonaws.com",
             managed_policy_arns=list(BACKUP_SERVICE_POLICIES),
             parent=self,
         )

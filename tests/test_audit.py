@@ -181,6 +181,22 @@ def test_config_rules_evidence_the_claimed_controls(production: SynthResult, sta
 
 
 # -------------------------------------------------------------------------------------- Security Hub
+def test_trail_and_config_roles_trust_only_their_service_for_this_account(stack: SynthResult) -> None:
+    """Confused deputy: CloudTrail and AWS Config may assume their roles only on behalf of this account."""
+    for name, service in (
+        ("trail-logs-role", "cloudtrail.amazonaws.com"),
+        ("config-recorder-role", "config.amazonaws.com"),
+    ):
+        role = _one(stack, "aws:iam/role:Role", name)
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement == {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT_ID}},
+        }, f"{stack.stack} {name}: assumeRolePolicy lets more than {service} for this account assume it"
+
+
 def test_security_hub_subscribes_to_fsbp_and_cis_3(stack: SynthResult) -> None:
     """Standards ARNs (https://docs.aws.amazon.com/securityhub/latest/userguide/standards-reference.html)."""
     (account,) = _children(stack, "aws:securityhub/account:Account")

@@ -12,9 +12,8 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.cluster import iam
-from silhouette_infra.cluster.iam_roles import role_with_policies, service_account_role
+from silhouette_infra.cluster.iam_roles import service_account_role, service_role
 from silhouette_infra.naming import Naming
-from silhouette_infra.network.component import service_assume_role_policy
 from silhouette_infra.settings.models import ClusterSettings, NodeGroupSettings
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -161,11 +160,11 @@ class Cluster(pulumi.ComponentResource):
             self._addon("eks-pod-identity-agent", addon_versions.pod_identity_agent, depends_on=[cluster]),
         ]
 
-        node_role = role_with_policies(
+        node_role = service_role(
             "nodes",
             naming=naming,
             description="EKS managed nodes (kubelet); pods use their own IRSA roles",
-            trust_policy=json.dumps(service_assume_role_policy("ec2.amazonaws.com")),
+            service="ec2.amazonaws.com",
             managed_policy_arns=iam.node_role_managed_policies(),
             parent=self,
         )

@@ -66,6 +66,18 @@ def _managed(partition: str, name: str) -> str:
 # Trust policies
 
 
+def service_assume_role_policy(service: str, *, account_id: str | None = None) -> Policy:
+    """Trust policy for an AWS service principal, optionally pinned to our account (confused deputy)."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if account_id:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return {"Version": VERSION, "Statement": [statement]}
+
+
 def irsa_trust_policy(*, oidc_provider_arn: str, oidc_issuer: str, namespace: str, service_account: str) -> Policy:
     """Trust policy of an IAM role for one Kubernetes service account (IRSA).
 

@@ -1,4 +1,5 @@
-"""The one builder for the IAM roles of cluster workloads (IRSA) and of the nodes."""
+"""The one builder for IAM roles: of AWS services (nodes, CloudTrail, Config, S3, AWS Backup) and of
+cluster workloads (IRSA)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.cluster.iam import irsa_trust_policy
+from silhouette_infra.cluster.iam import irsa_trust_policy, service_assume_role_policy
 from silhouette_infra.naming import Naming
 
 
@@ -40,6 +41,37 @@ def role_with_policies(
     for policy_name, document in (inline_policies or {}).items():
         aws.iam.RolePolicy(f"{name}-{policy_name}", role=role.id, name=policy_name, policy=document, opts=child)
     return role
+
+
+def service_role(
+    name: str,
+    *,
+    naming: Naming,
+    service: str,
+    description: str,
+    source_account: pulumi.Input[str] | None = None,
+    managed_policy_arns: list[str] | None = None,
+    inline_policies: Mapping[str, pulumi.Input[str]] | None = None,
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """A role that the AWS service principal ``service`` assumes; with ``source_account``, only on behalf
+    of that account (``aws:SourceAccount``, against the confused deputy)."""
+    trust_policy: pulumi.Input[str] = (
+        json.dumps(service_assume_role_policy(service))
+        if source_account is None
+        else pulumi.Output.from_input(source_account).apply(
+            lambda account: json.dumps(service_assume_role_policy(service, account_id=account))
+        )
+    )
+    return role_with_policies(
+        name,
+        naming=naming,
+        description=description,
+        trust_policy=trust_policy,
+        managed_policy_arns=managed_policy_arns,
+        inline_policies=inline_policies,
+        parent=parent,
+    )
 
 
 def service_account_role(

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.cluster.iam import service_assume_role_policy
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.layout import SubnetLayout, plan_subnets
 from silhouette_infra.settings.models import NetworkSettings
@@ -31,18 +32,6 @@ def flow_log_role_policy(log_group_arn: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-def service_assume_role_policy(service: str, *, account_id: str | None = None) -> dict[str, Any]:
-    """Trust policy for an AWS service principal, optionally pinned to our account (confused deputy)."""
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-    }
-    if account_id:
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
-    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 @dataclass
