@@ -161,4 +161,4 @@ def write_out(result: SynthResult, directory: Path) -> None:
     for resource in result.kubernetes_objects():
         manifest = manifest_of(resource)
         filename = object_name(manifest).replace("/", "_") + ".yaml"
-        (manifests_dir / filename).write_text(yaml.safe_dump(manifest, sort_keys=False))
+        (manifests_dir / filename).write_text(yaml.safe_dump(manifest, sort_keys=True))

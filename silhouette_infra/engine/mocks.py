@@ -303,7 +303,7 @@ def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
         "delete_before_replace": bool(request.deleteBeforeReplace),
         "ignore_changes": list(request.ignoreChanges),
         "replace_on_changes": list(request.replaceOnChanges),
-        "dependencies": list(request.dependencies),
+        "dependencies": sorted(request.dependencies),  # a set in the SDK: sorted, so every run captures one order
         "aliases": [str(alias) for alias in request.aliasURNs] + [str(alias) for alias in request.aliases],
         "additional_secret_outputs": list(request.additionalSecretOutputs),
         "custom_timeouts": {
