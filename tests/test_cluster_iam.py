@@ -419,3 +419,23 @@ def test_lbc_policy_is_a_fresh_copy_each_call() -> None:
     first = iam.aws_load_balancer_controller_policy()
     first["Statement"].clear()
     assert iam.aws_load_balancer_controller_policy()["Statement"]
+
+
+def test_log_group_writer_may_only_write_streams_of_its_own_group() -> None:
+    """VPC Flow Logs and Fluent Bit: no CreateLogGroup (Pulumi owns the group, its key and retention)."""
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:/silhouette/production/containers"
+    (statement,) = iam.log_group_writer_policy("WriteContainerLogs", group)["Statement"]
+    assert statement == {
+        "Sid": "WriteContainerLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        "Resource": [group, f"{group}:*"],
+    }, "log_group_writer_policy grants more than the streams of its one log group"
+
+
+def test_service_trust_is_pinned_to_the_account_when_one_is_given() -> None:
+    (open_statement,) = iam.service_assume_role_policy("ec2.amazonaws.com")["Statement"]
+    assert "Condition" not in open_statement
+    (pinned,) = iam.service_assume_role_policy("s3.amazonaws.com", account_id="123456789012")["Statement"]
+    assert pinned["Principal"] == {"Service": "s3.amazonaws.com"} and pinned["Action"] == "sts:AssumeRole"
+    assert pinned["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}, "no confused-deputy guard"

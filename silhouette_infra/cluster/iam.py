@@ -1,9 +1,9 @@
-"""IAM policy documents of the cluster layer, as plain dicts (no Pulumi here, so they can be tested alone).
+"""IAM policy documents, as plain dicts (no Pulumi here, so they can be tested alone).
 
-Trust policies (IRSA, EKS Pod Identity), the AWS-managed policies of the node role and of the EKS
-add-ons, and the identity policies of the cluster add-ons: EBS CSI driver on a customer-managed key,
-AWS Load Balancer Controller (the project's official policy, stored verbatim), Cluster Autoscaler and
-External Secrets.
+Trust policies (AWS service principals, IRSA, EKS Pod Identity), the log-group writer policy of VPC
+Flow Logs and Fluent Bit, the AWS-managed policies of the node role and of the EKS add-ons, and the
+identity policies of the cluster add-ons: EBS CSI driver on a customer-managed key, AWS Load Balancer
+Controller (the project's official policy, stored verbatim), Cluster Autoscaler and External Secrets.
 
 Every wildcard these documents grant (an action containing ``*``, or a ``Resource`` of ``*``) must
 have a reason in :data:`WILDCARD_REASONS`; :func:`unexplained_wildcards` lists the ones that do not,
@@ -64,6 +64,22 @@ def _managed(partition: str, name: str) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # Trust policies
+
+
+def log_group_writer_policy(sid: str, log_group_arn: str) -> Policy:
+    """Write the streams of one log group, nothing else: the group itself, with its KMS key and
+    retention, is created by Pulumi (VPC Flow Logs, Fluent Bit)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+            }
+        ],
+    }
 
 
 def service_assume_role_policy(service: str, *, account_id: str | None = None) -> Policy:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.cluster.iam import service_assume_role_policy
+from silhouette_infra.cluster.iam import log_group_writer_policy, service_assume_role_policy
 from silhouette_infra.naming import Naming
 from silhouette_infra.network.layout import SubnetLayout, plan_subnets
 from silhouette_infra.settings.models import NetworkSettings
@@ -17,21 +16,6 @@ from silhouette_infra.settings.models import NetworkSettings
 # Tags the AWS Load Balancer Controller uses to discover subnets for internet-facing and internal ALBs.
 PUBLIC_ELB_TAG = {"kubernetes.io/role/elb": "1"}
 INTERNAL_ELB_TAG = {"kubernetes.io/role/internal-elb": "1"}
-
-
-def flow_log_role_policy(log_group_arn: str) -> dict[str, Any]:
-    """What the VPC Flow Logs service needs to write to its one log group, and nothing else."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "WriteFlowLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": [log_group_arn, f"{log_group_arn}:*"],
-            }
-        ],
-    }
 
 
 @dataclass
@@ -241,7 +225,7 @@ class Network(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             "flow-logs-role-policy",
             role=role.id,
-            policy=log_group.arn.apply(lambda arn: json.dumps(flow_log_role_policy(arn))),
+            policy=log_group.arn.apply(lambda arn: json.dumps(log_group_writer_policy("WriteFlowLogs", arn))),
             opts=child,
         )
         aws.ec2.FlowLog(

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.cluster.addons import external_secret_spec
+from silhouette_infra.cluster.iam import log_group_writer_policy
 from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import generated_credentials, secret_name
 from silhouette_infra.kube import declare
@@ -191,21 +192,6 @@ class MonitoringArgs:
     oidc_issuer: pulumi.Input[str]
 
 
-def container_logs_policy(log_group_arn: str) -> dict[str, Any]:
-    """Fluent Bit writes streams of its one log group, nothing else (the group is created by Pulumi)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "WriteContainerLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": [log_group_arn, f"{log_group_arn}:*"],
-            }
-        ],
-    }
-
-
 class Monitoring(pulumi.ComponentResource):
     """Prometheus, Alertmanager and Grafana, with what they watch and whom they call."""
 
@@ -330,7 +316,11 @@ class Monitoring(pulumi.ComponentResource):
             namespace=args.namespace,
             service_account="aws-for-fluent-bit",
             description="Fluent Bit: ships container logs to its CloudWatch log group",
-            inline_policies={"container-logs": log_group.arn.apply(lambda arn: json.dumps(container_logs_policy(arn)))},
+            inline_policies={
+                "container-logs": log_group.arn.apply(
+                    lambda arn: json.dumps(log_group_writer_policy("WriteContainerLogs", arn))
+                )
+            },
             parent=self,
         )
         k8s.helm.v3.Release(
