@@ -227,6 +227,7 @@ class AuditArgs:
     settings: AuditSettings
     naming: Naming
     region: str
+    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
     logs_key_arn: pulumi.Input[str]
     protect: bool
     require_multi_az_databases: bool = False  # evaluate RDS_MULTI_AZ_SUPPORT (claimed in production)
@@ -243,9 +244,8 @@ class Audit(pulumi.ComponentResource):
         super().__init__("silhouette:audit:Audit", name, None, opts)
         settings = args.settings
         self._args = args
-        self._account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self._trail_name = args.naming.physical("trail")
-        self._trail_arn = self._account_id.apply(lambda account: trail_arn(args.region, account, self._trail_name))
+        self._trail_arn = args.account_id.apply(lambda account: trail_arn(args.region, account, self._trail_name))
 
         self.trail_arn = None
         self.audit_bucket_name = None
@@ -284,7 +284,7 @@ class Audit(pulumi.ComponentResource):
             naming=args.naming,
             purpose="audit",
             description="CloudTrail and AWS Config audit logs",
-            policy=pulumi.Output.all(self._account_id, self._trail_arn).apply(
+            policy=pulumi.Output.all(args.account_id, self._trail_arn).apply(
                 lambda values: json.dumps(
                     audit_key_policy(account_id=str(values[0]), region=args.region, trail=str(values[1]))
                 )
@@ -299,7 +299,7 @@ class Audit(pulumi.ComponentResource):
         args = self._args
         bucket = aws.s3.Bucket(
             "audit-bucket",
-            bucket=self._account_id.apply(lambda account: bucket_name(args.naming, "audit", args.region, account)),
+            bucket=args.account_id.apply(lambda account: bucket_name(args.naming, "audit", args.region, account)),
             force_destroy=False,
             tags=args.naming.name_tag("audit"),
             opts=self._options(stateful=True),
@@ -366,7 +366,7 @@ class Audit(pulumi.ComponentResource):
         policy = aws.s3.BucketPolicy(
             "audit-bucket-policy",
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, key.arn, self._account_id, trail).apply(
+            policy=pulumi.Output.all(bucket.arn, key.arn, args.account_id, trail).apply(
                 lambda values: json.dumps(
                     audit_bucket_policy(
                         bucket_arn=str(values[0]),
@@ -398,7 +398,7 @@ class Audit(pulumi.ComponentResource):
             naming=args.naming,
             description="CloudTrail delivers the trail to its CloudWatch log group",
             service="cloudtrail.amazonaws.com",
-            source_account=self._account_id,
+            source_account=args.account_id,
             inline_policies={"deliver": log_group.arn.apply(lambda arn: json.dumps(trail_logs_role_policy(arn)))},
             parent=self,
         )
@@ -429,10 +429,10 @@ class Audit(pulumi.ComponentResource):
             naming=args.naming,
             description="AWS Config records resource configurations and delivers them to the audit bucket",
             service="config.amazonaws.com",
-            source_account=self._account_id,
+            source_account=args.account_id,
             managed_policy_arns=[CONFIG_ROLE_POLICY],
             inline_policies={
-                "deliver": pulumi.Output.all(bucket.arn, key.arn, self._account_id).apply(
+                "deliver": pulumi.Output.all(bucket.arn, key.arn, args.account_id).apply(
                     lambda values: json.dumps(
                         config_delivery_policy(
                             bucket_arn=str(values[0]), key_arn=str(values[1]), account_id=str(values[2])

@@ -285,6 +285,7 @@ class BackupArgs:
     settings: BackupSettings
     naming: Naming
     region: str
+    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
     dr_region: str
     backups_key_arn: pulumi.Input[str]
     dr_provider: aws.Provider
@@ -312,7 +313,6 @@ class Backup(pulumi.ComponentResource):
         super().__init__("silhouette:backup:Backup", name, None, opts)
         settings = args.settings
         self._args = args
-        self._account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
 
         dr_key = self._dr_key() if settings.copy_to_dr_region or settings.replicate_bucket_to_dr_region else None
 
@@ -370,7 +370,7 @@ class Backup(pulumi.ComponentResource):
             naming=args.naming,
             purpose="backups",
             description="S3 backup replica and AWS Backup vault in the DR region",
-            policy=self._account_id.apply(
+            policy=args.account_id.apply(
                 lambda account: json.dumps(key_policy("backups", account_id=account, region=args.dr_region))
             ),
             deletion_window_days=DR_KEY_DELETION_WINDOW_DAYS,
@@ -475,7 +475,7 @@ class Backup(pulumi.ComponentResource):
         )
         return self._private_bucket(
             name,
-            self._account_id.apply(lambda account: bucket_name(naming, purpose, region, account)),
+            self._args.account_id.apply(lambda account: bucket_name(naming, purpose, region, account)),
             naming.name_tag(purpose, region),
             provider=provider,
             encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
@@ -493,13 +493,13 @@ class Backup(pulumi.ComponentResource):
         args, naming = self._args, self._args.naming
 
         def policy(log_bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
-            return pulumi.Output.all(log_bucket_arn, source.arn, self._account_id).apply(
+            return pulumi.Output.all(log_bucket_arn, source.arn, args.account_id).apply(
                 lambda values: json.dumps(access_log_bucket_policy(str(values[0]), str(values[1]), str(values[2])))
             )
 
         logs = self._private_bucket(
             "backup-access-logs-bucket",
-            self._account_id.apply(lambda account: bucket_name(naming, "backup-logs", args.region, account)),
+            args.account_id.apply(lambda account: bucket_name(naming, "backup-logs", args.region, account)),
             naming.name_tag("backup-logs", args.region),
             provider=None,
             encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
@@ -559,7 +559,7 @@ class Backup(pulumi.ComponentResource):
             naming=args.naming,
             description="Lets S3 replicate the backup bucket to the DR region",
             service="s3.amazonaws.com",
-            source_account=self._account_id,
+            source_account=args.account_id,
             inline_policies={
                 "replicate": pulumi.Output.all(
                     source.bucket.arn, source_key_arn, replica.bucket.arn, replica_key_arn

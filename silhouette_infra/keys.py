@@ -129,6 +129,7 @@ class KeysArgs:
     settings: KeysSettings
     naming: Naming
     region: str
+    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
     protect: bool
 
 
@@ -141,12 +142,11 @@ class Keys(pulumi.ComponentResource):
     def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:keys:Keys", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.key_arns = {}
         self.key_ids = {}
         for purpose in PURPOSES:
-            policy = pulumi.Output.all(identity.account_id, partition.partition).apply(
+            policy = pulumi.Output.all(args.account_id, partition.partition).apply(
                 functools.partial(_policy_json, purpose, args.region)
             )
             key = customer_managed_key(

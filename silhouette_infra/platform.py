@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from silhouette_infra.apps.component import Apps, AppsArgs, Endpoints
 from silhouette_infra.apps.namespaces import PlatformNamespaces, PlatformNamespacesArgs
@@ -35,10 +36,19 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
     providers = build_aws_providers(settings, stack)
     aws_primary = pulumi.ResourceOptions(providers={"aws": providers.primary})
     region = settings.aws.region
+    # One STS lookup for every layer that names the account (key policies, bucket names, confused-deputy
+    # conditions), through the stack's provider so it is the account allowed_account_ids pins.
+    account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=providers.primary)).account_id
 
     keys = Keys(
         "keys",
-        KeysArgs(settings=settings.keys, naming=naming, region=region, protect=settings.protect_stateful),
+        KeysArgs(
+            settings=settings.keys,
+            naming=naming,
+            region=region,
+            account_id=account_id,
+            protect=settings.protect_stateful,
+        ),
         opts=aws_primary,
     )
     network = Network(
@@ -49,6 +59,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             region=region,
             availability_zones=availability_zone_names(settings),
             logs_key_arn=keys.key_arns["logs"],
+            account_id=account_id,
         ),
         opts=aws_primary,
     )
@@ -73,6 +84,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             cluster_settings=settings.cluster,
             naming=naming,
             region=region,
+            account_id=account_id,
             cluster_name=cluster.name,
             vpc_id=network.vpc_id,
             oidc_provider_arn=cluster.oidc_provider_arn,
@@ -104,6 +116,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             settings=settings.backup,
             naming=naming,
             region=region,
+            account_id=account_id,
             dr_region=settings.aws.dr_region,
             backups_key_arn=keys.key_arns["backups"],
             dr_provider=providers.dr,
@@ -228,6 +241,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             settings=settings.audit,
             naming=naming,
             region=region,
+            account_id=account_id,
             logs_key_arn=keys.key_arns["logs"],
             protect=settings.protect_stateful,
             require_multi_az_databases=settings.postgres.multi_az,
@@ -239,6 +253,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         AlarmsArgs(
             settings=settings,
             naming=naming,
+            account_id=account_id,
             postgres_identifier=postgres.identifier,
             redis_replication_group_id=naming.physical("redis"),
             rabbitmq_broker_name=naming.physical("rabbitmq"),

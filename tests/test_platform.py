@@ -48,6 +48,15 @@ def test_resources_add_only_their_name_tag(stack: SynthResult) -> None:
         assert not REQUIRED_TAGS & set(tags), f"{resource.type} {resource.name} sets default tags itself: {tags}"
 
 
+def test_the_account_is_looked_up_once_through_the_primary_provider(stack: SynthResult) -> None:
+    """One STS GetCallerIdentity per run, shared by every layer, on the provider allowed_account_ids pins."""
+    primary = stack.named(PROVIDER, "aws-primary")
+    lookups = [
+        provider for token, provider in stack.invokes if token == "aws:index/getCallerIdentity:getCallerIdentity"
+    ]
+    assert lookups == [f"{primary.urn}::{primary.id}"], f"{stack.stack}: getCallerIdentity invoked as {lookups}"
+
+
 def test_allowed_account_ids_pin_the_provider_to_the_configured_account() -> None:
     result = run_stack("production", config_with("production", aws={"allowed_account_ids": ["210987654321"]}))
     for provider in result.of_type(PROVIDER):

@@ -78,6 +78,7 @@ class ClusterAddonsArgs:
     cluster_settings: ClusterSettings
     naming: Naming
     region: str
+    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
     cluster_name: str
     vpc_id: pulumi.Input[str]
     oidc_provider_arn: pulumi.Input[str]
@@ -100,7 +101,6 @@ class ClusterAddons(pulumi.ComponentResource):
         self._args = args
         settings, naming = args.settings, args.naming
         placement = system_placement(args.cluster_settings)
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
 
         lbc_role = self._role(
             "load-balancer-controller",
@@ -151,7 +151,7 @@ class ClusterAddons(pulumi.ComponentResource):
             "cluster-autoscaler",
             "Cluster autoscaler: resizes this cluster's node groups",
             inline_policies={
-                "cluster-autoscaler": identity.account_id.apply(
+                "cluster-autoscaler": args.account_id.apply(
                     lambda account: json.dumps(
                         iam.cluster_autoscaler_policy(
                             cluster_name=args.cluster_name, region=args.region, account_id=account
@@ -206,7 +206,7 @@ class ClusterAddons(pulumi.ComponentResource):
             "external-secrets",
             "External Secrets Operator: reads this stack's secrets from Secrets Manager",
             inline_policies={
-                "external-secrets": pulumi.Output.all(identity.account_id, args.secrets_key_arn).apply(
+                "external-secrets": pulumi.Output.all(args.account_id, args.secrets_key_arn).apply(
                     lambda values: json.dumps(
                         iam.external_secrets_policy(
                             region=args.region,

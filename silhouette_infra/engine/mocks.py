@@ -106,6 +106,7 @@ class AwsLikeMocks(mocks.Mocks):
     def __init__(self, primary_region: str = DEFAULT_REGION) -> None:
         self.provider_regions: dict[str, str] = {}
         self.primary_region = primary_region
+        self.invoked: list[tuple[str, str]] = []  # (token, provider reference) of every invoke, in call order
 
     # ------------------------------------------------------------------ resources
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -227,6 +228,7 @@ class AwsLikeMocks(mocks.Mocks):
 
     # ------------------------------------------------------------------ invokes
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.invoked.append((args.token, args.provider or ""))
         region = self._region_of(args.provider) or DEFAULT_REGION
         answers: dict[str, dict[str, Any]] = {
             "aws:index/getCallerIdentity:getCallerIdentity": {

@@ -33,6 +33,7 @@ class SynthResult:
     resources: list[CapturedResource]
     outputs: dict[str, Any]
     seconds: float
+    invokes: list[tuple[str, str]] = field(default_factory=list)  # (token, provider) of every data-source call
     by_urn: dict[str, CapturedResource] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -158,7 +159,7 @@ def _run_stack(stack: str, config: dict[str, str] | None) -> SynthResult:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        _aws_mocks, monitor = _reset_runtime(stack, config)
+        aws_mocks, monitor = _reset_runtime(stack, config)
         try:
             runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")
         except SettingsError as error:
@@ -180,6 +181,7 @@ def _run_stack(stack: str, config: dict[str, str] | None) -> SynthResult:
         resources=sorted(monitor.captured, key=lambda resource: resource.urn),
         outputs=outputs,
         seconds=time.perf_counter() - started,
+        invokes=list(aws_mocks.invoked),
     )
 
 

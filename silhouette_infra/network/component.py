@@ -25,6 +25,7 @@ class NetworkArgs:
     region: str
     availability_zones: list[str]
     logs_key_arn: pulumi.Input[str]
+    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
 
 
 class Network(pulumi.ComponentResource):
@@ -209,12 +210,11 @@ class Network(pulumi.ComponentResource):
             tags=naming.name_tag("flow-logs"),
             opts=child,
         )
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         role = aws.iam.Role(
             "flow-logs-role",
             name=naming.physical("vpc-flow-logs"),
             description="Lets VPC Flow Logs write to its log group",
-            assume_role_policy=identity.account_id.apply(
+            assume_role_policy=args.account_id.apply(
                 lambda account: json.dumps(
                     service_assume_role_policy("vpc-flow-logs.amazonaws.com", account_id=account)
                 )

@@ -309,6 +309,7 @@ def _slug(text: str) -> str:
 class AlarmsArgs:
     settings: Settings
     naming: Naming
+    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
     postgres_identifier: str
     redis_replication_group_id: str
     rabbitmq_broker_name: str
@@ -325,7 +326,7 @@ class Alarms(pulumi.ComponentResource):
         super().__init__("silhouette:observability:Alarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         naming, region = args.naming, args.settings.aws.region
-        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        account_id = args.account_id
         key = customer_managed_key(
             "alarms-key",
             naming=naming,
