@@ -96,13 +96,18 @@ def layer_of(result: SynthResult, resource: CapturedResource) -> str:
 
 def render(result: SynthResult, reports: list[CheckReport] | None, seconds: float) -> str:
     settings = result.settings
-    costs = monthly_cost(settings)
+    estimate = monthly_cost(settings)
     lines = [
         f"stack {result.stack} ({settings.environment}) in {settings.aws.region}, DR {settings.aws.dr_region}: "
         f"{len(result.resources)} resources",
         "estimated monthly cost (list prices, before data transfer): "
-        + ", ".join(f"{layer} ${cost:,.0f}" for layer, cost in costs.items())
-        + f"; total ${sum(costs.values()):,.0f}",
+        + ", ".join(f"{layer} ${cost:,.0f}" for layer, cost in estimate.layers.items())
+        + f"; total ${estimate.total:,.0f}",
+        *(
+            f"    unpriced in {layer}: {', '.join(names)} (no list price in silhouette_infra/instance_types.py; "
+            "the total leaves it out)"
+            for layer, names in estimate.unpriced.items()
+        ),
         "",
     ]
     layers: dict[str, Counter[str]] = defaultdict(Counter)

@@ -50,10 +50,14 @@ def test_shrinking_the_application_node_group_is_a_settings_error_naming_it(stac
     assert f"silhouette:cluster.node_groups[{index}].max_size: node group 'apps' is too small" in message, message
 
 
-def test_an_unknown_instance_type_is_a_settings_error() -> None:
+def test_an_unknown_instance_type_is_a_settings_error_naming_the_closest_known() -> None:
     groups = load_settings("staging", {}).model_dump(mode="json")["cluster"]["node_groups"]
-    groups[1]["instance_types"] = ["x9z.huge"]
-    with pytest.raises(SettingsError, match=r"node_groups\[1\]\.instance_types\[0\]: unknown instance type"):
+    groups[1]["instance_types"] = ["m6i.larg"]
+    with pytest.raises(
+        SettingsError,
+        match=r"node_groups\[1\]\.instance_types\[0\]: unknown EC2 instance type \(EKS node\) 'm6i.larg'; "
+        r"closest known: m6i.large",
+    ):
         load_settings("staging", config_with("staging", cluster={"node_groups": groups}))
 
 

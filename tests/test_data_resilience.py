@@ -40,8 +40,8 @@ def test_staging_data_services_are_single_az_and_cheaper(production: SynthResult
     assert redis["numCacheClusters"] == 1 and not redis["multiAzEnabled"]
     broker = staging.named("aws:mq/broker:Broker", "rabbitmq").inputs
     assert broker["deploymentMode"] == "SINGLE_INSTANCE" and len(broker["subnetIds"]) == 1
-    production_cost = monthly_cost(production.settings)
-    staging_cost = monthly_cost(staging.settings)
+    production_cost = monthly_cost(production.settings).layers
+    staging_cost = monthly_cost(staging.settings).layers
     for service in ("postgres", "redis", "rabbitmq", "neo4j volume"):
         assert staging_cost[service] < production_cost[service] / 4, (
             f"staging {service} costs ${staging_cost[service]}/month vs production ${production_cost[service]}"

@@ -4,43 +4,15 @@ Allocatable per node follows the EKS AMI's kubelet reservations (AL2023 bootstra
 6 % of the first core, 1 % of the second, 0.5 % of the next two and 0.25 % of the rest; memory
 reserved 255 MiB + 11 MiB per pod the node may run, plus a 100 MiB hard eviction threshold
 (https://docs.aws.amazon.com/eks/latest/userguide/choosing-instance-type.html and the
-amazon-eks-ami bootstrap). Max pods is the ENI-based limit of the VPC CNI without prefix delegation.
+amazon-eks-ami bootstrap). Max pods is the ENI-based limit of the VPC CNI without prefix delegation;
+the figures per instance type come from the one catalogue, ``silhouette_infra/instance_types.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# instance type -> (vCPUs, memory MiB, max pods with the VPC CNI)
-INSTANCE_TYPES: dict[str, tuple[int, int, int]] = {
-    "t3.medium": (2, 4096, 17),
-    "t3.large": (2, 8192, 35),
-    "t3.xlarge": (4, 16384, 58),
-    "t3.2xlarge": (8, 32768, 58),
-    "m5.large": (2, 8192, 29),
-    "m5.xlarge": (4, 16384, 58),
-    "m5.2xlarge": (8, 32768, 58),
-    "m6i.large": (2, 8192, 29),
-    "m6i.xlarge": (4, 16384, 58),
-    "m6i.2xlarge": (8, 32768, 58),
-    "m6i.4xlarge": (16, 65536, 234),
-    "m6a.large": (2, 8192, 29),
-    "m6a.xlarge": (4, 16384, 58),
-    "m6a.2xlarge": (8, 32768, 58),
-    "m7i.large": (2, 8192, 29),
-    "m7i.xlarge": (4, 16384, 58),
-    "m7i.2xlarge": (8, 32768, 58),
-    "m6g.large": (2, 8192, 29),
-    "m6g.xlarge": (4, 16384, 58),
-    "m7g.large": (2, 8192, 29),
-    "m7g.xlarge": (4, 16384, 58),
-    "c6i.large": (2, 4096, 29),
-    "c6i.xlarge": (4, 8192, 58),
-    "c6i.2xlarge": (8, 16384, 58),
-    "r6i.large": (2, 16384, 29),
-    "r6i.xlarge": (4, 32768, 58),
-    "r6i.2xlarge": (8, 65536, 58),
-}
+from silhouette_infra import instance_types
 
 
 @dataclass(frozen=True)
@@ -74,11 +46,9 @@ def reserved_cpu_millicores(vcpus: int) -> float:
 
 def allocatable(instance_type: str) -> Resources:
     """What the kubelet offers pods on one node of ``instance_type``."""
-    if instance_type not in INSTANCE_TYPES:
-        raise KeyError(instance_type)
-    vcpus, memory, max_pods = INSTANCE_TYPES[instance_type]
-    reserved_memory = 255 + 11 * max_pods + 100
-    return Resources(vcpus * 1000 - reserved_cpu_millicores(vcpus), memory - reserved_memory)
+    node = instance_types.get(instance_type, "ec2")
+    reserved_memory = 255 + 11 * (node.max_pods or 0) + 100
+    return Resources(node.vcpus * 1000 - reserved_cpu_millicores(node.vcpus), node.memory_mib - reserved_memory)
 
 
 def demand(workloads: list[Workload], per_node_overhead: Resources, nodes: int) -> Resources:

@@ -1,4 +1,4 @@
-"""CloudWatch alarms on the managed services, to an encrypted SNS topic (ARCHITECTURE.md layer 11).
+"""CloudWatch alarms on the managed services, to an encrypted SNS topic (docs/architecture.md layer 11).
 
 What is decided here, and why:
 
@@ -35,6 +35,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra import instance_types
+from silhouette_infra.instance_types import Service
 from silhouette_infra.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.naming import Naming
 from silhouette_infra.observability.alerts import PAGE_BURN_RATE, availability_budget
@@ -56,24 +58,17 @@ POSTGRES_MAX_CONNECTIONS = 5000
 # Amazon MQ for RabbitMQ blocks publishers when a node uses 40 % of its memory (vm_memory_high_watermark).
 RABBITMQ_MEMORY_HIGH_WATERMARK = 0.4
 
-_SIZE_VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64}
-_T_SIZE_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
-_GIB_PER_VCPU = {"r": 8, "m": 4, "x": 16}
 
-
-def instance_memory_gib(instance_class: str) -> int:
-    """Memory of an RDS or Amazon MQ instance class (``db.r6g.xlarge``, ``mq.m5.large``): burstable sizes by
-    table, the others from the family's memory per vCPU (r 8 GiB, m 4 GiB, x 16 GiB)."""
-    _, family, size = instance_class.split(".")
-    if family.startswith("t") and size in _T_SIZE_GIB:
-        return _T_SIZE_GIB[size]
-    if family[0] in _GIB_PER_VCPU and size in _SIZE_VCPUS:
-        return _GIB_PER_VCPU[family[0]] * _SIZE_VCPUS[size]
-    raise ValueError(f"unknown memory size of instance class {instance_class!r}")
+def instance_memory_gib(instance_class: str) -> float:
+    """Memory of an RDS instance class or an Amazon MQ broker type, from the instance catalogue."""
+    service: Service = "mq" if instance_class.startswith("mq.") else "rds"
+    return instance_types.get(instance_class, service).memory_gib
 
 
 def postgres_max_connections(instance_class: str) -> int:
-    return min(instance_memory_gib(instance_class) * GIB // POSTGRES_BYTES_PER_CONNECTION, POSTGRES_MAX_CONNECTIONS)
+    return min(
+        int(instance_memory_gib(instance_class) * GIB) // POSTGRES_BYTES_PER_CONNECTION, POSTGRES_MAX_CONNECTIONS
+    )
 
 
 def rabbitmq_memory_alarm_bytes(settings: RabbitMqSettings) -> int:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from silhouette_infra.cluster.capacity import INSTANCE_TYPES, Resources, Workload, capacity, demand
+from silhouette_infra import instance_types
+from silhouette_infra.cluster.capacity import Resources, Workload, capacity, demand
+from silhouette_infra.instance_types import Service
 from silhouette_infra.network.layout import LayoutError, plan_subnets
 from silhouette_infra.quantities import cpu_millicores, memory_mib
 from silhouette_infra.settings.models import Settings
@@ -29,6 +31,7 @@ def check(settings: Settings) -> list[Issue]:
         *_aws(settings),
         *_network(settings),
         *_cluster(settings),
+        *_instance_types(settings),
         *_capacity(settings),
         *_data_services(settings),
         *_backup(settings),
@@ -152,21 +155,33 @@ def workloads_at_full_scale(settings: Settings) -> list[Workload]:
     return workloads
 
 
+def _instance_types(settings: Settings) -> Iterator[Issue]:
+    """Every instance type is in the one catalogue that capacity, alarms and cost read."""
+    used: list[tuple[str, str, Service]] = [
+        (f"cluster.node_groups[{index}].instance_types[{position}]", name, "ec2")
+        for index, group in enumerate(settings.cluster.node_groups)
+        for position, name in enumerate(group.instance_types)
+    ]
+    used += [
+        ("postgres.instance_class", settings.postgres.instance_class, "rds"),
+        ("redis.node_type", settings.redis.node_type, "elasticache"),
+        ("rabbitmq.host_instance_type", settings.rabbitmq.host_instance_type, "mq"),
+    ]
+    for path, name, service in used:
+        if instance_types.lookup(name, service) is None:
+            yield path, instance_types.unknown_message(name, service)
+
+
 def _capacity(settings: Settings) -> Iterator[Issue]:
     """The application node groups at their maximum must hold every workload at its maximum, with headroom."""
     groups = [(i, g) for i, g in enumerate(settings.cluster.node_groups) if g.runs_applications]
-    unknown = False
-    for index, group in enumerate(settings.cluster.node_groups):
-        for position, instance_type in enumerate(group.instance_types):
-            if instance_type not in INSTANCE_TYPES:
-                unknown = True
-                yield (
-                    f"cluster.node_groups[{index}].instance_types[{position}]",
-                    f"unknown instance type {instance_type!r}; add its vCPUs, memory and max pods to "
-                    "silhouette_infra/cluster/capacity.py",
-                )
+    unknown = any(
+        instance_types.lookup(name, "ec2") is None
+        for group in settings.cluster.node_groups
+        for name in group.instance_types
+    )
     if unknown or not groups:
-        return
+        return  # _instance_types names every unknown type
     offered = Resources(0, 0)
     for _, group in groups:
         offered = offered + capacity(group.instance_types, group.max_size)
