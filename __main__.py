@@ -3,9 +3,13 @@
 import pulumi
 
 from silhouette_infra.platform import build_platform
-from silhouette_infra.settings import load_settings, pulumi_config
+from silhouette_infra.settings import SettingsError, load_settings, pulumi_config
 
 stack = pulumi.get_stack()
-settings = load_settings(stack, pulumi_config())
+try:
+    settings = load_settings(stack, pulumi_config())
+except SettingsError as error:
+    # The language host prints a RunError's message alone, with no traceback (pulumi-language-python-exec).
+    raise pulumi.RunError(str(error)) from error
 for name, value in build_platform(settings, stack).items():
     pulumi.export(name, value)

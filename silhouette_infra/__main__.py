@@ -1,4 +1,8 @@
-"""Command line: ``python -m silhouette_infra synth --stack staging`` and ``... docs``."""
+"""Offline tools of the Silhouette Pulumi program, with no cloud account and no Pulumi CLI.
+
+synth runs a stack's real program under Pulumi's mocks, prints per layer what it declares and checks it;
+docs regenerates the README's configuration reference from the settings models.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ def _synth(args: argparse.Namespace) -> int:
 def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from silhouette_infra.engine import run_stack
+    from silhouette_infra.engine.stack_file import StackFileError
     from silhouette_infra.settings import SettingsError
     from silhouette_infra.summary import render, write_out
 
@@ -30,7 +35,7 @@ def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
         checkov.prewarm()  # checkov imports itself while the program runs
     try:
         result = run_stack(args.stack)
-    except SettingsError as error:
+    except (StackFileError, SettingsError) as error:
         print(error, file=sys.stderr)
         return 2
     reports = None
@@ -58,12 +63,17 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m silhouette_infra", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m silhouette_infra",
+        description=__doc__,
+        epilog="From the repository root: 'make synth STACK=staging' runs synth with every check (STACK=production "
+        "too), 'make test' runs ruff, mypy and the test suite.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     synth = commands.add_parser("synth", help="run a stack offline under mocks and check what it declares")
     synth.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
-    synth.add_argument("--out", help="write resources.json, outputs.json and Kubernetes manifests under DIR/<stack>")
-    synth.add_argument("--no-checks", action="store_true", help="skip the validators (summary only)")
+    synth.add_argument("--out", help="write resources.json, outputs.json and Kubernetes manifests under OUT/<stack>")
+    synth.add_argument("--no-checks", action="store_true", help="skip the validators (settings are still validated)")
     synth.set_defaults(handler=_synth)
     docs = commands.add_parser("docs", help="regenerate the README's configuration reference from the models")
     docs.add_argument("--print", action="store_true", help="print the reference instead of updating README.md")

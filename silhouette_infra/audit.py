@@ -1,4 +1,4 @@
-"""Audit layer (ARCHITECTURE.md layer 8): CloudTrail, GuardDuty, AWS Config and Security Hub.
+"""Audit layer (docs/architecture.md layer 8): CloudTrail, GuardDuty, AWS Config and Security Hub.
 
 Each service is behind its switch in ``AuditSettings``: they are account-level (one GuardDuty detector, one
 Config recorder, one Security Hub per account and region), so a stack in an account that already has them

@@ -1,4 +1,4 @@
-"""Edge layer (ARCHITECTURE.md layer 7): the TLS certificate, the WAF web ACL and the public DNS name.
+"""Edge layer (docs/architecture.md layer 7): the TLS certificate, the WAF web ACL and the public DNS name.
 
 The Application Load Balancer itself is created by the AWS Load Balancer Controller from the apps
 layer's Ingress, which names this layer's ``certificate_arn`` and ``web_acl_arn`` (and sets the TLS

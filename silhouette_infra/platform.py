@@ -182,6 +182,17 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=aws_primary,
     )
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            settings=settings.registry,
+            naming=naming,
+            key_arn=keys.key_arns["registry"],
+            protect=settings.protect_stateful,
+        ),
+        opts=aws_primary,
+    )
+
     apps = Apps(
         "apps",
         AppsArgs(
@@ -208,6 +219,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             ),
             certificate_arn=edge.certificate_arn,
             web_acl_arn=edge.web_acl_arn,
+            repository_urls=registry.repository_urls,
         ),
         opts=aws_primary,
     )
@@ -262,17 +274,6 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=aws_primary,
     )
-    registry = Registry(
-        "registry",
-        RegistryArgs(
-            settings=settings.registry,
-            naming=naming,
-            key_arn=keys.key_arns["registry"],
-            protect=settings.protect_stateful,
-        ),
-        opts=aws_primary,
-    )
-
     return {
         "region": region,
         "dr_region": settings.aws.dr_region,

@@ -28,6 +28,9 @@ from typing import Any, Literal
 
 import pulumi
 
+from silhouette_infra.images import image_tag as image_tag  # re-exported for the workloads that read tags
+from silhouette_infra.images import is_digest_pinned, reference_in, require_pinned
+
 Manifest = dict[str, Any]
 WhenUnsatisfiable = Literal["DoNotSchedule", "ScheduleAnyway"]
 RestartPolicy = Literal["Never", "OnFailure"]
@@ -35,53 +38,12 @@ RestartPolicy = Literal["Never", "OnFailure"]
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
 
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _CHECKOV_ID = re.compile(r"^CKV2?_K8S_\d+$")
 _CHECKOV_MIN_REASON = 20  # silhouette_infra.checks.checkov refuses shorter annotation reasons
 
 # On a pod template: a changed ConfigMap changes the template, so the pods roll and read it.
 CONFIG_CHECKSUM_ANNOTATION = "silhouette.io/config-checksum"
-
-
-# --------------------------------------------------------------------------------------- images
-def _split_image(image: str) -> tuple[str, str | None, str | None]:
-    """``registry:5000/team/app:1.2@sha256:...`` -> (repository, tag, digest)."""
-    name, _, digest = image.partition("@")
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > slash:
-        return name[:colon], name[colon + 1 :], digest or None
-    return name, None, digest or None
-
-
-def require_pinned(image: str) -> str:
-    """``image`` itself if it names an exact tag (not ``latest``) or a sha256 digest; ``ValueError`` otherwise.
-
-    A moving tag (``latest``, or none, which means ``latest``) lets two nodes run different code under
-    one Deployment revision and makes a rollback pull something new.
-    """
-    repository, tag, digest = _split_image(image)
-    if not repository or repository != repository.strip() or " " in image:
-        raise ValueError(f"image {image!r}: not an image reference")
-    if digest is not None and not _DIGEST.match(digest):
-        raise ValueError(f"image {image!r}: digest must be sha256:<64 hex digits>")
-    if tag is not None and not _TAG.match(tag):
-        raise ValueError(f"image {image!r}: {tag!r} is not a valid tag")
-    if tag == "latest":
-        raise ValueError(f"image {image!r}: 'latest' moves; pin an exact release tag or a digest")
-    if tag is None and digest is None:
-        raise ValueError(f"image {image!r}: no tag means 'latest'; pin an exact release tag or a digest")
-    return image
-
-
-def is_digest_pinned(image: str) -> bool:
-    return _split_image(require_pinned(image))[2] is not None
-
-
-def image_tag(image: str) -> str | None:
-    return _split_image(require_pinned(image))[1]
 
 
 # --------------------------------------------------------------------------------------- containers
@@ -162,12 +124,39 @@ class VolumeMount:
 
 
 @dataclass(frozen=True)
+class RepositoryImage:
+    """A tag or digest in a repository whose URL is known only once it exists (the stack's ECR repository)."""
+
+    repository_url: pulumi.Input[str]
+    version: str
+
+    def __post_init__(self) -> None:
+        require_pinned(reference_in("registry.invalid/repository", self.version))
+
+    @property
+    def reference(self) -> pulumi.Output[str]:
+        return pulumi.Output.from_input(self.repository_url).apply(lambda url: reference_in(url, self.version))
+
+    @property
+    def digest_pinned(self) -> bool:
+        return self.version.startswith("sha256:")
+
+
+Image = str | RepositoryImage
+
+
+def image_reference(image: Image) -> pulumi.Input[str]:
+    """What the pod pulls: a pinned reference (``require_pinned``) or a pinned version in a repository."""
+    return image.reference if isinstance(image, RepositoryImage) else require_pinned(image)
+
+
+@dataclass(frozen=True)
 class Container:
     """One container. ``writable_paths`` maps each path it writes outside its volumes (``/tmp``, caches,
     logs) to the size limit of the ``emptyDir`` mounted there; the root filesystem stays read-only."""
 
     name: str
-    image: str
+    image: Image
     resources: Resources
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
@@ -202,7 +191,7 @@ class Container:
             raise ValueError(f"container {self.name!r}: {sorted(overlap)} set both plainly and from a secret")
         container: Manifest = {
             "name": self.name,
-            "image": require_pinned(self.image),
+            "image": image_reference(self.image),
             # Pinned images never change under a tag we use, so the node's copy is the right one.
             "imagePullPolicy": "IfNotPresent",
         }
@@ -517,9 +506,9 @@ def checkov_skips(reasons: Mapping[str, str]) -> dict[str, str]:
     return annotations
 
 
-def tag_pinning_reasons(images: Sequence[str], reason: str) -> dict[str, str]:
+def tag_pinning_reasons(images: Sequence[Image], reason: str) -> dict[str, str]:
     """The checkov reasons for images pinned by tag only: CKV_K8S_43 wants a digest and CKV_K8S_15
     then wants ``imagePullPolicy: Always``. Empty when every image carries a digest."""
-    if all(is_digest_pinned(image) for image in images):
+    if all(image.digest_pinned if isinstance(image, RepositoryImage) else is_digest_pinned(image) for image in images):
         return {}
     return {"CKV_K8S_43": reason, "CKV_K8S_15": reason}

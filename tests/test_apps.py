@@ -19,7 +19,7 @@ HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 SERVICE = "kubernetes:core/v1:Service"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
-NEW = "ghcr.io/silhouette/backend:1.1.0"
+NEW = "1.1.0"  # a tag of the stack's own backend repository
 
 
 def _in_app_namespace(result: SynthResult, type_token: str) -> list[CapturedResource]:
@@ -167,10 +167,11 @@ def test_config_map_carries_the_environment_and_feature_flags(stack: SynthResult
 
 
 def test_migrations_run_before_the_backend_rolls_out(stack: SynthResult) -> None:
-    image = stack.settings.apps.backend.image
-    job = stack.named("kubernetes:batch/v1:Job", migration_job_name(image))
+    tag = stack.settings.apps.backend.image
+    job = stack.named("kubernetes:batch/v1:Job", migration_job_name(tag))
     (container,) = job.inputs["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == image and container["args"] == ["migrate"]
+    assert container["image"] == f"{stack.outputs['repository_urls']['backend']}:{tag}", "migrations: backend image"
+    assert container["args"] == ["migrate"]
     assert job.urn in _deployments(stack)["backend"].options["dependencies"], "backend waits for its migrations"
 
 
@@ -202,7 +203,8 @@ def test_blue_green_settings_deploy_both_colours_and_route_to_the_active_one() -
     )
     deployments = _deployments(result)
     assert {"backend-blue", "backend-green", "frontend"} == set(deployments)
-    assert _pod_spec(deployments["backend-green"])["containers"][0]["image"] == NEW
+    green_image = _pod_spec(deployments["backend-green"])["containers"][0]["image"]
+    assert green_image == f"{result.outputs['repository_urls']['backend']}:{NEW}", "backend-green: image"
     backend_service = next(s for s in _in_app_namespace(result, SERVICE) if s.inputs["metadata"]["name"] == "backend")
     assert backend_service.inputs["spec"]["selector"]["silhouette.io/color"] == "green"
     assert result.outputs["release"]["active_color"] == "green"

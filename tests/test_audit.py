@@ -1,4 +1,4 @@
-"""Audit layer (ARCHITECTURE.md layer 8): CloudTrail, GuardDuty, AWS Config and Security Hub."""
+"""Audit layer (docs/architecture.md layer 8): CloudTrail, GuardDuty, AWS Config and Security Hub."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Backup & DR layer (ARCHITECTURE.md layer 6): the S3 backup bucket, AWS Backup, and copies in the DR
+"""Backup & DR layer (docs/architecture.md layer 6): the S3 backup bucket, AWS Backup, and copies in the DR
 region in production. Seed targets: RPO 1 h, RTO 4 h, backups every 6 h, weekly kept 30 days."""
 
 from __future__ import annotations

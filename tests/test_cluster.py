@@ -1,4 +1,4 @@
-"""Cluster layer requirements (ARCHITECTURE.md layers 3 and 4), asserted on each stack's captured inputs."""
+"""Cluster layer requirements (docs/architecture.md layers 3 and 4), asserted on each stack's captured inputs."""
 
 from __future__ import annotations
 

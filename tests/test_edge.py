@@ -1,4 +1,4 @@
-"""Edge layer (ARCHITECTURE.md layer 7): ACM certificate, WAFv2 web ACL with logging, DNS record.
+"""Edge layer (docs/architecture.md layer 7): ACM certificate, WAFv2 web ACL with logging, DNS record.
 
 The committed stacks configure neither a hosted zone nor a certificate ARN, so they run the
 ``operator_validated`` mode; the other two modes run the real staging stack with one setting changed.

@@ -1,4 +1,4 @@
-"""Keys layer (ARCHITECTURE.md layer 1): a rotating customer-managed key per purpose."""
+"""Keys layer (docs/architecture.md layer 1): a rotating customer-managed key per purpose."""
 
 from __future__ import annotations
 

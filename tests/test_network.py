@@ -1,4 +1,4 @@
-"""Network layer requirements (ARCHITECTURE.md layer 2), asserted on what each stack declares."""
+"""Network layer requirements (docs/architecture.md layer 2), asserted on what each stack declares."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from silhouette_infra.apps.web_service import hpa_spec, pdb_spec
 from silhouette_infra.settings import SettingsError, load_settings
 from silhouette_infra.settings.models import Settings
 
-NEW = "ghcr.io/silhouette/backend:1.1.0"
+NEW = "1.1.0"  # a tag of the stack's own backend repository
 
 
 def _settings(stack: str = "production", **release: Any) -> Settings:
@@ -78,7 +78,7 @@ def test_frontend_always_rolls() -> None:
 
 
 def test_each_backend_image_gets_its_own_migration_job() -> None:
-    assert migration_job_name(NEW) != migration_job_name("ghcr.io/silhouette/backend:1.0.0")
+    assert migration_job_name(NEW) != migration_job_name("1.0.0")
     assert re.fullmatch(r"backend-migrations-[0-9a-f]{10}", migration_job_name(NEW))
 
 

@@ -43,7 +43,14 @@ def test_no_change_replaces_or_deletes_a_stateful_resource(stack: SynthResult) -
 def test_the_guard_catches_a_renamed_repository() -> None:
     before = identity(run_stack("staging").resources)
     after = identity(
-        run_stack("staging", config_with("staging", registry={"repositories": ["backend", "web"]})).resources
+        run_stack(
+            "staging",
+            config_with(
+                "staging",
+                registry={"repositories": ["backend", "web"]},
+                apps={"allowed_registries": ["ghcr.io"], "frontend": {"image": "ghcr.io/silhouette/frontend:1.0.0"}},
+            ),
+        ).resources
     )
     problems = replacement_problems(before, after)
     assert any("Repository::frontend is gone" in problem for problem in problems), problems

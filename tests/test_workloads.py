@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from silhouette_infra.checks.kubernetes_schema import validate_manifests
+from silhouette_infra.images import is_digest_pinned, require_pinned
 from silhouette_infra.workloads import (
     HOSTNAME_KEY,
     ZONE_KEY,
@@ -21,10 +22,8 @@ from silhouette_infra.workloads import (
     cron_job_spec,
     deployment_spec,
     empty_dir,
-    is_digest_pinned,
     job_spec,
     pod_template,
-    require_pinned,
     secret_volume,
     stateful_set_spec,
     tag_pinning_reasons,

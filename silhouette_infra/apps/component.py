@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +24,18 @@ from silhouette_infra.apps.web_service import (
 from silhouette_infra.cluster.addons import external_secret_spec
 from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import secret_name
+from silhouette_infra.images import in_stack_repository
 from silhouette_infra.kube import declare
 from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.workloads import (
     Container,
+    Image,
+    RepositoryImage,
     Resources,
     VolumeMount,
     checkov_skips,
+    image_reference,
     job_spec,
     pod_template,
     secret_volume,
@@ -163,13 +168,14 @@ class AppsArgs:
     endpoints: Endpoints
     certificate_arn: pulumi.Input[str]
     web_acl_arn: pulumi.Input[str]
+    repository_urls: Mapping[str, pulumi.Input[str]]  # the stack's ECR repositories by name
 
 
 class Apps(pulumi.ComponentResource):
     """Backend and frontend, their credentials and migrations, and the ALB ingress."""
 
     url: str
-    release: dict[str, Any]
+    release: dict[str, Any]  # strategy, colour, canary weight and the image each Deployment pulls
     ingress: k8s.networking.v1.Ingress
     alb_hostname: pulumi.Output[str]  # the ALB the load balancer controller created for the Ingress
     load_balancer_name: str  # the ALB's name (at most 32 characters)
@@ -182,6 +188,10 @@ class Apps(pulumi.ComponentResource):
         apps = settings.apps
         backend_plan = plan_release("backend", apps.backend, apps)
         frontend_plan = plan_release("frontend", apps.frontend, apps)
+        self._images = {
+            name: {setting: self._image(name, setting) for setting in plan.images}
+            for name, plan in (("backend", backend_plan), ("frontend", frontend_plan))
+        }
 
         credentials = self._credentials()
         endpoints = args.endpoints
@@ -246,6 +256,7 @@ class Apps(pulumi.ComponentResource):
                 provider=args.provider,
                 config=backend_config,
                 secret_files=[f"{service}-credentials" for service in CREDENTIALS],
+                images=self._images["backend"],
                 role_arn=role.arn,
                 depends_on=migrations,
                 after=[*args.ready, *credentials],
@@ -261,6 +272,7 @@ class Apps(pulumi.ComponentResource):
                 plan=frontend_plan,
                 provider=args.provider,
                 config={**shared_config, "API_BASE_URL": "/api"},
+                images=self._images["frontend"],
                 after=args.ready,
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -296,9 +308,19 @@ class Apps(pulumi.ComponentResource):
             "strategy": apps.release.strategy,
             "active_color": backend_plan.active_color,
             "canary_weight_percent": backend_plan.canary_weight_percent,
-            "images": {variant.name: variant.image for variant in backend_plan.variants},
+            "images": {
+                variant.name: image_reference(self._images["backend"][variant.image])
+                for variant in backend_plan.variants
+            },
         }
         self.register_outputs({"url": self.url, "release": self.release})
+
+    def _image(self, workload: str, setting: str) -> Image:
+        """An image setting as the pods pull it: a tag or digest in the stack's own ECR repository, or a
+        full reference from an allowed registry (both validated by the settings)."""
+        if in_stack_repository(setting):
+            return RepositoryImage(self._args.repository_urls[workload], setting)
+        return setting
 
     def _k8s(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=[*self._args.ready, *after])
@@ -348,8 +370,8 @@ class Apps(pulumi.ComponentResource):
         )
         database_env = {key: value for key, value in config.items() if key.startswith(("POSTGRES_", "ENVIRONMENT"))}
         jobs: dict[str, list[pulumi.Resource]] = {}
-        for image in plan.images:
-            name = migration_job_name(image)
+        for setting, image in self._images["backend"].items():
+            name = migration_job_name(setting)
             labels = {NAME_LABEL: MIGRATIONS, **PART_OF}
             container = Container(
                 name="migrate",
@@ -378,7 +400,7 @@ class Apps(pulumi.ComponentResource):
                     "namespace": args.namespace,
                     "labels": labels,
                     "annotations": {
-                        "silhouette.io/image": image,
+                        "silhouette.io/image": image_reference(image),
                         **checkov_skips(tag_pinning_reasons([image], TAG_PINNING_REASON)),
                     },
                 },
@@ -388,5 +410,5 @@ class Apps(pulumi.ComponentResource):
                 ),
                 opts=self._k8s(account, *credentials),
             )
-            jobs[image] = [job]
+            jobs[setting] = [job]
         return jobs

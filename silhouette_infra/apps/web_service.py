@@ -20,6 +20,7 @@ from silhouette_infra.settings.models import WorkloadSettings
 from silhouette_infra.workloads import (
     CONFIG_CHECKSUM_ANNOTATION,
     Container,
+    Image,
     Probe,
     Resources,
     Spread,
@@ -86,6 +87,7 @@ class WebServiceArgs:
     plan: ReleasePlan
     provider: k8s.Provider
     config: Mapping[str, pulumi.Input[str]]
+    images: Mapping[str, Image]  # every image setting of the plan's variants, as the pods pull it
     # Kubernetes Secrets mounted read-only as files under SECRETS_DIR/<secret> (never environment variables).
     secret_files: Sequence[str] = ()
     role_arn: pulumi.Input[str] | None = None
@@ -168,7 +170,7 @@ class WebService(pulumi.ComponentResource):
         labels = {**PART_OF, **variant.labels}
         container = Container(
             name=service,
-            image=variant.image,
+            image=args.images[variant.image],
             resources=Resources(
                 cpu_request=workload.cpu_request,
                 cpu_limit=workload.cpu_limit,
@@ -200,7 +202,7 @@ class WebService(pulumi.ComponentResource):
             annotations={"prometheus.io/port": str(METRICS_PORT), CONFIG_CHECKSUM_ANNOTATION: self._config_checksum},
             volumes=[secret_volume(secret, secret) for secret in args.secret_files],
         )
-        annotations = checkov_skips(tag_pinning_reasons([variant.image], TAG_PINNING_REASON))
+        annotations = checkov_skips(tag_pinning_reasons([args.images[variant.image]], TAG_PINNING_REASON))
         deployment = declare(
             k8s.apps.v1.Deployment,
             variant.name,

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from silhouette_infra.engine.mocks import DEFAULT_REGION, AwsLikeMocks, CapturedResource, CapturingMonitor, _plain
+from silhouette_infra.engine.stack_file import known_stacks as stack_file_known_stacks
+from silhouette_infra.engine.stack_file import read_stack_config, stack_file
 from silhouette_infra.settings import Settings, SettingsError, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_NAME = "silhouette"
-SECRET_PLACEHOLDER = "offline-synth-placeholder-not-a-secret"
 
 
 @dataclass
@@ -72,32 +71,12 @@ class SynthResult:
 
 
 def stack_config(stack: str) -> dict[str, str]:
-    """The config of ``Pulumi.<stack>.yaml`` as the CLI would pass it: JSON text per key.
-
-    Secret values (``secure:``) cannot be decrypted without the CLI; they become a marked placeholder.
-    """
-    path = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"no stack file {path.name}; known stacks: {', '.join(known_stacks())}")
-    document = yaml.safe_load(path.read_text()) or {}
-    config = document.get("config") or {}
-    flat: dict[str, str] = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            flat[key] = SECRET_PLACEHOLDER
-        else:
-            flat[key] = value if isinstance(value, str) else _json(value)
-    return flat
+    """The config of ``Pulumi.<stack>.yaml`` as the CLI would pass it (``StackFileError`` when it cannot)."""
+    return read_stack_config(stack_file(PROJECT_ROOT, stack))
 
 
 def known_stacks() -> list[str]:
-    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_ROOT.glob("Pulumi.*.yaml"))
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
+    return stack_file_known_stacks(PROJECT_ROOT)
 
 
 def _reset_runtime(stack: str, config: dict[str, str]) -> tuple[AwsLikeMocks, CapturingMonitor]:
@@ -162,11 +141,14 @@ def _run_stack(stack: str, config: dict[str, str] | None) -> SynthResult:
         aws_mocks, monitor = _reset_runtime(stack, config)
         try:
             runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")
-        except SettingsError as error:
+        except pulumi.RunError as run_error:
             # The program must refuse bad settings before declaring anything; the tests check this.
             loop.run_until_complete(wait_for_rpcs())
+            error = run_error.__cause__ if isinstance(run_error.__cause__, SettingsError) else None
+            if error is None:
+                raise
             error.declared = [resource.urn for resource in monitor.captured]
-            raise
+            raise error from None
         loop.run_until_complete(wait_for_rpcs())
         root = pulumi.runtime.settings.get_root_resource()
         exported = getattr(root, "outputs", {})

@@ -13,8 +13,9 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from silhouette_infra.images import check_application_image, require_pinned
 from silhouette_infra.settings.versions import (
     AMAZON_MQ_RABBITMQ_VERSIONS,
     EKS_KUBERNETES_VERSIONS,
@@ -82,7 +83,23 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 Cpu = Annotated[str, Field(pattern=_QUANTITY_CPU.pattern, examples=["250m", "1"])]
 Memory = Annotated[str, Field(pattern=_QUANTITY_MEMORY.pattern, examples=["512Mi", "1Gi"])]
 AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
-AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+
+
+def _account_id(value: object) -> object:
+    """``pulumi config set --path`` stores digit-only values as numbers and YAML tools can drop a leading zero
+    (pulumi/pulumi#18285, #11518): an AWS account id is always 12 digits, so a number is formatted back."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
+        return f"{value:012d}"
+    return value
+
+
+AccountId = Annotated[str, BeforeValidator(_account_id), Field(pattern=r"^\d{12}$")]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
+# Third-party images (Neo4j, the AWS CLI, the collector): an exact tag or digest, never 'latest'.
+PinnedImage = Annotated[str, AfterValidator(require_pinned)]
+# Application images: a tag or digest in the stack's ECR repository, or a full reference from an allowed registry.
+ApplicationImage = Annotated[str, AfterValidator(check_application_image)]
+RegistryHost = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$")]
 IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]+)?:iam::\d{12}:role/[\w+=,.@/-]+$")]
 # AWS maintenance windows: ddd:hh24:mi-ddd:hh24:mi (RDS, ElastiCache); backup windows hh24:mi-hh24:mi.
 MaintenanceWindow = Annotated[
@@ -344,14 +361,12 @@ class Neo4jSettings(Section):
     version: Annotated[str, _one_of(NEO4J_VERSIONS, "Neo4j version")] = Field(
         "5.26", description="Neo4j version (5.26 is the LTS line)."
     )
-    image: str = Field(
+    image: PinnedImage = Field(
         "neo4j:5.26.12-community",
-        pattern=r"^[a-z0-9./_-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$",
         description="Neo4j image: a tag of the configured version, optionally pinned by digest.",
     )
-    backup_image: str = Field(
+    backup_image: PinnedImage = Field(
         "amazon/aws-cli:2.31.0",
-        pattern=r"^[a-z0-9./_-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$",
         description="Image of the backup upload container.",
     )
     volume_size_gib: int = Field(100, ge=10, le=16384, description="Encrypted gp3 data volume.")
@@ -408,9 +423,10 @@ class AuditSettings(Section):
 
 # --------------------------------------------------------------------------------------- apps
 class WorkloadSettings(Section):
-    image: str = Field(
-        pattern=r"^[a-z0-9./_-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$",
-        description="Image repository with an immutable tag or digest.",
+    image: ApplicationImage = Field(
+        description="Image to run: a tag (`1.4.2`) or digest (`sha256:...`) in the stack's ECR repository "
+        "`silhouette/<stack>/<workload>`, or a full reference `registry/path:tag` from a registry listed in "
+        "`apps.allowed_registries`. Never `latest` or untagged.",
     )
     min_replicas: int = Field(ge=1, le=500, description="HPA minimum replicas.")
     max_replicas: int = Field(ge=1, le=500, description="HPA maximum replicas.")
@@ -421,9 +437,6 @@ class WorkloadSettings(Section):
     memory_limit: Memory = Field(description="Memory limit per pod.")
 
 
-Image = Annotated[str, Field(pattern=r"^[a-z0-9./_-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$")]
-
-
 class ReleaseSettings(Section):
     strategy: Literal["rolling", "blue_green", "canary"] = Field(
         "rolling",
@@ -431,9 +444,11 @@ class ReleaseSettings(Section):
         "Service selects the active one) or canary (a second Deployment gets canary_weight_percent of /api).",
     )
     active_color: Literal["blue", "green"] = Field("blue", description="Colour receiving traffic (blue_green).")
-    blue_image: Image | None = Field(None, description="Backend image of the blue Deployment (blue_green).")
-    green_image: Image | None = Field(None, description="Backend image of the green Deployment (blue_green).")
-    canary_image: Image | None = Field(None, description="Backend image of the canary Deployment (canary).")
+    blue_image: ApplicationImage | None = Field(None, description="Backend image of the blue Deployment (blue_green).")
+    green_image: ApplicationImage | None = Field(
+        None, description="Backend image of the green Deployment (blue_green)."
+    )
+    canary_image: ApplicationImage | None = Field(None, description="Backend image of the canary Deployment (canary).")
     canary_weight_percent: int = Field(10, ge=0, le=100, description="Share of /api traffic to the canary (canary).")
 
 
@@ -447,7 +462,7 @@ class FeatureFlags(Section):
 class AppsSettings(Section):
     backend: WorkloadSettings = Field(
         default_factory=lambda: WorkloadSettings(
-            image="ghcr.io/silhouette/backend:1.0.0",
+            image="1.0.0",
             min_replicas=3,
             max_replicas=20,
             cpu_request="250m",
@@ -459,7 +474,7 @@ class AppsSettings(Section):
     )
     frontend: WorkloadSettings = Field(
         default_factory=lambda: WorkloadSettings(
-            image="ghcr.io/silhouette/frontend:1.0.0",
+            image="1.0.0",
             min_replicas=2,
             max_replicas=10,
             cpu_request="100m",
@@ -470,6 +485,11 @@ class AppsSettings(Section):
         description="Web frontend.",
     )
     release: ReleaseSettings = Field(default_factory=ReleaseSettings, description="Release strategy of the backend.")
+    allowed_registries: list[RegistryHost] = Field(
+        default_factory=list,
+        description="Registries (host[:port], e.g. `ghcr.io`) the application images may come from besides the "
+        "stack's own ECR repositories; empty allows only those.",
+    )
     feature_flags: FeatureFlags = Field(default_factory=FeatureFlags, description="Feature flags in the ConfigMap.")
     quota_headroom_percent: int = Field(
         20, ge=0, le=200, description="Namespace ResourceQuota above what every HPA at maximum needs (rollout surge)."
@@ -484,9 +504,8 @@ class AppsSettings(Section):
 
 # --------------------------------------------------------------------------------------- observability
 class TracingSettings(Section):
-    collector_image: str = Field(
+    collector_image: PinnedImage = Field(
         "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0",
-        pattern=r"^[a-z0-9./_-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$",
         description="Image of the OpenTelemetry Collector (AWS Distro for OpenTelemetry, with the X-Ray exporter).",
     )
     collector_replicas: int = Field(2, ge=1, le=10, description="Collector replicas (2+ for HA).")
@@ -524,14 +543,12 @@ class ObservabilitySettings(Section):
     prometheus_replicas: int = Field(2, ge=1, le=5, description="Prometheus replicas (2 for HA).")
     alertmanager_replicas: int = Field(2, ge=1, le=5, description="Alertmanager replicas (2+ for HA).")
     slack_channel: str = Field("#silhouette-alerts", pattern=r"^#[a-z0-9_-]+$", description="Slack channel of alerts.")
-    alert_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]] = Field(
+    alert_emails: list[Email] = Field(
         default_factory=lambda: ["oncall@silhouette.example.com"],
         min_length=1,
         description="Recipients of critical and warning alert emails.",
     )
-    smtp_from: str = Field(
-        "alerts@silhouette.example.com", pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", description="Sender of alert emails."
-    )
+    smtp_from: Email = Field("alerts@silhouette.example.com", description="Sender of alert emails.")
     smtp_username: str | None = Field(
         None,
         min_length=1,
@@ -545,7 +562,7 @@ class ObservabilitySettings(Section):
     service_log_retention_days: LogRetentionDays = Field(
         365, description="Retention of managed-service logs (RDS, ElastiCache): a year, for investigations."
     )
-    alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]] = Field(
+    alarm_emails: list[Email] = Field(
         default_factory=list, description="Email addresses subscribed to the alarm SNS topic."
     )
     slo: SloSettings = Field(default_factory=SloSettings, description="Service-level objectives.")
@@ -565,8 +582,8 @@ class Settings(Section):
     """Everything a stack needs; built by ``load_settings`` from the stack's config."""
 
     environment: Environment = Field(
-        description="Profile of the stack: production (HA, protected) or staging (single-AZ, cheap). "
-        "Defaults to the stack name."
+        description="Profile of the stack: production (HA, protected) or staging (cheap: single NAT gateway, "
+        "single-instance data services). Defaults to the stack name."
     )
     protect_stateful: bool = Field(
         True, description="Pulumi `protect` on every stateful resource (keys, databases, buckets, vaults)."

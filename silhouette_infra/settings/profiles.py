@@ -1,5 +1,7 @@
 """Per-stack defaults. The model defaults are the production profile; staging overrides them to be
-single-AZ and cheap. A stack's own config is deep-merged on top of its profile."""
+cheap: one NAT gateway, single-instance data services, small nodes, nothing protected. A stack's own
+config is deep-merged on top of its profile, which is deep-merged on top of the model defaults: every
+key a stack leaves out takes its profile's value, then the production default."""
 
 from __future__ import annotations
 
@@ -60,24 +62,8 @@ STAGING: dict[str, Any] = {
     "backup": {"copy_to_dr_region": False, "replicate_bucket_to_dr_region": False},
     "edge": {"domain": "staging.silhouette.example.com"},
     "apps": {
-        "backend": {
-            "image": "ghcr.io/silhouette/backend:1.0.0",
-            "min_replicas": 1,
-            "max_replicas": 4,
-            "cpu_request": "250m",
-            "cpu_limit": "500m",
-            "memory_request": "512Mi",
-            "memory_limit": "1Gi",
-        },
-        "frontend": {
-            "image": "ghcr.io/silhouette/frontend:1.0.0",
-            "min_replicas": 1,
-            "max_replicas": 3,
-            "cpu_request": "100m",
-            "cpu_limit": "250m",
-            "memory_request": "128Mi",
-            "memory_limit": "256Mi",
-        },
+        "backend": {"min_replicas": 1, "max_replicas": 4},
+        "frontend": {"min_replicas": 1, "max_replicas": 3},
     },
     "observability": {
         "prometheus_retention_days": 7,

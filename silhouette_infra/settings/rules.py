@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from silhouette_infra import instance_types
 from silhouette_infra.cluster.capacity import Resources, Workload, capacity, demand
+from silhouette_infra.images import in_stack_repository, registry_of
 from silhouette_infra.instance_types import Service
 from silhouette_infra.network.layout import LayoutError, plan_subnets
 from silhouette_infra.quantities import cpu_millicores, memory_mib
@@ -36,6 +37,7 @@ def check(settings: Settings) -> list[Issue]:
         *_data_services(settings),
         *_backup(settings),
         *_edge(settings),
+        *_images(settings),
         *_apps(settings),
         *_release(settings),
         *_production(settings),
@@ -260,6 +262,34 @@ def _backup(settings: Settings) -> Iterator[Issue]:
             f"must be after transition_to_ia_days ({backup.transition_to_ia_days}), "
             f"got {backup.transition_to_glacier_days}",
         )
+
+
+def _images(settings: Settings) -> Iterator[Issue]:
+    """Application images come from the stack's own ECR repositories, or from a registry the stack allows."""
+    apps, release = settings.apps, settings.apps.release
+    used = [
+        ("apps.backend.image", "backend", apps.backend.image),
+        ("apps.frontend.image", "frontend", apps.frontend.image),
+        ("apps.release.blue_image", "backend", release.blue_image),
+        ("apps.release.green_image", "backend", release.green_image),
+        ("apps.release.canary_image", "backend", release.canary_image),
+    ]
+    for path, repository, image in used:
+        if image is None:
+            continue
+        if in_stack_repository(image):
+            if repository not in settings.registry.repositories:
+                yield (
+                    path,
+                    f"{image!r} is a tag of the stack's {repository!r} ECR repository, which registry.repositories "
+                    f"does not create ({', '.join(settings.registry.repositories)})",
+                )
+        elif registry_of(image) not in apps.allowed_registries:
+            yield (
+                path,
+                f"registry {registry_of(image)!r} is not allowed: push the image to the stack's ECR repository and "
+                f"give only its tag, or list {registry_of(image)!r} in apps.allowed_registries",
+            )
 
 
 def _apps(settings: Settings) -> Iterator[Issue]:
