@@ -50,8 +50,11 @@ def read_stack_config(path: Path) -> dict[str, str]:
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
-        problem = error.problem or error.context or "not valid YAML"
-        raise StackFileError(f"{where}: {problem.strip()}") from None
+        problem = (error.problem or error.context or "not valid YAML").strip()
+        context = error.context_mark
+        if error.problem and error.context and context is not None and context is not mark:
+            problem += f" ({error.context.strip()} at line {context.line + 1}, column {context.column + 1})"
+        raise StackFileError(f"{where}: {problem}") from None
     except (YAMLError, UnicodeDecodeError) as error:
         raise StackFileError(f"{name}: not valid YAML ({str(error).splitlines()[0]})") from None
     if document is None:

@@ -227,7 +227,7 @@ def _describe(error: Mapping[str, Any]) -> str:
         return "no value given (an empty value in YAML is null): write a value, or remove the key to take the default"
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "string_type" and isinstance(given, int | float) and not isinstance(given, bool):
-        message += f'; YAML read {given} as a number: quote it ("{given}")'
+        message += f"; YAML read a number ({given}): write the value in quotes, as text"
     if kind == "bool_type" and isinstance(given, str):
         message += " (true or false; stack files are YAML 1.2, where yes/no/on/off are text)"
     if isinstance(given, str) and given in message:
