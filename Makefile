@@ -4,20 +4,35 @@
 PYTHON ?= python3
 STACK ?= staging
 VENV := .venv
+# uv installs .venv from uv.lock; Pulumi runs the same uv (README, "Deploying").
+UV_VERSION := 0.13.9
+UV_VENV := .venv-uv
+UV := $(UV_VENV)/bin/uv
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 NCA_VENV := .venv-nca
 NCA_VERSION := 2.1.0
 
-.PHONY: setup tools synth test lint docs snapshot-stateful clean
+.PHONY: setup tools synth test lint docs snapshot-stateful clean FORCE
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+# The pinned uv in a venv of its own: `uv sync` leaves in .venv only what uv.lock lists, so a uv installed
+# there would uninstall itself. Put .venv-uv/bin on PATH to run `uv lock` or Pulumi with it.
+$(UV_VENV)/.installed-$(UV_VERSION):
+	rm -rf $(UV_VENV)
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
 	touch $@
+
+# .venv is exactly uv.lock (runtime dependencies, the dev extra, the project editable); --locked fails when
+# uv.lock no longer matches pyproject.toml: run `uv lock`. `pulumi install` syncs this venv without the dev
+# extra (pytest, ruff and mypy go): pytest missing makes this rule run again.
+$(VENV)/.installed: pyproject.toml uv.lock $(UV_VENV)/.installed-$(UV_VERSION) $(if $(wildcard $(VENV)/bin/pytest),,FORCE)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON) --no-python-downloads
+	touch $@
+
+FORCE:
 
 # checkov pins packaging<24 while pulumi needs >=26: it gets a venv of its own.
 $(CHECKOV_VENV)/.installed: Makefile
@@ -64,4 +79,4 @@ snapshot-stateful: setup
 	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(NCA_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) out .pytest_cache .mypy_cache .ruff_cache
