@@ -164,6 +164,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             backup_bucket=backup.bucket_name,
             backup_bucket_arn=backup.bucket_arn,
             backup_kms_key_arn=keys.key_arns["backups"],
+            ebs_key_arn=keys.key_arns["ebs"],
             app_namespace=namespaces.app_namespace,
             storage_class=addons.storage_class_name,
             protect=settings.protect_stateful,

@@ -49,23 +49,18 @@ CONFIG_CHECKSUM_ANNOTATION = "silhouette.io/config-checksum"
 # --------------------------------------------------------------------------------------- containers
 @dataclass(frozen=True)
 class Resources:
-    """Requests and limits of one container; all four are required (quota, scheduling, checkov).
-
-    ``ephemeral_storage`` is requested (not limited: the ``emptyDir`` size limits bound it) when a
-    container writes large files to ``emptyDir`` volumes, so that the scheduler picks a node with room.
-    """
+    """Requests and limits of one container; all four are required (quota, scheduling, checkov)."""
 
     cpu_request: str
     cpu_limit: str
     memory_request: str
     memory_limit: str
-    ephemeral_storage: str | None = None
 
     def manifest(self) -> Manifest:
-        requests = {"cpu": self.cpu_request, "memory": self.memory_request}
-        if self.ephemeral_storage:
-            requests["ephemeral-storage"] = self.ephemeral_storage
-        return {"requests": requests, "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit}}
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
 
 
 @dataclass(frozen=True)

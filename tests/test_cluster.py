@@ -281,7 +281,7 @@ def test_secret_store_reads_secrets_manager_for_labelled_namespaces_only(stack: 
 
 
 def test_default_storage_class_is_encrypted_gp3_waiting_for_the_consumer(stack: SynthResult) -> None:
-    (storage_class,) = stack.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    storage_class = stack.named("kubernetes:storage.k8s.io/v1:StorageClass", "gp3-encrypted")
     inputs = storage_class.inputs
     assert inputs["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert inputs["provisioner"] == "ebs.csi.aws.com"

@@ -30,7 +30,7 @@ def test_production_data_services_survive_the_loss_of_one_az(production: SynthRe
     broker = production.named("aws:mq/broker:Broker", "rabbitmq").inputs
     assert broker["deploymentMode"] == "CLUSTER_MULTI_AZ"
     assert len(_zones_of(production, broker["subnetIds"])) == 3
-    (storage_class,) = production.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    storage_class = production.named("kubernetes:storage.k8s.io/v1:StorageClass", "gp3-encrypted")
     assert storage_class.inputs["parameters"]["tagSpecification_1"] == "Backup=silhouette-production"
 
 

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
+
+from silhouette_infra.cluster.addons import system_placement
 from silhouette_infra.engine import CapturedResource, SynthResult
+from silhouette_infra.observability.stack import chart_values
+from silhouette_infra.settings import load_settings
+from tests.conftest import config_with, synth
+from tests.helm_charts import KUBE_PROMETHEUS_STACK
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CUSTOM = "kubernetes:monitoring.coreos.com/v1:"
@@ -37,6 +45,39 @@ def test_production_runs_ha_prometheus_and_alertmanager_with_pdbs(production: Sy
     assert values["alertmanager"]["alertmanagerSpec"]["replicas"] == 2  # type: ignore[index]
     assert values["prometheus"]["podDisruptionBudget"]["enabled"] is True  # type: ignore[index]
     assert values["alertmanager"]["podDisruptionBudget"]["enabled"] is True  # type: ignore[index]
+
+
+def _kube_prometheus_stack_values(stack: str, replicas: int | None) -> dict[str, Any]:
+    """The release's values as synthesised, or with both replica counts set (the same function, on settings)."""
+    if replicas is None:
+        return dict(synth(stack).named(RELEASE, "kube-prometheus-stack").inputs["values"])
+    overrides = {"prometheus_replicas": replicas, "alertmanager_replicas": replicas}
+    settings = load_settings(stack, config_with(stack, observability=overrides))
+    return chart_values(
+        settings.observability, storage_class="gp3-encrypted", system=system_placement(settings.cluster)
+    )
+
+
+@pytest.mark.parametrize(
+    ("stack", "replicas", "expected"),
+    [("production", None, 2), ("staging", None, 1), ("staging", 2, 2), ("production", 3, 3)],
+)
+def test_prometheus_and_alertmanager_budgets_write_one_field_at_any_replica_count(
+    stack: str, replicas: int | None, expected: int
+) -> None:
+    """Issue 17: kube-prometheus-stack 79.5.0 writes every non-empty one of minAvailable and maxUnavailable
+    (templates/prometheus/podDisruptionBudget.yaml, templates/alertmanager/podDisruptionBudget.yaml, emulated
+    in tests/helm_charts.py over its default minAvailable 1); the API server rejects both. One replica gets no
+    budget (it would block every node drain); more get one replica down at a time."""
+    values = _kube_prometheus_stack_values(stack, replicas)
+    assert values["prometheus"]["prometheusSpec"]["replicas"] == expected
+    budgets = KUBE_PROMETHEUS_STACK.rendered_pdbs(values)
+    for component in ("prometheus", "alertmanager"):
+        template = f"templates/{component}/podDisruptionBudget.yaml"
+        if expected == 1:
+            assert template not in budgets, f"{stack}: {component}: a budget on one replica blocks node drains"
+        else:
+            assert budgets[template] == {"minAvailable": expected - 1}, f"{stack}, {expected} replicas: {component}"
 
 
 def test_grafana_has_no_default_password(stack: SynthResult) -> None:

@@ -16,10 +16,10 @@ from silhouette_infra.data import neo4j
 from silhouette_infra.data.neo4j import (
     BACKUP_SELECTOR,
     BOLT_PORT,
+    DUMP_STORAGE_CLASS,
     NAMESPACE,
     Neo4jDesign,
     backup_role_policy,
-    dump_size_gib,
     manifests,
     memory_plan,
     require_community_image,
@@ -50,6 +50,7 @@ def design(stack: str = "production", **overrides: Any) -> Neo4jDesign:
         "backup_kms_key_arn": KEY_ARN,
         "backup_role_arn": ROLE_ARN,
         "app_namespace": f"silhouette-{stack}",
+        "dump_kms_key_arn": KEY_ARN,
     }
     return Neo4jDesign(**{**fields, **overrides})
 
@@ -338,12 +339,43 @@ def test_only_the_upload_container_receives_aws_credentials() -> None:
     assert template["spec"]["serviceAccountName"] == "neo4j-backup"
 
 
-def test_backup_scratch_space_is_bounded_and_requested() -> None:
-    assert dump_size_gib(100) == 20 and dump_size_gib(20) == 4 and dump_size_gib(3) == 1
-    cron_job = objects()["CronJob/neo4j-backup"]
+@pytest.mark.parametrize("stack", STACKS)
+def test_backup_dump_goes_to_an_ebs_volume_of_the_pod_as_large_as_the_data_volume(stack: str) -> None:
+    """An export can approach the data volume's size (20-100 GiB), a node's root disk is 50 GiB: the dump
+    gets a generic ephemeral volume (a claim created and deleted with the pod), not the node's disk."""
+    cron_job = objects(stack)["CronJob/neo4j-backup"]
     dump = next(v for v in pod_spec(cron_job)["volumes"] if v["name"] == "dump")
-    assert dump["emptyDir"] == {"sizeLimit": "20Gi"}
-    assert container(cron_job, "upload")["resources"]["requests"]["ephemeral-storage"] == "20Gi"
+    template = dump["ephemeral"]["volumeClaimTemplate"]
+    assert set(template["metadata"]) == {"labels"}, "a claim template's metadata takes labels and annotations only"
+    assert template["spec"]["storageClassName"] == DUMP_STORAGE_CLASS
+    assert template["spec"]["accessModes"] == ["ReadWriteOnce"]
+    dump_gib = memory_mib(template["spec"]["resources"]["requests"]["storage"]) / 1024
+    assert dump_gib >= design(stack).settings.volume_size_gib
+    assert {"name": "dump", "mountPath": "/backup"} in container(cron_job, "export")["volumeMounts"]
+    assert {"name": "dump", "mountPath": "/backup", "readOnly": True} in container(cron_job, "upload")["volumeMounts"]
+    for name in ("export", "upload"):
+        assert "ephemeral-storage" not in container(cron_job, name)["resources"]["requests"], "no dump on the node"
+
+
+def test_dump_volumes_are_encrypted_gp3_deleted_with_their_pod_and_never_backed_up() -> None:
+    """Not the default StorageClass: it retains released volumes in production (one per run would pile up)
+    and tags them for AWS Backup."""
+    storage_class = objects()[f"StorageClass/{DUMP_STORAGE_CLASS}"]
+    assert storage_class["provisioner"] == "ebs.csi.aws.com"
+    assert storage_class["reclaimPolicy"] == "Delete"
+    assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer", "created in the zone of the pod's node"
+    assert storage_class["parameters"] == {
+        "type": "gp3",
+        "encrypted": "true",
+        "csi.storage.k8s.io/fstype": "ext4",
+        "kmsKeyId": KEY_ARN,
+    }, "neo4j-backup-dump: encrypted with the keys layer's EBS key (the one the EBS CSI driver may use)"
+    assert "namespace" not in storage_class["metadata"], "StorageClasses are cluster-scoped"
+
+
+def test_a_finished_backup_job_and_its_dump_volumes_go_within_an_hour() -> None:
+    job = objects()["CronJob/neo4j-backup"]["spec"]["jobTemplate"]["spec"]
+    assert job["ttlSecondsAfterFinished"] == 3600
 
 
 def test_backup_role_may_only_write_its_own_prefix_with_the_backup_key() -> None:
@@ -451,3 +483,10 @@ def test_neo4j_credentials_and_backup_role_are_the_stacks_own(stack: SynthResult
     [role] = [r for r in stack.of_type("aws:iam/role:Role") if r.outputs.get("arn") == role_arn]
     trust = json.dumps(role.inputs["assumeRolePolicy"])
     assert f"system:serviceaccount:{NAMESPACE}:{neo4j.BACKUP_SERVICE_ACCOUNT}" in trust
+
+
+def test_the_platform_encrypts_the_dump_volumes_with_the_keys_layers_ebs_key(production: SynthResult) -> None:
+    dump = production.named("kubernetes:storage.k8s.io/v1:StorageClass", DUMP_STORAGE_CLASS)
+    assert dump.inputs["parameters"]["kmsKeyId"] == production.outputs["kms_key_arns"]["ebs"], (
+        f"{DUMP_STORAGE_CLASS}: parameters.kmsKeyId must be the EBS key"
+    )

@@ -96,6 +96,7 @@ def neo4j_policies() -> list[dict[str, Any]]:
         backup_kms_key_arn=placeholder,
         backup_role_arn=placeholder,
         app_namespace=APP,
+        dump_kms_key_arn=placeholder,
     )
     return neo4j.network_policies(neo4j_design)
 

@@ -1,13 +1,20 @@
-"""What every validator returns, and the recorded skips (``skips.yaml``) they must honour."""
+"""What every validator returns, and the recorded skips (``skips.yaml``) they must honour.
+
+A skip with a condition (``when:`` in ``skips.yaml``) covers nothing as loaded: ``resolve_conditions``
+turns it into one skip per resource whose attributes satisfy the condition, each with that resource's
+justification appended to the reason (``checks/conditions.py``)."""
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from silhouette_infra.checks.conditions import CONDITIONS
 
 SKIPS_FILE = Path(__file__).with_name("skips.yaml")
 
@@ -29,9 +36,14 @@ class Skip:
     check: str
     resources: tuple[str, ...]
     reason: str
+    condition: str | None = None  # a name in conditions.CONDITIONS; unresolved, the skip covers nothing
 
     def covers(self, check: str, resource: str) -> bool:
-        return self.check == check and any(fnmatch.fnmatchcase(resource, pattern) for pattern in self.resources)
+        return (
+            self.condition is None
+            and self.check == check
+            and any(fnmatch.fnmatchcase(resource, pattern) for pattern in self.resources)
+        )
 
 
 @dataclass
@@ -53,7 +65,8 @@ class CheckReport:
 
 def load_skips(validator: str, stack: str | None = None, path: Path = SKIPS_FILE) -> list[Skip]:
     """Skips recorded for ``validator`` (and, when given, that apply to ``stack``: an entry with
-    ``stacks: [staging]`` only applies there). A skip without a reason is an error, not a skip."""
+    ``stacks: [staging]`` only applies there). A skip without a reason, or with a condition that
+    ``conditions.CONDITIONS`` does not know, is an error, not a skip."""
     document: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
     skips = []
     for entry in document.get(validator) or []:
@@ -62,9 +75,33 @@ def load_skips(validator: str, stack: str | None = None, path: Path = SKIPS_FILE
         reason = str(entry.get("reason", "")).strip()
         if len(reason) < 20:
             raise ValueError(f"{path.name}: skip of {entry.get('check')} for {validator} needs a written reason")
+        condition = entry.get("when")
+        if condition is not None and condition not in CONDITIONS:
+            raise ValueError(
+                f"{path.name}: skip of {entry.get('check')} for {validator} has an unknown condition {condition!r}; "
+                f"known: {', '.join(sorted(CONDITIONS))}"
+            )
         resources = entry.get("resources") or ["*"]
-        skips.append(Skip(validator, str(entry["check"]), tuple(str(r) for r in resources), reason))
+        skips.append(Skip(validator, str(entry["check"]), tuple(str(r) for r in resources), reason, condition))
     return skips
+
+
+def resolve_conditions(skips: list[Skip], attributes: Mapping[str, Mapping[str, Any]]) -> list[Skip]:
+    """Skips that hold: unconditional ones as they are; a conditional one becomes one skip for each resource
+    of ``attributes`` (resource name -> what the validator saw of it) that it names and whose attributes
+    satisfy its condition, the resource's justification appended to the reason. Where the condition does
+    not hold, nothing covers the resource, so the validator's finding stays a failure."""
+    resolved = []
+    for skip in skips:
+        if skip.condition is None:
+            resolved.append(skip)
+            continue
+        for resource, values in sorted(attributes.items()):
+            justification = CONDITIONS[skip.condition](values)
+            if justification is not None and any(fnmatch.fnmatchcase(resource, p) for p in skip.resources):
+                reason = f"{skip.reason} {resource}: {justification}"
+                resolved.append(Skip(skip.validator, skip.check, (resource,), reason))
+    return resolved
 
 
 def apply_skips(report: CheckReport, findings: list[Finding], skips: list[Skip]) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from silhouette_infra.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips
+from silhouette_infra.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips, resolve_conditions
 from silhouette_infra.checks.manifests import is_kubernetes_object, manifest_of, object_name
 from silhouette_infra.checks.terraform_plan import to_plan, unmapped
 from silhouette_infra.engine.mocks import CapturedResource, unwrap_secrets
@@ -197,7 +197,10 @@ class CheckovScan:
                 job.write_manifests(self.root / key)
             self._start(KUBERNETES)
             for job in self.jobs.values():  # read while checkov scans
-                job.skips = {validator: load_skips(validator, job.name) for validator in FRAMEWORKS}
+                job.skips = {
+                    validator: resolve_conditions(load_skips(validator, job.name), job.attributes(validator))
+                    for validator in FRAMEWORKS
+                }
         except BaseException:
             if self.checkov is not None:
                 self.checkov.process.kill()
@@ -241,6 +244,7 @@ class _Job:
     name: str
     resources: list[CapturedResource]
     has_plan: bool = False
+    planned: dict[str, dict[str, Any]] = field(default_factory=dict)  # Terraform address -> planned values
     object_of_file: dict[str, str] = field(default_factory=dict)
     findings: dict[str, list[Finding]] = field(default_factory=lambda: {AWS: [], KUBERNETES: []})
     skips: dict[str, list[Skip]] = field(default_factory=dict)
@@ -251,7 +255,8 @@ class _Job:
     def write_plan(self, directory: Path) -> None:
         directory.mkdir()
         plan = to_plan(self.resources)
-        self.has_plan = bool(plan["planned_values"]["root_module"]["resources"])
+        self.planned = {item["address"]: item["values"] for item in plan["planned_values"]["root_module"]["resources"]}
+        self.has_plan = bool(self.planned)
         if self.has_plan:
             (directory / _PLAN_FILE).write_text(json.dumps(plan, indent=1))
         for resource in unmapped(self.resources):
@@ -272,6 +277,11 @@ class _Job:
             file_name = f"{number:04d}-{str(manifest['kind']).lower()}.yaml"
             (directory / _MANIFEST_DIR / file_name).write_text(yaml.safe_dump(manifest, sort_keys=False))
             self.object_of_file[file_name] = object_name(manifest)
+
+    def attributes(self, validator: str) -> dict[str, dict[str, Any]]:
+        """What a skip's condition reads, by resource name: the planned values of each AWS resource
+        (Kubernetes objects carry their skips as annotations instead)."""
+        return self.planned if validator == AWS else {}
 
     def scans(self, validator: str) -> bool:
         return self.has_plan if validator == AWS else bool(self.object_of_file)

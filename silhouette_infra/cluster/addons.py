@@ -91,7 +91,11 @@ class ClusterAddonsArgs:
 
 
 class ClusterAddons(pulumi.ComponentResource):
-    """Load balancer controller, metrics-server, cluster autoscaler, External Secrets, default StorageClass."""
+    """Load balancer controller, metrics-server, cluster autoscaler, External Secrets, default StorageClass.
+
+    Each release's values are checked against its chart's values.yaml and templates at the pinned version
+    (tests/test_helm_values.py records the keys and where they were read); comments name the chart default
+    a value overrides where that is not obvious."""
 
     secret_store_name: str
     storage_class_name: str
@@ -119,14 +123,19 @@ class ClusterAddons(pulumi.ComponentResource):
                 "clusterName": args.cluster_name,
                 "region": args.region,
                 "vpcId": args.vpc_id,
+                # The chart's default, stated: its templates/pdb.yaml writes a budget only above one replica.
                 "replicaCount": 2,
                 "serviceAccount": {
                     "create": True,
+                    # Chart default: the release's full name; the role trusts exactly this name.
                     "name": "aws-load-balancer-controller",
                     "annotations": {ROLE_ARN_ANNOTATION: lbc_role.arn},
                 },
-                # Services of type LoadBalancer stay explicit; the controller only serves Ingresses.
+                # Services of type LoadBalancer stay explicit; the controller only serves Ingresses (chart default
+                # true: its webhook would take every new LoadBalancer Service).
                 "enableServiceMutatorWebhook": False,
+                # Chart default {} (no budget). Chart 1.14.0's templates/pdb.yaml writes this map as the budget's
+                # spec (toYaml), so this one field and nothing else.
                 "podDisruptionBudget": {"maxUnavailable": 1},
                 "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
                 **placement,
@@ -139,6 +148,8 @@ class ClusterAddons(pulumi.ComponentResource):
             repository="https://kubernetes-sigs.github.io/metrics-server/",
             namespace="kube-system",
             values={
+                # Chart 3.13.0 defaults: one replica, no budget. Its templates/pdb.yaml writes each of minAvailable
+                # and maxUnavailable that is non-empty; the chart leaves both empty, so this one only.
                 "replicas": 2,
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
                 "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}},
@@ -170,14 +181,20 @@ class ClusterAddons(pulumi.ComponentResource):
                 "autoDiscovery": {"clusterName": args.cluster_name},
                 "awsRegion": args.region,
                 "cloudProvider": "aws",
+                # Chart 9.50.1 ships v1.33.0; the autoscaler's minor must equal the cluster's (settings rule).
                 "image": {"tag": settings.cluster_autoscaler_image_tag},
                 "rbac": {
                     "serviceAccount": {
                         "create": True,
+                        # Chart default: the release's full name; the role trusts exactly this name.
                         "name": "cluster-autoscaler",
                         "annotations": {ROLE_ARN_ANNOTATION: autoscaler_role.arn},
                     }
                 },
+                # Merged into the chart's extraArgs (logtostderr, stderrthreshold, v); each key is a --flag.
+                # Balance similar groups (default false in v1.35.0's config/flags/flags.go) and let the system
+                # nodes, which run kube-system pods, scale down (default true); least-waste is the default, stated.
+                # The chart's budget (maxUnavailable 1) is kept; it runs one replica with leader election.
                 "extraArgs": {
                     "balance-similar-node-groups": True,
                     "expander": "least-waste",
@@ -226,14 +243,21 @@ class ClusterAddons(pulumi.ComponentResource):
             namespace=EXTERNAL_SECRETS_NAMESPACE,
             values={
                 "installCRDs": True,
+                # Chart 0.20.4 defaults: one replica, leaderElect false. Two controllers without leader election
+                # would both reconcile every ExternalSecret; with it one works and the other stands by.
                 "replicaCount": 2,
+                "leaderElect": True,
+                # Chart default enabled false; its templates/poddisruptionbudget.yaml writes maxUnavailable when
+                # set, else minAvailable, so only this one.
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
                 "serviceAccount": {
                     "create": True,
+                    # Chart default: the release's full name; the role trusts exactly this name.
                     "name": "external-secrets",
                     "annotations": {ROLE_ARN_ANNOTATION: eso_role.arn},
                 },
                 **placement,
+                # Each component reads its own nodeSelector and tolerations (global.* only when these are unset).
                 "webhook": {"replicaCount": 2, **placement},
                 "certController": placement,
             },

@@ -6,6 +6,11 @@ reserved 255 MiB + 11 MiB per pod the node may run, plus a 100 MiB hard eviction
 (https://docs.aws.amazon.com/eks/latest/userguide/choosing-instance-type.html and the
 amazon-eks-ami bootstrap). Max pods is the ENI-based limit of the VPC CNI without prefix delegation;
 the figures per instance type come from the one catalogue, ``silhouette_infra/instance_types.py``.
+
+CPU and memory are the constraints; a node's root disk is not modelled. Workloads that write in bulk
+have EBS volumes of their own (Neo4j's data and its backup's dump, Prometheus's and Alertmanager's
+storage), attached beside the root volume; what stays on the root disk (images, container logs, the
+size-limited ``emptyDir`` scratch paths) is small and bounded per pod.
 """
 
 from __future__ import annotations
@@ -37,6 +42,17 @@ class Workload:
     name: str
     requests: Resources
     max_replicas: int
+
+
+def pod_requests(init_containers: list[Resources], containers: list[Resources]) -> Resources:
+    """What the scheduler reserves for a pod: per resource, the larger of its largest init container
+    (they run one at a time, before the others) and the sum of its containers
+    (https://kubernetes.io/docs/concepts/workloads/pods/init-containers/#resource-sharing-within-containers)."""
+    running = sum(containers, Resources(0, 0))
+    return Resources(
+        max([running.cpu_millicores, *(c.cpu_millicores for c in init_containers)]),
+        max([running.memory_mib, *(c.memory_mib for c in init_containers)]),
+    )
 
 
 def reserved_cpu_millicores(vcpus: int) -> float:

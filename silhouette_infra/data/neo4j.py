@@ -22,10 +22,10 @@ What runs, in namespace ``neo4j`` (Pod Security Standards ``restricted``):
   ``cypher-shell`` against the live server: ``apoc.export.cypher.all`` with ``stream: true`` returns the
   whole database as Cypher Shell statements in rows (no ``apoc.export.file.enabled`` needed: APOC
   only requires it when a file name is given), each row base64-encoded by ``apoc.text.base64Encode``
-  so that no output quoting of cypher-shell can alter a byte, decoded and gzipped onto a shared
-  ``emptyDir``. The main container (``amazon/aws-cli``) uploads the file with SSE-KMS under the
-  backup key to ``s3://<bucket>/neo4j/<stack>/<UTC timestamp>.cypher.gz``. The export is
-  read-committed, not a snapshot: writes during the export may be half in it.
+  so that no output quoting of cypher-shell can alter a byte, decoded and gzipped onto the pod's own
+  EBS volume (see ``dump_volume``). The main container (``amazon/aws-cli``) uploads the file with
+  SSE-KMS under the backup key to ``s3://<bucket>/neo4j/<stack>/<UTC timestamp>.cypher.gz``. The
+  export is read-committed, not a snapshot: writes during the export may be half in it.
   Restore: ``gunzip -c <file> | cypher-shell -a bolt://localhost:7687 -u neo4j --format verbose``
   inside the server pod, into an empty database (see ``restore_command``).
 * NetworkPolicies: everything denied in both directions, then DNS for every pod, Bolt into the server
@@ -39,6 +39,7 @@ No Service is of type LoadBalancer or NodePort: Neo4j is reachable only inside t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,7 @@ SERVER_SERVICE_ACCOUNT = "neo4j"
 BACKUP_SERVICE_ACCOUNT = "neo4j-backup"
 BACKUP_CRON_JOB = "neo4j-backup"
 AUTH_SECRET = "neo4j-auth"
+DUMP_STORAGE_CLASS = "neo4j-backup-dump"
 
 # Images pinned by exact release tag (evidence: neo4j/docker-neo4j-publish 5.26.12/bullseye/community;
 # aws/aws-cli .changes/2.31.0.json). Append "@sha256:<digest>" through Neo4jArgs to pin by digest.
@@ -167,13 +169,6 @@ def require_community_image(image: str, version: str) -> str:
     return image
 
 
-def dump_size_gib(volume_size_gib: int) -> int:
-    """Scratch space of the backup pod: a fifth of the data volume. A gzipped Cypher export is far
-    smaller than the store it comes from (which also holds indexes and transaction logs); an
-    unexpectedly large one fails the job (the ``emptyDir`` limit) instead of filling the node's disk."""
-    return max(1, volume_size_gib // 5)
-
-
 def backup_prefix(stack: str) -> str:
     return f"neo4j/{stack}/"
 
@@ -256,6 +251,7 @@ class Neo4jDesign:
     backup_kms_key_arn: pulumi.Input[str]
     backup_role_arn: pulumi.Input[str]
     app_namespace: str
+    dump_kms_key_arn: pulumi.Input[str]  # the keys layer's EBS key, for the backup dump's volumes
     image: str = NEO4J_IMAGE
     backup_image: str = BACKUP_IMAGE
 
@@ -418,8 +414,44 @@ def stateful_set(design: Neo4jDesign) -> Manifest:
     }
 
 
+# Where the dump goes. An export of the whole graph can approach the size of the data volume (20-100 GiB
+# here), while a node's root volume is 50 GiB and holds its images, logs and every pod's scratch space: an
+# emptyDir would have to be sized far below the worst case, or the nodes' disks raised for one job. So the
+# pod gets a generic ephemeral volume instead: an EBS volume as large as the data volume, created in the
+# pod's zone when it is scheduled and deleted with the pod, so the dump never touches the node's disk.
+# Its StorageClass is its own, not the default one: that one retains released volumes in production (a
+# scratch volume per run would pile up) and tags them for AWS Backup (snapshots of a copy already in S3).
+def dump_storage_class(design: Neo4jDesign) -> Manifest:
+    """Encrypted gp3 for the dump: deleted with its claim, never snapshotted, no expansion (sized up front)."""
+    parameters: dict[str, pulumi.Input[str]] = {
+        "type": "gp3",
+        "encrypted": "true",
+        "csi.storage.k8s.io/fstype": "ext4",
+        "kmsKeyId": design.dump_kms_key_arn,
+    }
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": DUMP_STORAGE_CLASS, "labels": BACKUP_LABELS},
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": parameters,
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": False,
+    }
+
+
+def dump_volume(design: Neo4jDesign) -> Manifest:
+    """The pod's ``dump`` volume: a claim as large as Neo4j's data volume, owned by (and deleted with) the pod."""
+    claim = VolumeClaim("dump", DUMP_STORAGE_CLASS, design.settings.volume_size_gib).manifest()
+    # A claim template's metadata may carry labels and annotations only: the claim is named after the pod.
+    return {
+        "name": "dump",
+        "ephemeral": {"volumeClaimTemplate": {"metadata": {"labels": BACKUP_LABELS}, "spec": claim["spec"]}},
+    }
+
+
 def backup_cron_job(design: Neo4jDesign) -> Manifest:
-    dump_gib = dump_size_gib(design.settings.volume_size_gib)
     export = Container(
         name="export",
         image=require_community_image(design.image, design.settings.version),
@@ -448,7 +480,7 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
             "DUMP_FILE": DUMP_FILE,
             "HOME": "/tmp",
         },
-        resources=Resources("100m", "500m", "256Mi", "512Mi", ephemeral_storage=f"{dump_gib}Gi"),
+        resources=Resources("100m", "500m", "256Mi", "512Mi"),
         writable_paths={"/tmp": "256Mi"},
         volume_mounts=(VolumeMount("dump", DUMP_DIR, read_only=True),),
     )
@@ -462,11 +494,13 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
         fs_group=NEO4J_UID,
         # The EKS pod identity webhook gives AWS credentials to every container but the export.
         annotations={"eks.amazonaws.com/skip-containers": "export"},
-        volumes=[empty_dir("dump", f"{dump_gib}Gi"), secret_volume("auth", AUTH_SECRET)],
+        volumes=[dump_volume(design), secret_volume("auth", AUTH_SECRET)],
         restart_policy="Never",
     )
+    # A finished Job goes after an hour: its pods, and with them the dump volumes, live until then. The
+    # logs stay in CloudWatch (Fluent Bit) and the CronJob keeps its last schedule and success times.
     job = job_spec(
-        template=template, backoff_limit=2, active_deadline_seconds=3 * 3600, ttl_seconds_after_finished=3 * 86400
+        template=template, backoff_limit=2, active_deadline_seconds=3 * 3600, ttl_seconds_after_finished=3600
     )
     reasons = {
         "CKV_K8S_40": UID_REASON,
@@ -557,6 +591,7 @@ def manifests(design: Neo4jDesign) -> list[Manifest]:
     """Every Kubernetes object of the Neo4j service, namespace first."""
     return [
         namespace(design),
+        dump_storage_class(design),
         auth_external_secret(design),
         *service_accounts(design),
         *services(design),
@@ -581,6 +616,7 @@ class Neo4jArgs:
     backup_bucket: pulumi.Input[str]
     backup_bucket_arn: pulumi.Input[str]
     backup_kms_key_arn: pulumi.Input[str]
+    ebs_key_arn: pulumi.Input[str]  # the keys layer's EBS key, for the backup dump's volumes
     app_namespace: str
     storage_class: str
     protect: bool
@@ -601,6 +637,7 @@ class Neo4jArgs:
             app_namespace=self.app_namespace,
             image=self.image,
             backup_image=self.backup_image,
+            dump_kms_key_arn=self.ebs_key_arn,
         )
 
 
@@ -611,6 +648,7 @@ _TYPED: dict[str, Callable[..., pulumi.CustomResource]] = {
     "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
     "StatefulSet": k8s.apps.v1.StatefulSet,
     "CronJob": k8s.batch.v1.CronJob,
+    "StorageClass": k8s.storage.v1.StorageClass,
 }
 # Kinds whose loss loses data: protected like every stateful resource of the stack.
 _STATEFUL_KINDS = ("Namespace", "StatefulSet")
@@ -697,9 +735,11 @@ class Neo4j(pulumi.ComponentResource):
                 spec=manifest["spec"],
                 opts=opts,
             )
-        fields: dict[str, Any] = {"metadata": manifest["metadata"]}
-        if "spec" in manifest:
-            fields["spec"] = manifest["spec"]
-        if "automountServiceAccountToken" in manifest:
-            fields["automount_service_account_token"] = manifest["automountServiceAccountToken"]
+        # The typed classes take the object's top-level fields by their Python names (``reclaimPolicy`` ->
+        # ``reclaim_policy``); nested fields keep their API names.
+        fields = {
+            re.sub(r"(?<=[a-z])([A-Z])", r"_\1", key).lower(): value
+            for key, value in manifest.items()
+            if key not in ("apiVersion", "kind")
+        }
         return _TYPED[kind](logical_name, opts=opts, **fields)

@@ -5,6 +5,9 @@ is read from a file of the ``alertmanager-receivers`` Secret, which kube-prometh
 ``/etc/alertmanager/secrets/alertmanager-receivers/`` (``alertmanagerSpec.secrets``). The ``*_file``
 fields used here (``routing_key_file``, ``api_url_file``, ``auth_password_file``) are accepted by
 Debian bookworm's amtool 0.25 (checked by the tests) and by the Alertmanager the chart ships.
+
+E-mail is a third channel, on only when ``alert_emails`` lists recipients: every receiver then also mails
+them. The settings refuse recipients on an authenticating relay (Amazon SES) without an SMTP user name.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from typing import Any
 import yaml
 
 SECRETS_DIR = "/etc/alertmanager/secrets/alertmanager-receivers"
-PAGE_RECEIVER = "page-pagerduty-slack-email"
-TICKET_RECEIVER = "ticket-slack-email"
+PAGE_RECEIVER = "page"
+TICKET_RECEIVER = "ticket"
 NULL_RECEIVER = "null"
 GROUP_BY = ["alertname", "namespace"]
 
@@ -54,8 +57,9 @@ def alertmanager_config(
     smtp_smarthost: str,
     smtp_username: str | None = None,
 ) -> dict[str, Any]:
-    """Critical pages (PagerDuty, Slack, email), warning tickets (Slack, email), info stays on dashboards."""
-    email = _email(email_to, smtp_from, smtp_smarthost, smtp_username)
+    """Critical pages (PagerDuty, Slack), warning tickets (Slack), both also by e-mail to ``email_to`` when
+    it lists anyone; info stays on dashboards."""
+    email = {"email_configs": [_email(email_to, smtp_from, smtp_smarthost, smtp_username)]} if email_to else {}
     return {
         "route": {
             "receiver": TICKET_RECEIVER,  # anything without a known severity still reaches people
@@ -94,13 +98,9 @@ def alertmanager_config(
                     }
                 ],
                 "slack_configs": [_slack(slack_channel, critical=True)],
-                "email_configs": [email],
+                **email,
             },
-            {
-                "name": TICKET_RECEIVER,
-                "slack_configs": [_slack(slack_channel, critical=False)],
-                "email_configs": [email],
-            },
+            {"name": TICKET_RECEIVER, "slack_configs": [_slack(slack_channel, critical=False)], **email},
             {"name": NULL_RECEIVER},
         ],
     }

@@ -30,11 +30,32 @@ RULE_LABELS = {"release": "kube-prometheus-stack", "app.kubernetes.io/part-of": 
 
 
 def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    # The charts default to `resources: {}` (aws-for-fluent-bit aside): without requests nothing reserves room.
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
 
 
+def replica_disruption_budget(replicas: int) -> dict[str, Any]:
+    """``prometheus.podDisruptionBudget`` / ``alertmanager.podDisruptionBudget``: one replica down at a time.
+
+    Only ``minAvailable`` is set, on purpose. kube-prometheus-stack 79.5.0 defaults ``minAvailable: 1``
+    (charts/kube-prometheus-stack/values.yaml) and its templates/prometheus/podDisruptionBudget.yaml and
+    templates/alertmanager/podDisruptionBudget.yaml write each of ``minAvailable`` and ``maxUnavailable``
+    that is non-empty (``{{- if ... }}``): adding ``maxUnavailable`` rendered both, which the API server
+    rejects, and the atomic release rolled back. Blanking ``minAvailable`` instead (``""``: ``None`` is
+    dropped by Pulumi, pulumi/pulumi-kubernetes#3811) would rely on that ``if``, and later charts write the
+    map whole (``toYaml``, prometheus-community/helm-charts#6669), empty value included. ``replicas - 1``
+    available is one replica down at a time for any count (the chart's 1 for 2 replicas). One replica gets
+    no budget: ``minAvailable: 1`` on it would block every node drain.
+    """
+    return {"enabled": replicas > 1, "minAvailable": max(replicas - 1, 1)}
+
+
 def chart_values(settings: ObservabilitySettings, *, storage_class: str, system: dict[str, Any]) -> dict[str, Any]:
-    """Helm values from typed settings (never a free-form dict in the stack file)."""
+    """Helm values of kube-prometheus-stack 79.5.0 from typed settings (never a free-form dict in the stack
+    file). Every key is checked against the chart's values.yaml and templates at that version (with Grafana
+    10.1.4, kube-state-metrics 6.4.1 and prometheus-node-exporter 4.49.1, its subcharts) in
+    tests/test_helm_values.py."""
+    # The chart's own default for both pods at 79.5.0; stated so that a chart upgrade cannot loosen it.
     hardened = {
         "runAsNonRoot": True,
         "runAsUser": 1000,
@@ -55,10 +76,11 @@ def chart_values(settings: ObservabilitySettings, *, storage_class: str, system:
         }
 
     return {
+        # Object names kps-prometheus, kps-alertmanager, kps-operator (default: the release name).
         "fullnameOverride": "kps",
         "prometheusOperator": {"resources": _resources("100m", "256Mi", "512Mi"), **system},
         "prometheus": {
-            "podDisruptionBudget": {"enabled": settings.prometheus_replicas > 1, "maxUnavailable": 1},
+            "podDisruptionBudget": replica_disruption_budget(settings.prometheus_replicas),
             "prometheusSpec": {
                 "replicas": settings.prometheus_replicas,
                 "retention": f"{settings.prometheus_retention_days}d",
@@ -66,7 +88,8 @@ def chart_values(settings: ObservabilitySettings, *, storage_class: str, system:
                 "storageSpec": volume(settings.prometheus_volume_gib),
                 "resources": _resources("500m", "2Gi", "4Gi"),
                 "securityContext": hardened,
-                # Pick up ServiceMonitors and rules from every namespace, not only the chart's release.
+                # Pick up ServiceMonitors and rules from every namespace, not only the chart's release
+                # (chart default true: only objects labelled release=kube-prometheus-stack).
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
                 "ruleSelectorNilUsesHelmValues": False,
@@ -74,7 +97,9 @@ def chart_values(settings: ObservabilitySettings, *, storage_class: str, system:
             },
         },
         "alertmanager": {
-            "podDisruptionBudget": {"enabled": settings.alertmanager_replicas > 1, "maxUnavailable": 1},
+            "podDisruptionBudget": replica_disruption_budget(settings.alertmanager_replicas),
+            # Deep-merged by Helm into the chart's default config: its `global` and `templates` stay, the
+            # rest is replaced (tests/test_alertmanager.py runs amtool on the merged file).
             "config": alertmanager.alertmanager_config(
                 slack_channel=settings.slack_channel,
                 email_to=settings.alert_emails,
@@ -84,6 +109,7 @@ def chart_values(settings: ObservabilitySettings, *, storage_class: str, system:
             ),
             "alertmanagerSpec": {
                 "replicas": settings.alertmanager_replicas,
+                # Mounted at /etc/alertmanager/secrets/<name>/, where the receivers read their credentials.
                 "secrets": [RECEIVERS_SECRET],
                 "storage": volume(10),
                 "resources": _resources("50m", "128Mi", "256Mi"),
@@ -94,15 +120,20 @@ def chart_values(settings: ObservabilitySettings, *, storage_class: str, system:
         "grafana": {
             # With an existing secret the chart never generates or defaults ("prom-operator") a password.
             "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "username", "passwordKey": "password"},
+            # The chart's defaults at 79.5.0, pinned because our dashboards' ConfigMaps carry this label.
             "sidecar": {
                 "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1", "searchNamespace": "ALL"}
             },
             "resources": _resources("100m", "256Mi", "512Mi"),
+            # Grafana 10.1.4 defaults to no budget ({}); its templates/poddisruptionbudget.yaml writes each field
+            # that is set, so exactly this one. With the chart's one replica it never blocks a drain.
             "podDisruptionBudget": {"maxUnavailable": 1},
+            # Deep-merged into the chart's grafana.ini (paths, log, server stay).
             "grafana.ini": {"auth.anonymous": {"enabled": False}, "users": {"allow_sign_up": False}},
             **system,
         },
         "kube-state-metrics": {"resources": _resources("50m", "128Mi", "256Mi"), **system},
+        # A DaemonSet on every node: the chart's default toleration (NoSchedule, Exists) covers the system taint.
         "prometheus-node-exporter": {"resources": _resources("20m", "32Mi", "64Mi")},
     }
 
@@ -330,23 +361,29 @@ class Monitoring(pulumi.ComponentResource):
             version=args.settings.fluent_bit_chart,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://aws.github.io/eks-charts"),
             namespace=args.namespace,
+            # Keys checked against stable/aws-for-fluent-bit/values.yaml and templates at 0.1.35 (aws/eks-charts)
+            # in tests/test_helm_values.py.
             values={
                 "serviceAccount": {
                     "create": True,
+                    # Chart default: the release's full name; the role trusts exactly this name.
                     "name": "aws-for-fluent-bit",
                     "annotations": {"eks.amazonaws.com/role-arn": role.arn},
                 },
+                # The other outputs are off by default at 0.1.35; stated so that only CloudWatch Logs is written.
                 "cloudWatch": {"enabled": False},
                 "firehose": {"enabled": False},
                 "kinesis": {"enabled": False},
                 "elasticsearch": {"enabled": False},
                 "cloudWatchLogs": {
                     "enabled": True,
-                    "region": args.region,
+                    "region": args.region,  # chart default us-east-1, whatever the stack's region
                     "logGroupName": log_group.name,
+                    # Chart default true; the group is ours (KMS key, retention), the role cannot create groups.
                     "autoCreateGroup": False,
                     "logStreamPrefix": "pod-",
                 },
+                # Chart default none: a DaemonSet on every node, tainted ones too.
                 "tolerations": [{"operator": "Exists"}],
                 "resources": _resources("50m", "64Mi", "256Mi"),
             },

@@ -544,9 +544,9 @@ class ObservabilitySettings(Section):
     alertmanager_replicas: int = Field(2, ge=1, le=5, description="Alertmanager replicas (2+ for HA).")
     slack_channel: str = Field("#silhouette-alerts", pattern=r"^#[a-z0-9_-]+$", description="Slack channel of alerts.")
     alert_emails: list[Email] = Field(
-        default_factory=lambda: ["oncall@silhouette.example.com"],
-        min_length=1,
-        description="Recipients of critical and warning alert emails.",
+        default_factory=list,
+        description="Recipients of critical and warning alert emails; empty (the default) sends none. On SES "
+        "(the default smtp_smarthost) they need smtp_username.",
     )
     smtp_from: Email = Field("alerts@silhouette.example.com", description="Sender of alert emails.")
     smtp_username: str | None = Field(

@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from silhouette_infra import instance_types
-from silhouette_infra.cluster.capacity import Resources, Workload, capacity, demand
+from silhouette_infra.cluster.capacity import Resources, Workload, capacity, demand, pod_requests
 from silhouette_infra.images import in_stack_repository, registry_of
 from silhouette_infra.instance_types import Service
 from silhouette_infra.network.layout import LayoutError, plan_subnets
@@ -40,6 +40,7 @@ def check(settings: Settings) -> list[Issue]:
         *_images(settings),
         *_apps(settings),
         *_release(settings),
+        *_alert_email(settings),
         *_production(settings),
     ]
 
@@ -154,7 +155,17 @@ def workloads_at_full_scale(settings: Settings) -> list[Workload]:
     workloads.append(
         Workload("neo4j", Resources(cpu_millicores(neo4j.cpu_request), memory_mib(neo4j.memory_request)), 1)
     )
+    # The Neo4j backup CronJob's pod (data/neo4j.py; tests/test_capacity.py holds these to its manifest):
+    # its export init container, then its upload container. One at a time (concurrencyPolicy Forbid).
+    # Its dump goes to an EBS volume of its own, so it asks the node for no disk.
+    backup_pod = pod_requests(init_containers=[Resources(250, 1024)], containers=[Resources(100, 256)])
+    workloads.append(Workload("neo4j-backup", backup_pod, 1))
     return workloads
+    # The Neo4j backup CronJob's pod (data/neo4j.py; tests/test_capacity.py holds these to its manifest):
+    # its export init container, then its upload container. One at a time (concurrencyPolicy Forbid).
+    # Its dump goes to an EBS volume of its own, so it asks the node for no disk.
+    backup_pod = pod_requests(init_containers=[Resources(250, 1024)], containers=[Resources(100, 256)])
+    workloads.append(Workload("neo4j-backup", backup_pod, 1))
 
 
 def _instance_types(settings: Settings) -> Iterator[Issue]:
@@ -373,3 +384,19 @@ def _production(settings: Settings) -> Iterator[Issue]:
                 f"cluster.endpoint_public_access_cidrs[{index}]",
                 "production must not open the API endpoint to 0.0.0.0/0",
             )
+
+
+def _alert_email(settings: Settings) -> Iterator[Issue]:
+    """Alert e-mail through Amazon SES's SMTP endpoint (``email-smtp[-fips].<region>.amazonaws.com``) needs
+    an SMTP user: SES refuses unauthenticated mail, so Alertmanager's e-mails would reach nobody
+    (https://docs.aws.amazon.com/ses/latest/dg/smtp-credentials.html)."""
+    observability = settings.observability
+    host = observability.smtp_smarthost.rsplit(":", 1)[0]
+    ses = host.startswith(("email-smtp.", "email-smtp-fips.")) and host.endswith(".amazonaws.com")
+    if observability.alert_emails and ses and not observability.smtp_username:
+        yield (
+            "observability.smtp_username",
+            f"alert_emails go through SES ({host}), which only accepts authenticated mail: set the SES SMTP "
+            "user name here and its password as smtp-password in the alertmanager-receivers secret "
+            "(README, before the first pulumi up), or leave alert_emails empty",
+        )

@@ -5,10 +5,24 @@ Versions are data, not code paths: bumping one is a one-line change here plus a 
 
 from __future__ import annotations
 
+import datetime
+
 # Amazon EKS gives a minor version 14 months of standard support
 # (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html). In November 2026:
 # 1.34 ends 2026-12-02 (so no new stack should start on it), 1.35 ends 2027-03-27, 1.36 is current.
+# This table, not a scanner's built-in list, is the authority on which versions a stack may run.
 EKS_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.35", "1.36")
+
+# End of standard support of every accepted version (UTC), from the release calendar of the same page.
+# None: not known from AWS yet (the entry says why).
+EKS_STANDARD_SUPPORT_ENDS: dict[str, datetime.date | None] = {
+    "1.35": datetime.date(2027, 3, 27),
+    # AWS's release notes list 1.36 as available on EKS, but no copy of AWS's release calendar reachable
+    # here (searched November 2026) has its row, so the date is left unknown rather than guessed (a
+    # third-party blog gives 2027-08-02, 14 months after an EKS release on 2026-06-02; unconfirmed).
+    # Take it from the calendar, or `aws eks describe-cluster-versions`, when adopting 1.36.
+    "1.36": None,
+}
 
 # RDS for PostgreSQL majors in standard support that we are willing to create. 14 leaves standard
 # support in February 2027 and 15 in February 2028; a new platform starts on 16 or 17

@@ -1,0 +1,151 @@
+"""The README's "Upgrading Kubernetes safely" procedure works for every version in the project's table
+(issue 10, item 7): set the cluster version, kube-proxy and the cluster autoscaler to one minor, and the
+settings validate and the AWS checks pass.
+
+checkov's CKV_AWS_339 knows only the versions of its own release; ``skips.yaml`` defers it to the table
+(``settings/versions.py``) cluster by cluster, so a version outside the table still fails.
+
+Cost: each stack runs once per version under mocks (about 1.5 s each once the SDKs are imported), and only
+checkov's ``terraform_plan`` scan runs (the Kubernetes objects are left out of what checkov is given; the
+schema and Kubernetes checks of the manifests are not version-specific here and run in every synth), one
+checkov process per version, started while the next version's program runs: about 10 s in a full session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from silhouette_infra.checks import checkov
+from silhouette_infra.checks.base import CheckReport, Skip, load_skips, resolve_conditions
+from silhouette_infra.checks.manifests import is_kubernetes_object
+from silhouette_infra.engine import CapturedResource, run_stack
+from silhouette_infra.settings import load_settings
+from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS, EKS_STANDARD_SUPPORT_ENDS
+from tests.conftest import STACKS, config_with
+
+# Test inputs, not pins to deploy: plausible add-on versions for each minor of the table. A real upgrade
+# takes them from `aws eks describe-addon-versions --kubernetes-version <minor>` (README, step 2).
+KUBE_PROXY_TEST_PINS = {version: f"v{version}.0-eksbuild.1" for version in EKS_KUBERNETES_VERSIONS}
+AUTOSCALER_TEST_TAGS = {version: f"v{version}.0" for version in EKS_KUBERNETES_VERSIONS}
+
+NEWEST = max(EKS_KUBERNETES_VERSIONS, key=lambda version: tuple(int(part) for part in version.split(".")))
+# The minor after the newest: outside the table, and too new for checkov's list.
+VERSION_OUTSIDE_THE_TABLE = f"1.{int(NEWEST.split('.')[1]) + 1}"
+CLUSTER = "aws_eks_cluster.eks"
+WALKS = [(stack, version) for version in EKS_KUBERNETES_VERSIONS for stack in STACKS]
+
+
+def upgraded_config(stack: str, version: str) -> dict[str, str]:
+    """Step 2 of the procedure: the stack file with the cluster, kube-proxy and the autoscaler on ``version``."""
+    return config_with(
+        stack,
+        cluster={"kubernetes_version": version, "addon_versions": {"kube_proxy": KUBE_PROXY_TEST_PINS[version]}},
+        cluster_addons={"cluster_autoscaler_image_tag": AUTOSCALER_TEST_TAGS[version]},
+    )
+
+
+def with_cluster_version(resources: list[CapturedResource], version: str) -> list[CapturedResource]:
+    """The same resources, the EKS cluster component declaring ``version``."""
+    return [
+        dataclasses.replace(r, inputs={**r.inputs, "version": version}) if r.type == "eks:index:Cluster" else r
+        for r in resources
+    ]
+
+
+@cache
+def _aws_reports() -> dict[str, CheckReport]:
+    """checkov_aws report by ``<stack>@<version>``, and of production with a cluster version outside the table."""
+    checkov.prewarm()
+    scans = []
+    for number, version in enumerate(EKS_KUBERNETES_VERSIONS):
+        declared = {
+            stack: [
+                r for r in run_stack(stack, upgraded_config(stack, version)).resources if not is_kubernetes_object(r)
+            ]
+            for stack in STACKS
+        }
+        if number == 0:
+            declared[f"production-on-{VERSION_OUTSIDE_THE_TABLE}"] = with_cluster_version(
+                declared["production"], VERSION_OUTSIDE_THE_TABLE
+            )
+        scans.append((version, checkov.start_many(declared)))
+        if number + 1 < len(EKS_KUBERNETES_VERSIONS):
+            checkov.prewarm()  # imports checkov for the next version's scan while its program runs
+    return {
+        f"{stack}@{version}": reports[checkov.AWS]
+        for version, scan in scans
+        for stack, reports in scan.reports().items()
+    }
+
+
+# --------------------------------------------------------------------------------------- the table
+def test_every_supported_version_has_its_end_of_standard_support_recorded() -> None:
+    assert set(EKS_STANDARD_SUPPORT_ENDS) == set(EKS_KUBERNETES_VERSIONS)
+    for version, ends in EKS_STANDARD_SUPPORT_ENDS.items():
+        assert ends is None or isinstance(ends, datetime.date), f"{version}: a date, or None while AWS publishes none"
+
+
+# --------------------------------------------------------------------------------------- the walk
+@pytest.mark.parametrize(("stack", "version"), WALKS)
+def test_settings_accept_every_supported_version_with_matching_add_ons(stack: str, version: str) -> None:
+    settings = load_settings(stack, upgraded_config(stack, version))
+    assert settings.cluster.kubernetes_version == version
+    assert settings.cluster.addon_versions.kube_proxy == KUBE_PROXY_TEST_PINS[version]
+    assert settings.cluster_addons.cluster_autoscaler_image_tag == AUTOSCALER_TEST_TAGS[version]
+
+
+@pytest.mark.parametrize(("stack", "version"), WALKS)
+def test_aws_checks_pass_on_every_supported_version(stack: str, version: str) -> None:
+    report = _aws_reports()[f"{stack}@{version}"]
+    assert report.failures == [], [f"{f.check} {f.resource}: {f.message}" for f in report.failures]
+    deferred = [skip for skip, resource in report.skipped if skip.check == "CKV_AWS_339"]
+    for skip in deferred:  # where checkov does not know the version yet, the table decides, with its reason
+        assert skip.resources == (CLUSTER,)
+        assert "silhouette_infra/settings/versions.py" in skip.reason
+        assert f"{CLUSTER}: Kubernetes {version} is in EKS_KUBERNETES_VERSIONS" in skip.reason
+
+
+def test_a_cluster_on_a_version_outside_the_table_keeps_its_checkov_failure() -> None:
+    report = _aws_reports()[f"production-on-{VERSION_OUTSIDE_THE_TABLE}@{EKS_KUBERNETES_VERSIONS[0]}"]
+    assert [(f.check, f.resource) for f in report.failures] == [("CKV_AWS_339", CLUSTER)]
+    assert not any(skip.check == "CKV_AWS_339" for skip, _ in report.skipped)
+
+
+# --------------------------------------------------------------------------------------- the skip
+def test_the_eks_version_skip_covers_only_clusters_whose_version_the_table_lists() -> None:
+    [recorded] = [skip for skip in load_skips(checkov.AWS, "production") if skip.check == "CKV_AWS_339"]
+    assert recorded.condition == "kubernetes_version_in_settings_table"
+    assert not recorded.covers("CKV_AWS_339", CLUSTER), "unresolved, a conditional skip covers nothing"
+    planned = {
+        "aws_eks_cluster.listed": {"version": NEWEST},
+        "aws_eks_cluster.unlisted": {"version": VERSION_OUTSIDE_THE_TABLE},
+        "aws_eks_cluster.unset": {},
+    }
+    [resolved] = resolve_conditions([recorded], planned)
+    assert resolved.covers("CKV_AWS_339", "aws_eks_cluster.listed")
+    assert not resolved.covers("CKV_AWS_339", "aws_eks_cluster.unlisted")
+    ends = EKS_STANDARD_SUPPORT_ENDS[NEWEST]
+    support = f"standard support until {ends.isoformat()}" if ends else "end of standard support not yet recorded"
+    assert resolved.reason.endswith(
+        f"aws_eks_cluster.listed: Kubernetes {NEWEST} is in EKS_KUBERNETES_VERSIONS ({support})"
+    )
+
+
+def test_a_skip_with_an_unknown_condition_is_an_error(tmp_path: Path) -> None:
+    skips = tmp_path / "skips.yaml"
+    skips.write_text(
+        "checkov_aws:\n  - check: CKV_AWS_339\n    when: version_looks_fine\n"
+        "    reason: a reason long enough to pass the bar on length\n"
+    )
+    with pytest.raises(ValueError, match="unknown condition 'version_looks_fine'"):
+        load_skips(checkov.AWS, path=skips)
+
+
+def test_unconditional_skips_resolve_to_themselves() -> None:
+    skip = Skip(checkov.AWS, "CKV_AWS_1", ("aws_s3_bucket.*",), "a recorded reason of some length")
+    assert resolve_conditions([skip], {}) == [skip]
