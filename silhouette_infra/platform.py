@@ -233,6 +233,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             namespace=namespaces.monitoring_namespace,
             app_namespace=namespaces.app_namespace,
             vpc_cidr=settings.network.vpc_cidr,
+            service_cidr=settings.cluster.service_ipv4_cidr,
             provider=cluster.provider,
             ready=[*cluster.ready, addons, *namespaces.ready],
             secret_store_name=addons.secret_store_name,

@@ -40,7 +40,7 @@ from silhouette_infra.data import neo4j, postgres, rabbitmq, redis
 from silhouette_infra.network.layout import plan_subnets
 from silhouette_infra.observability.stack import monitoring_network_policies
 from silhouette_infra.observability.tracing import collector_network_policy
-from silhouette_infra.settings.models import Neo4jSettings, NetworkSettings
+from silhouette_infra.settings.models import ClusterSettings, Neo4jSettings, NetworkSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NCA_ENV_VAR = "SILHOUETTE_NCA"
@@ -48,6 +48,7 @@ PART_OF = {"app.kubernetes.io/part-of": "silhouette"}
 KUBERNETES_VERSION = "1.35"
 
 NETWORK = NetworkSettings()
+CLUSTER = ClusterSettings()
 LAYOUT = plan_subnets(
     NETWORK.vpc_cidr,
     len(NETWORK.availability_zones),
@@ -77,7 +78,7 @@ def monitoring_policies() -> list[dict[str, Any]]:
     return [
         {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", **policy}
         for policy in [
-            *monitoring_network_policies(MONITORING, NETWORK.vpc_cidr),
+            *monitoring_network_policies(MONITORING, NETWORK.vpc_cidr, CLUSTER.service_ipv4_cidr),
             collector_network_policy(namespace=MONITORING, app_namespace=APP),
         ]
     ]
@@ -151,6 +152,7 @@ DEBUG = Pod("debug", APP, {NAME_LABEL: "debug"})
 PROMETHEUS = Pod("prometheus", MONITORING, {NAME_LABEL: design.PROMETHEUS})
 GRAFANA = Pod("grafana", MONITORING, {NAME_LABEL: "grafana"})
 COLLECTOR = Pod("otel-collector", MONITORING, {NAME_LABEL: design.OTEL_COLLECTOR})
+KUBE_STATE_METRICS = Pod("kube-state-metrics", MONITORING, {NAME_LABEL: "kube-state-metrics"})
 NEO4J = Pod("neo4j-0", neo4j.NAMESPACE, dict(neo4j.SERVER_SELECTOR))
 COREDNS = Pod("coredns", design.DNS_NAMESPACE, dict(design.DNS_SELECTOR))
 FAKE_FRONTEND = Pod("fake-frontend", OTHER, {NAME_LABEL: design.FRONTEND})
@@ -166,6 +168,7 @@ PODS = (
     PROMETHEUS,
     GRAFANA,
     COLLECTOR,
+    KUBE_STATE_METRICS,
     NEO4J,
     COREDNS,
     FAKE_FRONTEND,
@@ -182,6 +185,7 @@ NODE = Address(host(LAYOUT.private[0]), "node or VPC endpoint, private subnet a"
 INSTANCE_METADATA = Address("169.254.169.254", "instance metadata")
 POD_IDENTITY_AGENT = Address("169.254.170.23", "EKS Pod Identity agent")
 INTERNET = Address("8.8.8.8", "internet")
+KUBERNETES_SERVICE = Address(host(CLUSTER.service_ipv4_cidr, 1), "the kubernetes Service (API server ClusterIP)")
 CARRIER_GRADE_NAT = Address("100.64.0.10", "RFC 6598 shared space")
 OTHER_PRIVATE_172 = Address("172.16.0.10", "RFC 1918, outside the VPC")
 OTHER_PRIVATE_192 = Address("192.168.1.10", "RFC 1918, outside the VPC")
@@ -291,6 +295,11 @@ FLOWS = (
     Flow("migrations-to-internet-https", MIGRATIONS, INTERNET, 443, False),
     Flow("migrations-to-backend-http", MIGRATIONS, BACKEND, HTTP, False),
     # Prometheus scrapes the metrics ports; nobody else in monitoring, nobody elsewhere labelled prometheus.
+    # kube-state-metrics lists and watches the API: its ClusterIP and the control plane's ENIs, on 443 only.
+    Flow("kube-state-metrics-to-kubernetes-service", KUBE_STATE_METRICS, KUBERNETES_SERVICE, 443, True),
+    Flow("kube-state-metrics-to-control-plane-eni", KUBE_STATE_METRICS, NODE, 443, True),
+    Flow("kube-state-metrics-to-node-kubelet", KUBE_STATE_METRICS, NODE, 10250, False),
+    Flow("kube-state-metrics-to-internet-https", KUBE_STATE_METRICS, INTERNET, 443, False),
     Flow("prometheus-to-backend-metrics", PROMETHEUS, BACKEND, METRICS, True),
     Flow("prometheus-to-frontend-metrics", PROMETHEUS, FRONTEND, METRICS, True),
     Flow("prometheus-to-backend-http", PROMETHEUS, BACKEND, HTTP, False),

@@ -138,10 +138,13 @@ def chart_values(settings: ObservabilitySettings, *, storage_class: str, system:
     }
 
 
-def monitoring_network_policies(namespace: str, vpc_cidr: str) -> list[dict[str, Any]]:
+def monitoring_network_policies(namespace: str, vpc_cidr: str, service_cidr: str) -> list[dict[str, Any]]:
     """Allows on top of the namespace's default deny: the stack talks to itself; Prometheus scrapes
     pods in every namespace and the nodes (kubelet, node-exporter) in the VPC; everything resolves
-    DNS; Alertmanager and Grafana reach PagerDuty, Slack and SMTP on 443/587."""
+    DNS; Alertmanager and Grafana reach PagerDuty, Slack and SMTP on 443/587; kube-state-metrics
+    watches the Kubernetes API on 443 (the ``kubernetes`` Service in the service CIDR, and the control
+    plane's cross-account ENIs in the cluster's subnets, inside the VPC:
+    https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html)."""
     dns = {
         "to": [
             {
@@ -170,6 +173,19 @@ def monitoring_network_policies(namespace: str, vpc_cidr: str) -> list[dict[str,
                 "egress": [
                     {"to": [{"namespaceSelector": {}}]},
                     {"to": [{"ipBlock": {"cidr": vpc_cidr}}]},
+                ],
+            },
+        },
+        {
+            "metadata": {"name": "kubernetes-api", "namespace": namespace},
+            "spec": {
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "kube-state-metrics"}},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": service_cidr}}, {"ipBlock": {"cidr": vpc_cidr}}],
+                        "ports": [{"protocol": "TCP", "port": 443}],
+                    }
                 ],
             },
         },
@@ -209,6 +225,7 @@ class MonitoringArgs:
     namespace: str
     app_namespace: str
     vpc_cidr: str
+    service_cidr: str  # the cluster's Kubernetes service CIDR (the API server's ClusterIP)
     provider: k8s.Provider
     ready: list[pulumi.Resource]
     secret_store_name: str
@@ -257,7 +274,7 @@ class Monitoring(pulumi.ComponentResource):
         ]
         policies = [
             declare(k8s.networking.v1.NetworkPolicy, policy["metadata"]["name"], self._k8s(), **policy)
-            for policy in monitoring_network_policies(args.namespace, args.vpc_cidr)
+            for policy in monitoring_network_policies(args.namespace, args.vpc_cidr, args.service_cidr)
         ]
         release = k8s.helm.v3.Release(
             "kube-prometheus-stack",
