@@ -1,87 +1,9 @@
-"""Offline tools of the Silhouette Pulumi program, with no cloud account and no Pulumi CLI.
+"""``python -m silhouette_infra``: the offline synth tooling's command line (silhouette_infra/synth/cli.py)."""
 
-synth runs a stack's real program under Pulumi's mocks, prints per layer what it declares and checks it;
-docs regenerates the README's configuration reference from the settings models.
-"""
-
-from __future__ import annotations
-
-import argparse
 import os
 import sys
-import time
-from pathlib import Path
 
-
-def _synth(args: argparse.Namespace) -> int:
-    # One short-lived command: no cyclic garbage collection while it runs, the checks after the
-    # program included (they gain as much).
-    from silhouette_infra.engine.run import cyclic_gc_paused
-
-    with cyclic_gc_paused():
-        return _synth_without_cyclic_gc(args)
-
-
-def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    from silhouette_infra.engine import run_stack
-    from silhouette_infra.engine.stack_file import StackFileError
-    from silhouette_infra.settings import SettingsError
-    from silhouette_infra.summary import render, write_out
-
-    if not args.no_checks:
-        from silhouette_infra.checks import checkov
-
-        checkov.prewarm()  # checkov imports itself while the program runs
-    try:
-        result = run_stack(args.stack)
-    except (StackFileError, SettingsError) as error:
-        print(error, file=sys.stderr)
-        return 2
-    reports = None
-    if not args.no_checks:
-        from silhouette_infra.checks import run_checks
-
-        reports = run_checks(result)
-    if args.out:
-        write_out(result, Path(args.out) / args.stack)
-    print(render(result, reports, time.perf_counter() - started))
-    if args.out:
-        print(f"wrote {Path(args.out) / args.stack}/resources.json, outputs.json and manifests/")
-    return 0 if reports is None or all(report.ok for report in reports) else 1
-
-
-def _docs(args: argparse.Namespace) -> int:
-    from silhouette_infra.settings.docs import README, render_reference, update_readme
-
-    if args.print:
-        print(render_reference())
-        return 0
-    changed = update_readme(README)
-    print(f"{README.name}: configuration reference {'updated' if changed else 'already up to date'}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m silhouette_infra",
-        description=__doc__,
-        epilog="From the repository root: 'make synth STACK=staging' runs synth with every check (STACK=production "
-        "too), 'make test' runs ruff, mypy and the test suite.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    synth = commands.add_parser("synth", help="run a stack offline under mocks and check what it declares")
-    synth.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
-    synth.add_argument("--out", help="write resources.json, outputs.json and Kubernetes manifests under OUT/<stack>")
-    synth.add_argument("--no-checks", action="store_true", help="skip the validators (settings are still validated)")
-    synth.set_defaults(handler=_synth)
-    docs = commands.add_parser("docs", help="regenerate the README's configuration reference from the models")
-    docs.add_argument("--print", action="store_true", help="print the reference instead of updating README.md")
-    docs.set_defaults(handler=_docs)
-    args = parser.parse_args(argv)
-    handler = args.handler
-    return int(handler(args))
-
+from silhouette_infra.synth.cli import main
 
 if __name__ == "__main__":
     code = main()

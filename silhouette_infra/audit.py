@@ -43,10 +43,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.roles import service_role
 from silhouette_infra.backup import ABORT_INCOMPLETE_UPLOADS_DAYS, bucket_name, encrypted_bucket_policy
-from silhouette_infra.cluster.iam_roles import service_role
 from silhouette_infra.keys import customer_managed_key, delegate_to_account
-from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import AuditSettings
 
 KEY_DELETION_WINDOW_DAYS = 30  # the longest KMS allows: the key is the only way to read 7 years of audit logs

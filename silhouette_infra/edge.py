@@ -33,7 +33,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.naming import Naming
+from silhouette_infra.aws.naming import Naming
 from silhouette_infra.settings.models import EdgeSettings
 
 CertificateMode = Literal["dns_validated", "existing", "operator_validated"]

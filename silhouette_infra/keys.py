@@ -10,7 +10,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.naming import Naming
+from silhouette_infra.aws.naming import Naming
 from silhouette_infra.settings.models import KeysSettings
 
 Purpose = Literal["cluster", "databases", "logs", "backups", "ebs", "registry"]

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from silhouette_infra.apps.component import Apps, AppsArgs, Endpoints
 from silhouette_infra.apps.namespaces import PlatformNamespaces, PlatformNamespacesArgs
 from silhouette_infra.audit import Audit, AuditArgs
+from silhouette_infra.aws.naming import Naming
 from silhouette_infra.backup import Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs, system_placement
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
@@ -20,14 +21,14 @@ from silhouette_infra.data.rabbitmq import RabbitMq, RabbitMqArgs
 from silhouette_infra.data.redis import Redis, RedisArgs
 from silhouette_infra.edge import Edge, EdgeArgs
 from silhouette_infra.keys import Keys, KeysArgs
-from silhouette_infra.naming import Naming
 from silhouette_infra.network.component import Network, NetworkArgs
 from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
 from silhouette_infra.observability.stack import Monitoring, MonitoringArgs
 from silhouette_infra.observability.tracing import otlp_endpoint
 from silhouette_infra.providers import build_aws_providers
 from silhouette_infra.registry import Registry, RegistryArgs
-from silhouette_infra.settings import Settings, availability_zone_names
+from silhouette_infra.settings.models import Settings
+from silhouette_infra.settings.rules import availability_zone_names
 
 
 def build_platform(settings: Settings, stack: str) -> dict[str, Any]:

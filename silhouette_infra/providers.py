@@ -11,8 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from silhouette_infra.naming import PROJECT
-from silhouette_infra.settings import Settings
+from silhouette_infra.aws.naming import PROJECT
+from silhouette_infra.settings.models import Settings
 
 
 def default_tags(settings: Settings, stack: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.naming import Naming
+from silhouette_infra.aws.naming import Naming
 from silhouette_infra.settings.models import RegistrySettings
 
 

@@ -11,8 +11,8 @@ import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import wait_for_rpcs
 
-from silhouette_infra.engine import CapturedResource
-from silhouette_infra.engine.mocks import AwsLikeMocks, CapturingMonitor
+from silhouette_infra.synth.engine import CapturedResource
+from silhouette_infra.synth.engine.mocks import AwsLikeMocks, CapturingMonitor
 
 T = TypeVar("T")
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.checks import checkov, run_checks_many
-from silhouette_infra.checks.base import CheckReport
-from silhouette_infra.engine import SynthResult, run_stack
+from silhouette_infra.synth.checks import checkov, run_checks_many
+from silhouette_infra.synth.checks.base import CheckReport
+from silhouette_infra.synth.engine import SynthResult, run_stack
 
 STACKS = ("production", "staging")
 
@@ -47,7 +47,7 @@ def stack(request: pytest.FixtureRequest) -> SynthResult:
 
 def config_with(stack: str, **sections: Any) -> dict[str, str]:
     """The stack file's config with keys of some ``silhouette:`` sections overridden."""
-    from silhouette_infra.engine import stack_config
+    from silhouette_infra.synth.engine import stack_config
 
     config = stack_config(stack)
     for key, value in sections.items():

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 from silhouette_infra.observability.alarms import (
     GIB,
     instance_memory_gib,
@@ -16,6 +15,7 @@ from silhouette_infra.observability.alarms import (
     topic_key_policy,
     topic_policy,
 )
+from silhouette_infra.synth.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 
 COMPONENT = "silhouette:observability:Alarms"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.apps.release import migration_job_name
-from silhouette_infra.apps.sizing import namespace_quota, required_quota
-from silhouette_infra.checks.manifests import manifest_of
-from silhouette_infra.engine import CapturedResource, SynthResult, run_stack
-from silhouette_infra.quantities import cpu_millicores, memory_mib
+from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
+from silhouette_infra.planning.release import migration_job_name
+from silhouette_infra.planning.sizing import namespace_quota, required_quota
+from silhouette_infra.synth.checks.manifests import manifest_of
+from silhouette_infra.synth.engine import CapturedResource, SynthResult, run_stack
 from tests.conftest import config_with
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -12,8 +12,8 @@ from silhouette_infra.audit import (
     security_hub_standards,
     trail_arn,
 )
-from silhouette_infra.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 from silhouette_infra.settings.models import LOG_RETENTION_DAYS
+from silhouette_infra.synth.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 
 COMPONENT = "silhouette:audit:Audit"
 TRAIL = "aws:cloudtrail/trail:Trail"

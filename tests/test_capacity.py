@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.cluster.capacity import (
+from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
+from silhouette_infra.planning.capacity import (
     Resources,
     allocatable,
     capacity,
@@ -16,8 +17,9 @@ from silhouette_infra.cluster.capacity import (
     pod_requests,
     reserved_cpu_millicores,
 )
-from silhouette_infra.quantities import cpu_millicores, memory_mib
-from silhouette_infra.settings import Settings, SettingsError, load_settings, rules
+from silhouette_infra.settings import rules
+from silhouette_infra.settings.loader import SettingsError, load_settings
+from silhouette_infra.settings.models import Settings
 from silhouette_infra.settings.rules import DAEMONSET_OVERHEAD, workloads_at_full_scale
 from tests.conftest import config_with
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.checks import checkov
-from silhouette_infra.checks.base import CheckReport, Skip, load_skips
-from silhouette_infra.checks.terraform_plan import TERRAFORM_TYPES, addresses, terraform_type, to_plan, unmapped
-from silhouette_infra.engine.mocks import AwsLikeMocks, CapturedResource
+from silhouette_infra.synth.checks import checkov
+from silhouette_infra.synth.checks.base import CheckReport, Skip, load_skips
+from silhouette_infra.synth.checks.terraform_plan import TERRAFORM_TYPES, addresses, terraform_type, to_plan, unmapped
+from silhouette_infra.synth.engine.mocks import AwsLikeMocks, CapturedResource
 from tests.conftest import STACKS, synth
 
 COMPONENT = "urn:pulumi:test::silhouette::silhouette:test:Component::component"

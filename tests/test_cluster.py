@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from silhouette_infra.aws.iam import unexplained_wildcards
 from silhouette_infra.cluster.eks import ami_type
-from silhouette_infra.cluster.iam import unexplained_wildcards
-from silhouette_infra.engine import CapturedResource, SynthResult, run_stack
+from silhouette_infra.synth.engine import CapturedResource, SynthResult, run_stack
 from tests.conftest import config_with
 
 EKS = "eks:index:Cluster"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.cluster import iam
+from silhouette_infra.aws import iam
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"

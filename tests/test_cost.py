@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from silhouette_infra.cost import monthly_cost
-from silhouette_infra.instance_types import CATALOGUE
-from silhouette_infra.settings import load_settings
+from silhouette_infra.planning.instance_types import CATALOGUE
+from silhouette_infra.settings.loader import load_settings
+from silhouette_infra.synth.cost import monthly_cost
 
 
 def test_every_node_instance_type_in_the_catalogue_has_a_price() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from silhouette_infra.cost import monthly_cost
-from silhouette_infra.engine import SynthResult
+from silhouette_infra.synth.cost import monthly_cost
+from silhouette_infra.synth.engine import SynthResult
 
 
 def _zones_of(result: SynthResult, subnet_ids: list[str]) -> set[str]:

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pytest
 from pydantic import ValidationError
 
+from silhouette_infra.aws.naming import Naming
 from silhouette_infra.edge import (
     ALB_HOSTED_ZONE_IDS,
     API_PATH_PREFIX,
@@ -28,9 +29,8 @@ from silhouette_infra.edge import (
     waf_log_group_name,
     web_acl_rules,
 )
-from silhouette_infra.engine import CapturedResource, SynthResult, run_stack
-from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import EdgeSettings
+from silhouette_infra.synth.engine import CapturedResource, SynthResult, run_stack
 from tests.components import declare_alone
 from tests.conftest import STACKS, config_with
 
@@ -100,7 +100,7 @@ def test_alb_alias_zone_is_awss_canonical_zone_of_the_region() -> None:
 
 @pytest.mark.parametrize("stack_name", STACKS)
 def test_every_stack_region_has_an_alb_alias_zone(stack_name: str) -> None:
-    from silhouette_infra.settings import load_settings
+    from silhouette_infra.settings.loader import load_settings
 
     region = load_settings(stack_name, config_with(stack_name)).aws.region
     assert alb_hosted_zone_id(region).startswith("Z")

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from silhouette_infra.engine import CapturedResource, SynthResult
+from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from tests.helm_charts import (
     CHARTS,
     DISRUPTION_FIELDS,

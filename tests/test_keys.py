@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from silhouette_infra.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 from silhouette_infra.keys import PURPOSES, key_policy
+from silhouette_infra.synth.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 
 KEY = "aws:kms/key:Key"
 

@@ -15,9 +15,11 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from silhouette_infra.checks import kubernetes_schema
-from silhouette_infra.checks.base import CheckReport, Finding, Skip
-from silhouette_infra.checks.kubernetes_schema import (
+from silhouette_infra.settings.loader import load_settings
+from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS
+from silhouette_infra.synth.checks import kubernetes_schema
+from silhouette_infra.synth.checks.base import CheckReport, Finding, Skip
+from silhouette_infra.synth.checks.kubernetes_schema import (
     CRD_ALLOW_LIST,
     PORT_CHECK,
     QUANTITY_CHECK,
@@ -28,11 +30,9 @@ from silhouette_infra.checks.kubernetes_schema import (
     schema_version_for,
     validate_manifests,
 )
-from silhouette_infra.checks.manifests import manifest_of
-from silhouette_infra.engine.mocks import MOCK_ACCOUNT_ID, CapturedResource
-from silhouette_infra.engine.run import SynthResult, stack_config
-from silhouette_infra.settings import load_settings
-from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS
+from silhouette_infra.synth.checks.manifests import manifest_of
+from silhouette_infra.synth.engine.mocks import MOCK_ACCOUNT_ID, CapturedResource
+from silhouette_infra.synth.engine.run import SynthResult, stack_config
 
 VERSION = "1.35"
 

@@ -9,9 +9,6 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.checks import checkov
-from silhouette_infra.checks.kubernetes_schema import validate_manifests
-from silhouette_infra.checks.manifests import manifest_of
 from silhouette_infra.data import neo4j
 from silhouette_infra.data.neo4j import (
     BACKUP_SELECTOR,
@@ -24,11 +21,14 @@ from silhouette_infra.data.neo4j import (
     memory_plan,
     require_community_image,
 )
-from silhouette_infra.engine import SynthResult
-from silhouette_infra.engine.mocks import CapturedResource
-from silhouette_infra.engine.run import stack_config
-from silhouette_infra.quantities import memory_mib
-from silhouette_infra.settings import load_settings
+from silhouette_infra.kubernetes.quantities import memory_mib
+from silhouette_infra.settings.loader import load_settings
+from silhouette_infra.synth.checks import checkov
+from silhouette_infra.synth.checks.kubernetes_schema import validate_manifests
+from silhouette_infra.synth.checks.manifests import manifest_of
+from silhouette_infra.synth.engine import SynthResult
+from silhouette_infra.synth.engine.mocks import CapturedResource
+from silhouette_infra.synth.engine.run import stack_config
 from tests.conftest import synth
 
 STACKS = ("production", "staging")

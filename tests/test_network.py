@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from silhouette_infra.engine import CapturedResource, SynthResult
-from silhouette_infra.network.layout import plan_subnets
+from silhouette_infra.planning.layout import plan_subnets
+from silhouette_infra.synth.engine import CapturedResource, SynthResult
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from silhouette_infra.network.layout import LayoutError, plan_subnets
+from silhouette_infra.planning.layout import LayoutError, plan_subnets
 
 
 @pytest.mark.parametrize(

@@ -34,13 +34,13 @@ import yaml
 
 from silhouette_infra.apps import network_policies as design
 from silhouette_infra.apps.network_policies import network_policies
-from silhouette_infra.apps.release import COLOR_LABEL, NAME_LABEL, TRACK_LABEL
-from silhouette_infra.checks.kubernetes_schema import validate_manifests
 from silhouette_infra.data import neo4j, postgres, rabbitmq, redis
-from silhouette_infra.network.layout import plan_subnets
 from silhouette_infra.observability.stack import monitoring_network_policies
 from silhouette_infra.observability.tracing import collector_network_policy
+from silhouette_infra.planning.layout import plan_subnets
+from silhouette_infra.planning.release import COLOR_LABEL, NAME_LABEL, TRACK_LABEL
 from silhouette_infra.settings.models import ClusterSettings, Neo4jSettings, NetworkSettings
+from silhouette_infra.synth.checks.kubernetes_schema import validate_manifests
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NCA_ENV_VAR = "SILHOUETTE_NCA"

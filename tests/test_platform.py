@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from silhouette_infra.engine import SynthResult, run_stack
+from silhouette_infra.synth.engine import SynthResult, run_stack
 from tests.conftest import config_with
 
 PROVIDER = "pulumi:providers:aws"

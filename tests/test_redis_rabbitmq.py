@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
+from silhouette_infra.aws.naming import Naming
 from silhouette_infra.data.common import backup_tag
 from silhouette_infra.data.rabbitmq import PASSWORD_SPECIAL, amqps_endpoint, broker_subnets, connection_details
 from silhouette_infra.data.redis import AUTH_TOKEN_SPECIAL, parameter_group_family
-from silhouette_infra.engine import CapturedResource, SynthResult
-from silhouette_infra.engine.mocks import unwrap_secrets
-from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import LOG_RETENTION_DAYS
 from silhouette_infra.settings.versions import AMAZON_MQ_RABBITMQ_VERSIONS, ELASTICACHE_ENGINE_VERSIONS
+from silhouette_infra.synth.engine import CapturedResource, SynthResult
+from silhouette_infra.synth.engine.mocks import unwrap_secrets
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 BROKER = "aws:mq/broker:Broker"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.engine import run_stack
-from silhouette_infra.settings import SettingsError, load_settings
-from silhouette_infra.settings.docs import is_current
+from silhouette_infra.settings.loader import SettingsError, load_settings
+from silhouette_infra.synth.docs import is_current
+from silhouette_infra.synth.engine import run_stack
 from tests.conftest import config_with
 
 # (stack, overrides, key path that must be named, words the explanation must contain)
@@ -204,7 +204,7 @@ def test_supported_versions_are_the_defaults() -> None:
 
 
 def test_committed_stack_files_hold_no_secret_in_clear() -> None:
-    from silhouette_infra.engine import stack_config
+    from silhouette_infra.synth.engine import stack_config
 
     for stack in ("production", "staging"):
         for key, value in stack_config(stack).items():
@@ -222,8 +222,8 @@ def test_readme_configuration_reference_is_generated_from_the_models() -> None:
 def test_every_setting_has_a_description() -> None:
     from pydantic import BaseModel
 
-    from silhouette_infra.settings.docs import _nested_models
     from silhouette_infra.settings.models import Settings
+    from silhouette_infra.synth.docs import _nested_models
 
     seen: set[type[BaseModel]] = set()
     pending: list[type[BaseModel]] = [Settings]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from silhouette_infra.engine import SynthResult, run_stack
-from silhouette_infra.stateful import identity, replacement_problems, stateful
+from silhouette_infra.synth.engine import SynthResult, run_stack
+from silhouette_infra.synth.stateful import identity, replacement_problems, stateful
 from tests.conftest import config_with
 
 SNAPSHOT = Path(__file__).with_name("snapshots") / "stateful_identity.json"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from silhouette_infra.__main__ import main
-from silhouette_infra.checks.base import SKIPS_FILE, load_skips
+from silhouette_infra.synth.checks.base import SKIPS_FILE, load_skips
+from silhouette_infra.synth.cli import main
 from tests.conftest import STACKS, checks
 
 
@@ -76,7 +76,7 @@ def test_synth_writes_resources_and_manifests(tmp_path: Path, capsys: pytest.Cap
 def test_synth_exits_non_zero_on_invalid_settings(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from silhouette_infra.engine import run as engine_run
+    from silhouette_infra.synth.engine import run as engine_run
 
     original = engine_run.stack_config
     monkeypatch.setattr(

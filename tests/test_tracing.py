@@ -8,9 +8,9 @@ from typing import Any
 import pulumi_kubernetes as k8s
 import yaml
 
-from silhouette_infra.cluster.iam import otel_collector_policy, unexplained_wildcards
-from silhouette_infra.engine import CapturedResource, SynthResult
-from silhouette_infra.naming import Naming
+from silhouette_infra.aws.iam import otel_collector_policy, unexplained_wildcards
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.kubernetes.workloads import config_checksum
 from silhouette_infra.observability.tracing import (
     CONFIG_FILE,
     Tracing,
@@ -19,7 +19,7 @@ from silhouette_infra.observability.tracing import (
     otlp_endpoint,
 )
 from silhouette_infra.settings.models import TracingSettings
-from silhouette_infra.workloads import config_checksum
+from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from tests.components import declare_alone
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.checks.kubernetes_schema import validate_manifests
-from silhouette_infra.images import is_digest_pinned, require_pinned
-from silhouette_infra.workloads import (
+from silhouette_infra.kubernetes.images import is_digest_pinned, require_pinned
+from silhouette_infra.kubernetes.workloads import (
     HOSTNAME_KEY,
     ZONE_KEY,
     Container,
@@ -28,6 +27,7 @@ from silhouette_infra.workloads import (
     stateful_set_spec,
     tag_pinning_reasons,
 )
+from silhouette_infra.synth.checks.kubernetes_schema import validate_manifests
 
 LABELS = {"app.kubernetes.io/name": "backend", "app.kubernetes.io/part-of": "silhouette"}
 SELECTOR = {"app.kubernetes.io/name": "backend"}

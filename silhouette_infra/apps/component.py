@@ -11,7 +11,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from silhouette_infra.apps.release import NAME_LABEL, ReleasePlan, migration_job_name, plan_release
 from silhouette_infra.apps.web_service import (
     HTTP_PORT,
     PART_OF,
@@ -21,14 +20,13 @@ from silhouette_infra.apps.web_service import (
     WebService,
     WebServiceArgs,
 )
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import external_secret_spec
-from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import secret_name
-from silhouette_infra.images import in_stack_repository
-from silhouette_infra.kube import declare
-from silhouette_infra.naming import Naming
-from silhouette_infra.settings.models import Settings
-from silhouette_infra.workloads import (
+from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes.images import in_stack_repository
+from silhouette_infra.kubernetes.workloads import (
     Container,
     Image,
     RepositoryImage,
@@ -41,6 +39,8 @@ from silhouette_infra.workloads import (
     secret_volume,
     tag_pinning_reasons,
 )
+from silhouette_infra.planning.release import NAME_LABEL, ReleasePlan, migration_job_name, plan_release
+from silhouette_infra.settings.models import Settings
 
 # TLS 1.3, and TLS 1.2 only with forward-secret AEAD ciphers (the "Res" policy drops the weaker ones).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"

@@ -9,10 +9,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.apps.network_policies import network_policies
-from silhouette_infra.apps.sizing import limit_range, namespace_quota
 from silhouette_infra.cluster.addons import SECRET_STORE_NAME, SECRET_STORE_NAMESPACE_LABEL
-from silhouette_infra.kube import declare
-from silhouette_infra.network.layout import SubnetLayout
+from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.planning.layout import SubnetLayout
+from silhouette_infra.planning.sizing import limit_range, namespace_quota
 from silhouette_infra.settings.models import AppsSettings
 
 MONITORING_NAMESPACE = "monitoring"

@@ -37,7 +37,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
-from silhouette_infra.apps.release import NAME_LABEL
+from silhouette_infra.planning.release import NAME_LABEL
 
 Manifest = dict[str, Any]
 

@@ -14,10 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from silhouette_infra.apps.release import NAME_LABEL, ReleasePlan, Variant
-from silhouette_infra.kube import declare
-from silhouette_infra.settings.models import WorkloadSettings
-from silhouette_infra.workloads import (
+from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes.workloads import (
     CONFIG_CHECKSUM_ANNOTATION,
     Container,
     Image,
@@ -32,6 +30,8 @@ from silhouette_infra.workloads import (
     secret_volume,
     tag_pinning_reasons,
 )
+from silhouette_infra.planning.release import NAME_LABEL, ReleasePlan, Variant
+from silhouette_infra.settings.models import WorkloadSettings
 
 HTTP_PORT = 8080
 METRICS_PORT = 9090

@@ -16,10 +16,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from silhouette_infra.cluster import iam
-from silhouette_infra.cluster.iam_roles import service_account_role
+from silhouette_infra.aws import iam
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.data.common import BACKUP_TAG_KEY
-from silhouette_infra.naming import Naming
 from silhouette_infra.settings.models import ClusterAddonsSettings, ClusterSettings
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"

@@ -11,9 +11,9 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from silhouette_infra.cluster import iam
-from silhouette_infra.cluster.iam_roles import service_account_role, service_role
-from silhouette_infra.naming import Naming
+from silhouette_infra.aws import iam
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.roles import service_account_role, service_role
 from silhouette_infra.settings.models import ClusterSettings, NodeGroupSettings
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from silhouette_infra.naming import Naming
+from silhouette_infra.aws.naming import Naming
 
 # AWS Backup selects every stateful resource carrying this tag (value: the stack's name prefix).
 BACKUP_TAG_KEY = "Backup"

@@ -47,13 +47,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import ROLE_ARN_ANNOTATION, SECRET_STORE_NAMESPACE_LABEL, external_secret_spec
-from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import generated_credentials
-from silhouette_infra.naming import Naming
-from silhouette_infra.quantities import memory_mib
-from silhouette_infra.settings.models import Neo4jSettings
-from silhouette_infra.workloads import (
+from silhouette_infra.kubernetes.quantities import memory_mib
+from silhouette_infra.kubernetes.workloads import (
     Container,
     Manifest,
     Probe,
@@ -70,6 +69,7 @@ from silhouette_infra.workloads import (
     stateful_set_spec,
     tag_pinning_reasons,
 )
+from silhouette_infra.settings.models import Neo4jSettings
 
 NAMESPACE = "neo4j"
 SERVICE_NAME = "neo4j"

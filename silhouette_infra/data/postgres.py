@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.cluster.iam import service_assume_role_policy
+from silhouette_infra.aws.iam import service_assume_role_policy
 from silhouette_infra.data.common import DataPlacement, backup_tag, service_security_group
 from silhouette_infra.settings.models import PostgresSettings
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.cluster.iam import log_group_writer_policy, service_assume_role_policy
-from silhouette_infra.naming import Naming
-from silhouette_infra.network.layout import SubnetLayout, plan_subnets
+from silhouette_infra.aws.iam import log_group_writer_policy, service_assume_role_policy
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.planning.layout import SubnetLayout, plan_subnets
 from silhouette_infra.settings.models import NetworkSettings
 
 # Tags the AWS Load Balancer Controller uses to discover subnets for internet-facing and internal ALBs.

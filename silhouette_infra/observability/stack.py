@@ -12,12 +12,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from silhouette_infra.aws.iam import log_group_writer_policy
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import external_secret_spec
-from silhouette_infra.cluster.iam import log_group_writer_policy
-from silhouette_infra.cluster.iam_roles import service_account_role
 from silhouette_infra.data.common import generated_credentials, secret_name
-from silhouette_infra.kube import declare
-from silhouette_infra.naming import Naming
+from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.observability import alertmanager, alerts
 from silhouette_infra.observability.dashboards import DASHBOARD_LABEL, dashboards
 from silhouette_infra.observability.tracing import Tracing, TracingArgs

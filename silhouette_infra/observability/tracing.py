@@ -40,13 +40,11 @@ from silhouette_infra.apps.network_policies import (
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
 )
-from silhouette_infra.apps.release import NAME_LABEL
-from silhouette_infra.cluster.iam import otel_collector_policy
-from silhouette_infra.cluster.iam_roles import service_account_role
-from silhouette_infra.kube import declare
-from silhouette_infra.naming import Naming
-from silhouette_infra.settings.models import TracingSettings
-from silhouette_infra.workloads import (
+from silhouette_infra.aws.iam import otel_collector_policy
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes.workloads import (
     CONFIG_CHECKSUM_ANNOTATION,
     Container,
     Probe,
@@ -59,6 +57,8 @@ from silhouette_infra.workloads import (
     pod_template,
     tag_pinning_reasons,
 )
+from silhouette_infra.planning.release import NAME_LABEL
+from silhouette_infra.settings.models import TracingSettings
 
 HEALTH_PORT = 13133
 METRICS_PORT = 8888

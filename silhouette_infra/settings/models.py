@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from silhouette_infra.images import check_application_image, require_pinned
+from silhouette_infra.kubernetes.images import check_application_image, require_pinned
 from silhouette_infra.settings.versions import (
     AMAZON_MQ_RABBITMQ_VERSIONS,
     EKS_KUBERNETES_VERSIONS,

@@ -6,12 +6,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from silhouette_infra import instance_types
-from silhouette_infra.cluster.capacity import Resources, Workload, capacity, demand, pod_requests
-from silhouette_infra.images import in_stack_repository, registry_of
-from silhouette_infra.instance_types import Service
-from silhouette_infra.network.layout import LayoutError, plan_subnets
-from silhouette_infra.quantities import cpu_millicores, memory_mib
+from silhouette_infra.kubernetes.images import in_stack_repository, registry_of
+from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
+from silhouette_infra.planning import instance_types
+from silhouette_infra.planning.capacity import Resources, Workload, capacity, demand, pod_requests
+from silhouette_infra.planning.instance_types import Service
+from silhouette_infra.planning.layout import LayoutError, plan_subnets
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.settings.versions import (
     AMAZON_MQ_RABBITMQ_INSTANCE_FAMILIES,
@@ -139,7 +139,7 @@ DAEMONSET_OVERHEAD = Resources(cpu_millicores=300, memory_mib=512)
 
 def workloads_at_full_scale(settings: Settings) -> list[Workload]:
     """What the application node groups must hold when every HPA is at its maximum."""
-    from silhouette_infra.apps.release import plan_release
+    from silhouette_infra.planning.release import plan_release
 
     apps = settings.apps
     # Every Deployment of the release plan at its maximum: blue-green keeps both colours, canary adds one.
@@ -321,7 +321,7 @@ def _apps(settings: Settings) -> Iterator[Issue]:
 
 
 def _release(settings: Settings) -> Iterator[Issue]:
-    from silhouette_infra.apps.sizing import required_quota
+    from silhouette_infra.planning.sizing import required_quota
 
     release = settings.apps.release
     if release.strategy == "canary" and release.canary_image is None:

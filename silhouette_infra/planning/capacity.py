@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from silhouette_infra import instance_types
+from silhouette_infra.planning import instance_types
 
 
 @dataclass(frozen=True)

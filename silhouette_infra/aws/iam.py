@@ -257,7 +257,7 @@ def aws_load_balancer_controller_policy(partition: str = "aws") -> Policy:
     The file hard-codes the ``aws`` partition in its ARNs; they are rewritten for ``partition``.
     """
     _check_partition(partition)
-    text = resources.files("silhouette_infra.cluster").joinpath(LBC_POLICY_FILE).read_text(encoding="utf-8")
+    text = resources.files("silhouette_infra.aws").joinpath(LBC_POLICY_FILE).read_text(encoding="utf-8")
     policy: Policy = _substitute_partition(json.loads(text), partition)
     return policy
 

@@ -24,11 +24,11 @@ from typing import Any
 
 import yaml
 
-from silhouette_infra.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips, resolve_conditions
-from silhouette_infra.checks.manifests import is_kubernetes_object, manifest_of, object_name
-from silhouette_infra.checks.terraform_plan import to_plan, unmapped
-from silhouette_infra.engine.mocks import CapturedResource, unwrap_secrets
-from silhouette_infra.engine.run import PROJECT_ROOT, SynthResult
+from silhouette_infra.synth.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips, resolve_conditions
+from silhouette_infra.synth.checks.manifests import is_kubernetes_object, manifest_of, object_name
+from silhouette_infra.synth.checks.terraform_plan import to_plan, unmapped
+from silhouette_infra.synth.engine.mocks import CapturedResource, unwrap_secrets
+from silhouette_infra.synth.engine.run import PROJECT_ROOT, SynthResult
 
 AWS = "checkov_aws"
 KUBERNETES = "checkov_kubernetes"

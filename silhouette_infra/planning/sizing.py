@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from silhouette_infra.apps.release import plan_release
-from silhouette_infra.quantities import cpu_millicores, memory_mib
+from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
+from silhouette_infra.planning.release import plan_release
 from silhouette_infra.settings.models import AppsSettings
 
 ROLLOUT_SURGE = 0.25  # maxSurge of every Deployment: a rollout briefly runs 25 % more pods

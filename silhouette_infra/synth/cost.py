@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from silhouette_infra import instance_types
-from silhouette_infra.instance_types import Service
-from silhouette_infra.settings import Settings
+from silhouette_infra.planning import instance_types
+from silhouette_infra.planning.instance_types import Service
+from silhouette_infra.settings.models import Settings
 
 HOURS_PER_MONTH = 730
 SPOT_DISCOUNT = 0.35  # spot typically costs about a third of on-demand for these families

@@ -10,12 +10,13 @@ from typing import Any
 
 import yaml
 
-from silhouette_infra.checks.base import CheckReport
-from silhouette_infra.checks.manifests import manifest_of, object_name
-from silhouette_infra.cost import monthly_cost
-from silhouette_infra.engine.mocks import CapturedResource
-from silhouette_infra.engine.run import SynthResult
-from silhouette_infra.settings import Settings, availability_zone_names
+from silhouette_infra.settings.models import Settings
+from silhouette_infra.settings.rules import availability_zone_names
+from silhouette_infra.synth.checks.base import CheckReport
+from silhouette_infra.synth.checks.manifests import manifest_of, object_name
+from silhouette_infra.synth.cost import monthly_cost
+from silhouette_infra.synth.engine.mocks import CapturedResource
+from silhouette_infra.synth.engine.run import SynthResult
 
 KeySettings = Callable[[Settings], dict[str, Any]]
 

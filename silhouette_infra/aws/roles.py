@@ -10,8 +10,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.cluster.iam import irsa_trust_policy, service_assume_role_policy
-from silhouette_infra.naming import Naming
+from silhouette_infra.aws.iam import irsa_trust_policy, service_assume_role_policy
+from silhouette_infra.aws.naming import Naming
 
 
 def role_with_policies(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from silhouette_infra.engine.mocks import CapturedResource
+from silhouette_infra.synth.engine.mocks import CapturedResource
 
 REPLACING_PROPERTIES: dict[str, tuple[str, ...]] = {
     "aws:rds/instance:Instance": ("identifier", "engine", "kmsKeyId", "storageEncrypted", "username", "dbName"),

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from silhouette_infra.checks.base import CheckReport
-from silhouette_infra.engine.run import SynthResult
+from silhouette_infra.synth.checks.base import CheckReport
+from silhouette_infra.synth.engine.run import SynthResult
 
 
 def run_checks_many(results: list[SynthResult]) -> dict[str, list[CheckReport]]:
     """Every validator over several stacks; checkov runs once for all of them (its start-up dominates),
     and the schemas are checked while it scans."""
-    from silhouette_infra.checks import checkov
+    from silhouette_infra.synth.checks import checkov
 
     scan = checkov.start_many({result.stack: result.resources for result in results})
-    from silhouette_infra.checks import kubernetes_schema  # imported while checkov scans
+    from silhouette_infra.synth.checks import kubernetes_schema  # imported while checkov scans
 
     schema_reports = {result.stack: kubernetes_schema.run(result) for result in results}
     checkov_reports = scan.reports()

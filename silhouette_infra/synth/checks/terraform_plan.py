@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from silhouette_infra.engine.mocks import MOCK_ACCOUNT_ID, CapturedResource, unwrap_secrets
+from silhouette_infra.synth.engine.mocks import MOCK_ACCOUNT_ID, CapturedResource, unwrap_secrets
 
 TERRAFORM_VERSION = "1.9.8"
 PROVIDER_NAME = "registry.terraform.io/hashicorp/aws"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from silhouette_infra.engine.mocks import CapturedResource
+from silhouette_infra.synth.engine.mocks import CapturedResource
 
 # Inputs the Kubernetes provider adds or that are Pulumi-only, never part of the object.
 _PULUMI_ONLY = {"id", "urn", "status", "__inputs", "__defaults"}

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from silhouette_infra.checks.conditions import CONDITIONS
+from silhouette_infra.synth.checks.conditions import CONDITIONS
 
 SKIPS_FILE = Path(__file__).with_name("skips.yaml")
 

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 import jsonschema  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 
-from silhouette_infra.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips
-from silhouette_infra.checks.manifests import manifest_of, object_name
-from silhouette_infra.engine.mocks import unwrap_secrets
+from silhouette_infra.synth.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips
+from silhouette_infra.synth.checks.manifests import manifest_of, object_name
+from silhouette_infra.synth.engine.mocks import unwrap_secrets
 
 if TYPE_CHECKING:
-    from silhouette_infra.engine.run import SynthResult
+    from silhouette_infra.synth.engine.run import SynthResult
 
 VALIDATOR = "kubernetes_schema"
 SCHEMA_CHECK = "kubernetes-schema"
@@ -58,7 +58,7 @@ CRD_ALLOW_LIST: dict[tuple[str, str], str] = {
 }
 _CRD_TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec")
 
-# The captured-input conventions of silhouette_infra.engine.mocks.
+# The captured-input conventions of silhouette_infra.synth.engine.mocks.
 _UNKNOWN = "<unknown>"
 
 _SCHEMA_ROOT = "kubernetes-json-schema"

@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 import pulumi
 
-from silhouette_infra.images import image_tag as image_tag  # re-exported for the workloads that read tags
-from silhouette_infra.images import is_digest_pinned, reference_in, require_pinned
+from silhouette_infra.kubernetes.images import image_tag as image_tag  # re-exported for the workloads that read tags
+from silhouette_infra.kubernetes.images import is_digest_pinned, reference_in, require_pinned
 
 Manifest = dict[str, Any]
 WhenUnsatisfiable = Literal["DoNotSchedule", "ScheduleAnyway"]
@@ -40,7 +40,7 @@ HOSTNAME_KEY = "kubernetes.io/hostname"
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _CHECKOV_ID = re.compile(r"^CKV2?_K8S_\d+$")
-_CHECKOV_MIN_REASON = 20  # silhouette_infra.checks.checkov refuses shorter annotation reasons
+_CHECKOV_MIN_REASON = 20  # silhouette_infra.synth.checks.checkov refuses shorter annotation reasons
 
 # On a pod template: a changed ConfigMap changes the template, so the pods roll and read it.
 CONFIG_CHECKSUM_ANNOTATION = "silhouette.io/config-checksum"
