@@ -55,6 +55,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 # promtool and amtool test the alert rules and the Alertmanager config: Debian's packages, installed
 # here when missing on a Debian machine run as root (as CI is), else a clear message.

@@ -3,7 +3,7 @@
 import pulumi
 
 from silhouette_infra.platform import build_platform
-from silhouette_infra.settings.loader import SettingsError, load_settings, pulumi_config
+from silhouette_infra.validation.loader import SettingsError, load_settings, pulumi_config
 
 stack = pulumi.get_stack()
 try:

@@ -45,9 +45,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
 from silhouette_infra.aws.roles import service_role
-from silhouette_infra.data.common import BACKUP_TAG_KEY
 from silhouette_infra.keys import customer_managed_key, key_policy
 from silhouette_infra.settings.models import BackupSettings
 

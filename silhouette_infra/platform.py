@@ -28,7 +28,7 @@ from silhouette_infra.observability.tracing import otlp_endpoint
 from silhouette_infra.providers import build_aws_providers
 from silhouette_infra.registry import Registry, RegistryArgs
 from silhouette_infra.settings.models import Settings
-from silhouette_infra.settings.rules import availability_zone_names
+from silhouette_infra.validation.rules import availability_zone_names
 
 
 def build_platform(settings: Settings, stack: str) -> dict[str, Any]:

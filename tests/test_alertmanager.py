@@ -17,8 +17,8 @@ from silhouette_infra.observability.alertmanager import (
     alertmanager_config,
     config_yaml,
 )
-from silhouette_infra.settings.loader import SettingsError, load_settings
 from silhouette_infra.synth.engine import SynthResult
+from silhouette_infra.validation.loader import SettingsError, load_settings
 from tests.conftest import config_with
 from tests.helm_charts import KPS_DEFAULT_ALERTMANAGER_CONFIG, helm_merge
 

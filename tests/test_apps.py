@@ -10,8 +10,8 @@ import pytest
 from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
 from silhouette_infra.planning.release import migration_job_name
 from silhouette_infra.planning.sizing import namespace_quota, required_quota
-from silhouette_infra.synth.checks.manifests import manifest_of
 from silhouette_infra.synth.engine import CapturedResource, SynthResult, run_stack
+from silhouette_infra.synth.engine.manifests import manifest_of
 from tests.conftest import config_with
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
 from silhouette_infra.backup import (
     BACKUP_SERVICE_POLICIES,
     COMPLETION_WINDOW_MINUTES,
@@ -23,7 +23,6 @@ from silhouette_infra.backup import (
     rpo_hours,
     vault_lock_min_retention_days,
 )
-from silhouette_infra.data.common import BACKUP_TAG_KEY
 from silhouette_infra.settings.models import BackupSettings
 from silhouette_infra.synth.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 

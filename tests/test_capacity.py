@@ -17,10 +17,10 @@ from silhouette_infra.planning.capacity import (
     pod_requests,
     reserved_cpu_millicores,
 )
-from silhouette_infra.settings import rules
-from silhouette_infra.settings.loader import SettingsError, load_settings
 from silhouette_infra.settings.models import Settings
-from silhouette_infra.settings.rules import DAEMONSET_OVERHEAD, workloads_at_full_scale
+from silhouette_infra.validation import rules
+from silhouette_infra.validation.loader import SettingsError, load_settings
+from silhouette_infra.validation.rules import DAEMONSET_OVERHEAD, workloads_at_full_scale
 from tests.conftest import config_with
 
 

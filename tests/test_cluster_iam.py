@@ -1,4 +1,4 @@
-"""Cluster layer IAM documents (silhouette_infra/cluster/iam.py): trust, least privilege, explained wildcards."""
+"""Cluster layer IAM documents (silhouette_infra/aws/iam.py): trust, least privilege, explained wildcards."""
 
 from __future__ import annotations
 

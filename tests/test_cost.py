@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from silhouette_infra.planning.instance_types import CATALOGUE
-from silhouette_infra.settings.loader import load_settings
 from silhouette_infra.synth.cost import monthly_cost
+from silhouette_infra.validation.loader import load_settings
 
 
 def test_every_node_instance_type_in_the_catalogue_has_a_price() -> None:
@@ -14,7 +14,7 @@ def test_every_node_instance_type_in_the_catalogue_has_a_price() -> None:
     missing = sorted(
         name for name, instance in CATALOGUE.items() if instance.service == "ec2" and not instance.hourly_usd
     )
-    assert missing == [], f"add list prices for {missing} to silhouette_infra/instance_types.py"
+    assert missing == [], f"add list prices for {missing} to silhouette_infra/planning/instance_types.py"
 
 
 @pytest.mark.parametrize("stack", ["production", "staging"])

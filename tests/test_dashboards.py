@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from silhouette_infra.observability.dashboards import dashboards, queries
-from silhouette_infra.settings.loader import load_settings
+from silhouette_infra.validation.loader import load_settings
 
 SLO = load_settings("production", {}).observability.slo
 

@@ -100,7 +100,7 @@ def test_alb_alias_zone_is_awss_canonical_zone_of_the_region() -> None:
 
 @pytest.mark.parametrize("stack_name", STACKS)
 def test_every_stack_region_has_an_alb_alias_zone(stack_name: str) -> None:
-    from silhouette_infra.settings.loader import load_settings
+    from silhouette_infra.validation.loader import load_settings
 
     region = load_settings(stack_name, config_with(stack_name)).aws.region
     assert alb_hosted_zone_id(region).startswith("Z")

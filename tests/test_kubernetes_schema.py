@@ -15,7 +15,6 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from silhouette_infra.settings.loader import load_settings
 from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS
 from silhouette_infra.synth.checks import kubernetes_schema
 from silhouette_infra.synth.checks.base import CheckReport, Finding, Skip
@@ -30,9 +29,10 @@ from silhouette_infra.synth.checks.kubernetes_schema import (
     schema_version_for,
     validate_manifests,
 )
-from silhouette_infra.synth.checks.manifests import manifest_of
+from silhouette_infra.synth.engine.manifests import manifest_of
 from silhouette_infra.synth.engine.mocks import MOCK_ACCOUNT_ID, CapturedResource
 from silhouette_infra.synth.engine.run import SynthResult, stack_config
+from silhouette_infra.validation.loader import load_settings
 
 VERSION = "1.35"
 

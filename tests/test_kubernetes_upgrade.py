@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from silhouette_infra.settings.loader import load_settings
 from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS, EKS_STANDARD_SUPPORT_ENDS
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.checks.base import CheckReport, Skip, load_skips, resolve_conditions
-from silhouette_infra.synth.checks.manifests import is_kubernetes_object
 from silhouette_infra.synth.engine import CapturedResource, run_stack
+from silhouette_infra.synth.engine.manifests import is_kubernetes_object
+from silhouette_infra.validation.loader import load_settings
 from tests.conftest import STACKS, config_with
 
 # Test inputs, not pins to deploy: plausible add-on versions for each minor of the table. A real upgrade

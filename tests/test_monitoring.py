@@ -9,8 +9,8 @@ import pytest
 
 from silhouette_infra.cluster.addons import system_placement
 from silhouette_infra.observability.stack import chart_values
-from silhouette_infra.settings.loader import load_settings
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
+from silhouette_infra.validation.loader import load_settings
 from tests.conftest import config_with, synth
 from tests.helm_charts import KUBE_PROMETHEUS_STACK
 

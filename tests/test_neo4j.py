@@ -22,13 +22,13 @@ from silhouette_infra.data.neo4j import (
     require_community_image,
 )
 from silhouette_infra.kubernetes.quantities import memory_mib
-from silhouette_infra.settings.loader import load_settings
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.checks.kubernetes_schema import validate_manifests
-from silhouette_infra.synth.checks.manifests import manifest_of
 from silhouette_infra.synth.engine import SynthResult
+from silhouette_infra.synth.engine.manifests import manifest_of
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import stack_config
+from silhouette_infra.validation.loader import load_settings
 from tests.conftest import synth
 
 STACKS = ("production", "staging")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from silhouette_infra.data.postgres import parameter_group_family, parameters
-from silhouette_infra.settings.loader import load_settings
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
+from silhouette_infra.validation.loader import load_settings
 
 INSTANCE = "aws:rds/instance:Instance"
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from silhouette_infra.aws.naming import Naming
-from silhouette_infra.data.common import backup_tag
 from silhouette_infra.data.rabbitmq import PASSWORD_SPECIAL, amqps_endpoint, broker_subnets, connection_details
 from silhouette_infra.data.redis import AUTH_TOKEN_SPECIAL, parameter_group_family
 from silhouette_infra.settings.models import LOG_RETENTION_DAYS
@@ -198,7 +197,7 @@ def test_production_cache_is_protected_and_keeps_a_final_snapshot(
 
 def test_cache_is_selected_by_aws_backup(stack: SynthResult) -> None:
     tags = _cache(stack).inputs["tags"]
-    assert tags == {"Name": f"silhouette-{stack.stack}-redis", **backup_tag(Naming(stack.stack))}
+    assert tags == {"Name": f"silhouette-{stack.stack}-redis", **Naming(stack.stack).backup_tag()}
 
 
 def test_cache_logs_go_to_encrypted_log_groups_with_retention(stack: SynthResult) -> None:

@@ -12,8 +12,8 @@ from silhouette_infra.apps.component import ingress_annotations, ingress_rules
 from silhouette_infra.apps.web_service import hpa_spec, pdb_spec
 from silhouette_infra.planning.release import COLOR_LABEL, NAME_LABEL, TRACK_LABEL, migration_job_name, plan_release
 from silhouette_infra.planning.sizing import limit_range, namespace_quota, required_quota
-from silhouette_infra.settings.loader import SettingsError, load_settings
 from silhouette_infra.settings.models import Settings
+from silhouette_infra.validation.loader import SettingsError, load_settings
 
 NEW = "1.1.0"  # a tag of the stack's own backend repository
 

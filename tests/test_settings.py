@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.settings.loader import SettingsError, load_settings
 from silhouette_infra.synth.docs import is_current
 from silhouette_infra.synth.engine import run_stack
+from silhouette_infra.validation.loader import SettingsError, load_settings
 from tests.conftest import config_with
 
 # (stack, overrides, key path that must be named, words the explanation must contain)

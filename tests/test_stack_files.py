@@ -18,12 +18,12 @@ import pytest
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 
-from silhouette_infra.settings.loader import SettingsError, _unwrap, load_settings
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.synth import engine
 from silhouette_infra.synth.cli import main
 from silhouette_infra.synth.engine import run as engine_run
 from silhouette_infra.synth.engine.stack_file import read_stack_config
+from silhouette_infra.validation.loader import SettingsError, _unwrap, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 8  # "make synth prints at most a few lines" for a bad stack file

@@ -23,7 +23,6 @@ from silhouette_infra.apps.web_service import (
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import external_secret_spec
-from silhouette_infra.data.common import secret_name
 from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.kubernetes.images import in_stack_repository
 from silhouette_infra.kubernetes.workloads import (
@@ -330,7 +329,7 @@ class Apps(pulumi.ComponentResource):
         args = self._args
         sources: dict[str, pulumi.Input[str]] = {
             "postgres": args.endpoints.postgres_secret_arn,
-            **{service: secret_name(args.naming, service) for service in CREDENTIALS if service != "postgres"},
+            **{service: args.naming.secret(service) for service in CREDENTIALS if service != "postgres"},
         }
         secrets: list[pulumi.Resource] = []
         for service, source in sources.items():

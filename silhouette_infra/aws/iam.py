@@ -242,7 +242,7 @@ def aws_load_balancer_controller_policy(partition: str = "aws") -> Policy:
 
     Source: repository ``kubernetes-sigs/aws-load-balancer-controller``, path
     ``docs/install/iam_policy.json``, commit ``2b150b977b79dcad119243f2e8f3625ea5bb7e81``, stored
-    byte for byte (8813 bytes) in ``silhouette_infra/cluster/policies/aws-load-balancer-controller.json``.
+    byte for byte (8813 bytes) in ``silhouette_infra/aws/policies/aws-load-balancer-controller.json``.
 
     That is the newest revision of the file that could be read offline; the revision at the v2.14.x
     tag (Helm chart 1.14.x) was not available. By its content (IPAM ``ModifyIpPools`` in the read-only

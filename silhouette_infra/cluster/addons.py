@@ -17,9 +17,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.aws import iam
-from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
 from silhouette_infra.aws.roles import service_account_role
-from silhouette_infra.data.common import BACKUP_TAG_KEY
 from silhouette_infra.settings.models import ClusterAddonsSettings, ClusterSettings
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -65,11 +64,6 @@ def external_secret_spec(
         "target": target_spec,
         "data": [{"secretKey": key, "remoteRef": {"key": source, "property": key}} for key in keys],
     }
-
-
-def secret_prefix(stack: str) -> str:
-    """Every Secrets Manager secret of a stack lives under this name prefix."""
-    return f"silhouette/{stack}/"
 
 
 @dataclass
@@ -228,7 +222,7 @@ class ClusterAddons(pulumi.ComponentResource):
                         iam.external_secrets_policy(
                             region=args.region,
                             account_id=values[0],
-                            secret_prefix=secret_prefix(naming.stack),
+                            secret_prefix=naming.secrets_prefix,
                             kms_key_arn=values[1],
                         )
                     )

@@ -1,5 +1,5 @@
 """What every data service shares: a security group open to the nodes on one port, generated
-credentials in Secrets Manager, and the tag AWS Backup selects on."""
+credentials in Secrets Manager (named by ``Naming.secret``, tagged by ``Naming.backup_tag``)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from silhouette_infra.aws.naming import Naming
-
-# AWS Backup selects every stateful resource carrying this tag (value: the stack's name prefix).
-BACKUP_TAG_KEY = "Backup"
 
 
 @dataclass
@@ -31,15 +28,6 @@ class DataPlacement:
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
     protect: bool
-
-
-def backup_tag(naming: Naming) -> dict[str, str]:
-    return {BACKUP_TAG_KEY: naming.prefix}
-
-
-def secret_name(naming: Naming, service: str) -> str:
-    """Secrets live under ``silhouette/<stack>/``, the only prefix External Secrets may read."""
-    return f"silhouette/{naming.stack}/{service}"
 
 
 def service_security_group(
@@ -119,7 +107,7 @@ def generated_credentials(
     )
     secret = aws.secretsmanager.Secret(
         f"{name}-secret",
-        name=secret_name(naming, name),
+        name=naming.secret(name),
         description=description,
         kms_key_id=kms_key_arn,
         recovery_window_in_days=30 if protect else 7,

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from silhouette_infra.aws.iam import service_assume_role_policy
-from silhouette_infra.data.common import DataPlacement, backup_tag, service_security_group
+from silhouette_infra.data.common import DataPlacement, service_security_group
 from silhouette_infra.settings.models import PostgresSettings
 
 PORT = 5432
@@ -161,7 +161,7 @@ class Postgres(pulumi.ComponentResource):
             monitoring_interval=settings.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             apply_immediately=False,
-            tags={**naming.name_tag("postgres"), **backup_tag(naming)},
+            tags={**naming.name_tag("postgres"), **naming.backup_tag()},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
         if args.dr_key_arn is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.data.common import DataPlacement, backup_tag, generated_credentials, service_security_group
+from silhouette_infra.data.common import DataPlacement, generated_credentials, service_security_group
 from silhouette_infra.settings.models import RedisSettings
 
 PORT = 6379
@@ -160,7 +160,7 @@ class Redis(pulumi.ComponentResource):
                 for log_type, log_group in log_groups.items()
             ],
             apply_immediately=False,
-            tags={**naming.name_tag("redis"), **backup_tag(naming)},
+            tags={**naming.name_tag("redis"), **naming.backup_tag()},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.endpoint = replication_group.primary_endpoint_address

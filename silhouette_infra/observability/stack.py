@@ -16,7 +16,7 @@ from silhouette_infra.aws.iam import log_group_writer_policy
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import external_secret_spec
-from silhouette_infra.data.common import generated_credentials, secret_name
+from silhouette_infra.data.common import generated_credentials
 from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.observability import alertmanager, alerts
 from silhouette_infra.observability.dashboards import DASHBOARD_LABEL, dashboards
@@ -261,7 +261,7 @@ class Monitoring(pulumi.ComponentResource):
         # here, its value is put by an operator (README, Operations), never by this program.
         aws.secretsmanager.Secret(
             "alertmanager-receivers-secret",
-            name=secret_name(naming, RECEIVERS_SECRET),
+            name=naming.secret(RECEIVERS_SECRET),
             description=f"Alertmanager receivers: JSON with {', '.join(RECEIVER_KEYS)}",
             kms_key_id=args.secrets_key_arn,
             recovery_window_in_days=30 if args.protect else 7,
@@ -269,8 +269,8 @@ class Monitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         secrets = [
-            self._external_secret(GRAFANA_ADMIN_SECRET, secret_name(naming, "grafana-admin"), ("username", "password")),
-            self._external_secret(RECEIVERS_SECRET, secret_name(naming, RECEIVERS_SECRET), RECEIVER_KEYS),
+            self._external_secret(GRAFANA_ADMIN_SECRET, naming.secret("grafana-admin"), ("username", "password")),
+            self._external_secret(RECEIVERS_SECRET, naming.secret(RECEIVERS_SECRET), RECEIVER_KEYS),
         ]
         policies = [
             declare(k8s.networking.v1.NetworkPolicy, policy["metadata"]["name"], self._k8s(), **policy)

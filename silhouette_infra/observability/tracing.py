@@ -13,7 +13,7 @@ What is decided here, and why:
   whole and one setting bounds the cost: at 1,000 requests/s, keeping every trace would cost X-Ray about
   $13,000 a month; production keeps 10 %, staging everything.
 * **Least privilege**: the collector's IRSA role may only put trace segments and telemetry records
-  (X-Ray has no resource-level permissions for them: ``cluster/iam.py``) and use the logs key through
+  (X-Ray has no resource-level permissions for them: ``aws/iam.py``) and use the logs key through
   X-Ray. The pod takes OTLP only from the backend's pods and sends only HTTPS, never to link-local
   addresses (instance metadata).
 * In-cluster OTLP is plain gRPC/HTTP inside the VPC, like the backend's other in-cluster hops; the

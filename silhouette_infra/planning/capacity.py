@@ -5,7 +5,7 @@ Allocatable per node follows the EKS AMI's kubelet reservations (AL2023 bootstra
 reserved 255 MiB + 11 MiB per pod the node may run, plus a 100 MiB hard eviction threshold
 (https://docs.aws.amazon.com/eks/latest/userguide/choosing-instance-type.html and the
 amazon-eks-ami bootstrap). Max pods is the ENI-based limit of the VPC CNI without prefix delegation;
-the figures per instance type come from the one catalogue, ``silhouette_infra/instance_types.py``.
+the figures per instance type come from the one catalogue, ``silhouette_infra/planning/instance_types.py``.
 
 CPU and memory are the constraints; a node's root disk is not modelled. Workloads that write in bulk
 have EBS volumes of their own (Neo4j's data and its backup's dump, Prometheus's and Alertmanager's

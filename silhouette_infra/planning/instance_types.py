@@ -210,7 +210,7 @@ def unknown_message(name: str, service: Service) -> str:
     hint = f"; closest known: {', '.join(closest)}" if closest else ""
     return (
         f"unknown {SERVICE_NAMES[service]} {name!r}{hint} (a real type missing from the catalogue goes into "
-        "silhouette_infra/instance_types.py with its vCPUs and memory)"
+        "silhouette_infra/planning/instance_types.py with its vCPUs and memory)"
     )
 
 

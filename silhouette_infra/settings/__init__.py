@@ -1,2 +1,2 @@
-"""Typed, validated settings of the platform: pure data models, profiles and versions below, the loader
-and the cross-field rules (which call the planners) above them. Import from the submodules."""
+"""The platform's settings as pure data: the pydantic models, the per-stack profiles and the engine and
+platform versions they accept. Validation, which calls the planners, lives above in ``validation``."""

@@ -23,10 +23,10 @@ def _synth(args: argparse.Namespace) -> int:
 
 def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    from silhouette_infra.settings.loader import SettingsError
     from silhouette_infra.synth.engine import run_stack
     from silhouette_infra.synth.engine.stack_file import StackFileError
     from silhouette_infra.synth.summary import render, write_out
+    from silhouette_infra.validation.loader import SettingsError
 
     if not args.no_checks:
         from silhouette_infra.synth.checks import checkov

@@ -17,7 +17,7 @@ from silhouette_infra.settings.models import Settings
 HOURS_PER_MONTH = 730
 SPOT_DISCOUNT = 0.35  # spot typically costs about a third of on-demand for these families
 
-# Fixed hourly prices; instance prices are in the instance catalogue (silhouette_infra/instance_types.py).
+# Fixed hourly prices; instance prices are in the instance catalogue (silhouette_infra/planning/instance_types.py).
 HOURLY: dict[str, float] = {"eks": 0.10, "nat": 0.045, "interface_endpoint_az": 0.01}
 GP3_EBS_GB_MONTH = 0.08
 RDS_GP3_GB_MONTH = 0.115

@@ -11,12 +11,12 @@ from typing import Any
 import yaml
 
 from silhouette_infra.settings.models import Settings
-from silhouette_infra.settings.rules import availability_zone_names
 from silhouette_infra.synth.checks.base import CheckReport
-from silhouette_infra.synth.checks.manifests import manifest_of, object_name
 from silhouette_infra.synth.cost import monthly_cost
+from silhouette_infra.synth.engine.manifests import manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import SynthResult
+from silhouette_infra.validation.rules import availability_zone_names
 
 KeySettings = Callable[[Settings], dict[str, Any]]
 
@@ -105,8 +105,8 @@ def render(result: SynthResult, reports: list[CheckReport] | None, seconds: floa
         + ", ".join(f"{layer} ${cost:,.0f}" for layer, cost in estimate.layers.items())
         + f"; total ${estimate.total:,.0f}",
         *(
-            f"    unpriced in {layer}: {', '.join(names)} (no list price in silhouette_infra/instance_types.py; "
-            "the total leaves it out)"
+            f"    unpriced in {layer}: {', '.join(names)} (no list price in "
+            "silhouette_infra/planning/instance_types.py; the total leaves it out)"
             for layer, names in estimate.unpriced.items()
         ),
         "",

@@ -2,7 +2,7 @@
 
 A skip with a condition (``when:`` in ``skips.yaml``) covers nothing as loaded: ``resolve_conditions``
 turns it into one skip per resource whose attributes satisfy the condition, each with that resource's
-justification appended to the reason (``checks/conditions.py``)."""
+justification appended to the reason (``synth/checks/conditions.py``)."""
 
 from __future__ import annotations
 

@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 
 from silhouette_infra.synth.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips, resolve_conditions
-from silhouette_infra.synth.checks.manifests import is_kubernetes_object, manifest_of, object_name
 from silhouette_infra.synth.checks.terraform_plan import to_plan, unmapped
+from silhouette_infra.synth.engine.manifests import is_kubernetes_object, manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource, unwrap_secrets
 from silhouette_infra.synth.engine.run import PROJECT_ROOT, SynthResult
 

@@ -29,7 +29,7 @@ import jsonschema  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 
 from silhouette_infra.synth.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips
-from silhouette_infra.synth.checks.manifests import manifest_of, object_name
+from silhouette_infra.synth.engine.manifests import manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import unwrap_secrets
 
 if TYPE_CHECKING:
@@ -629,7 +629,7 @@ def _check_object(
         hint = (
             f"; Kubernetes {kubernetes} serves {kind} as {', '.join(served)}"
             if served
-            else "; a custom resource must be added to CRD_ALLOW_LIST (silhouette_infra/checks/kubernetes_schema.py)"
+            else "; a custom resource must be added to CRD_ALLOW_LIST (synth/checks/kubernetes_schema.py)"
         )
         problems.append(
             (

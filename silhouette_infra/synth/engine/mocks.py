@@ -258,7 +258,7 @@ class AwsLikeMocks(mocks.Mocks):
         if args.token not in answers:
             raise NotImplementedError(
                 f"the offline engine has no answer for invoke {args.token}; add one in "
-                "silhouette_infra/engine/mocks.py (prefer computing the value in Python instead of an invoke)"
+                "silhouette_infra/synth/engine/mocks.py (prefer computing the value in Python instead of an invoke)"
             )
         return answers[args.token], []
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from silhouette_infra.settings.loader import SettingsError, load_settings
 from silhouette_infra.settings.models import Settings
+from silhouette_infra.synth.engine.manifests import is_kubernetes_object
 from silhouette_infra.synth.engine.mocks import DEFAULT_REGION, AwsLikeMocks, CapturedResource, CapturingMonitor, _plain
 from silhouette_infra.synth.engine.stack_file import known_stacks as stack_file_known_stacks
 from silhouette_infra.synth.engine.stack_file import read_stack_config, stack_file
+from silhouette_infra.validation.loader import SettingsError, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PROJECT_NAME = "silhouette"
@@ -63,8 +64,6 @@ class SynthResult:
         return Counter(resource.type for resource in self.resources)
 
     def kubernetes_objects(self) -> list[CapturedResource]:
-        from silhouette_infra.synth.checks.manifests import is_kubernetes_object
-
         return [resource for resource in self.resources if is_kubernetes_object(resource)]
 
     def aws_resources(self) -> list[CapturedResource]:

@@ -26,9 +26,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from silhouette_infra.settings import rules
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.settings.profiles import PROFILES
+from silhouette_infra.validation import rules
 
 NAMESPACE = "silhouette"
 README_REFERENCE = "the configuration reference in the README"

@@ -12,6 +12,8 @@ from silhouette_infra.planning import instance_types
 from silhouette_infra.planning.capacity import Resources, Workload, capacity, demand, pod_requests
 from silhouette_infra.planning.instance_types import Service
 from silhouette_infra.planning.layout import LayoutError, plan_subnets
+from silhouette_infra.planning.release import plan_release
+from silhouette_infra.planning.sizing import required_quota
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.settings.versions import (
     AMAZON_MQ_RABBITMQ_INSTANCE_FAMILIES,
@@ -139,8 +141,6 @@ DAEMONSET_OVERHEAD = Resources(cpu_millicores=300, memory_mib=512)
 
 def workloads_at_full_scale(settings: Settings) -> list[Workload]:
     """What the application node groups must hold when every HPA is at its maximum."""
-    from silhouette_infra.planning.release import plan_release
-
     apps = settings.apps
     # Every Deployment of the release plan at its maximum: blue-green keeps both colours, canary adds one.
     workloads = [
@@ -321,8 +321,6 @@ def _apps(settings: Settings) -> Iterator[Issue]:
 
 
 def _release(settings: Settings) -> Iterator[Issue]:
-    from silhouette_infra.planning.sizing import required_quota
-
     release = settings.apps.release
     if release.strategy == "canary" and release.canary_image is None:
         yield "apps.release.canary_image", "strategy canary needs the canary's image"
