@@ -169,8 +169,6 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             app_namespace=namespaces.app_namespace,
             storage_class=addons.storage_class_name,
             protect=settings.protect_stateful,
-            image=settings.neo4j.image,
-            backup_image=settings.neo4j.backup_image,
         ),
         opts=data,
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
@@ -47,7 +46,3 @@ def build_aws_providers(settings: Settings, stack: str) -> AwsProviders:
         dr=provider("aws-dr", settings.aws.dr_region),
         random=random.Provider("random"),
     )
-
-
-def invoke_options(provider: aws.Provider) -> pulumi.InvokeOptions:
-    return pulumi.InvokeOptions(provider=provider)

@@ -50,7 +50,7 @@ def otel_collector() -> dict[str, Any]:
     return iam.otel_collector_policy(kms_key_arn=KEY_ARN, region=REGION)
 
 
-TRUST_POLICIES = {iam.IRSA_TRUST: irsa, iam.POD_IDENTITY_TRUST: iam.pod_identity_trust_policy}
+TRUST_POLICIES = {iam.IRSA_TRUST: irsa}
 PERMISSION_POLICIES = {
     iam.EBS_CSI_KMS: ebs_kms,
     iam.AWS_LOAD_BALANCER_CONTROLLER: iam.aws_load_balancer_controller_policy,
@@ -115,14 +115,6 @@ def test_irsa_trust_refuses_patterns_and_malformed_inputs(field: str, value: str
     }
     with pytest.raises(ValueError):
         iam.irsa_trust_policy(**arguments)
-
-
-def test_pod_identity_trust_is_for_the_eks_pod_identity_service_only() -> None:
-    (trust,) = iam.pod_identity_trust_policy()["Statement"]
-    assert trust["Effect"] == "Allow"
-    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
-    assert sorted(trust["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
-    assert "Condition" not in trust  # the pod identity association, not the policy, picks the service account
 
 
 # ---- every policy document is valid-shaped

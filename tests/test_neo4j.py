@@ -22,6 +22,7 @@ from silhouette_infra.data.neo4j import (
     require_community_image,
 )
 from silhouette_infra.kubernetes.quantities import memory_mib
+from silhouette_infra.settings.models import Neo4jSettings
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.checks.kubernetes_schema import validate_manifests
 from silhouette_infra.synth.engine import SynthResult
@@ -35,6 +36,11 @@ STACKS = ("production", "staging")
 APP_NAMESPACE = "silhouette-production"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0b9a6f3e-1111-2222-3333-444455556666"
 ROLE_ARN = "arn:aws:iam::123456789012:role/silhouette-production-neo4j-backup"
+
+
+def _neo4j_settings(**changes: str) -> Neo4jSettings:
+    """Production's Neo4j settings with some images changed (as a stack file would set them)."""
+    return load_settings("production", stack_config("production")).neo4j.model_copy(update=changes)
 
 
 def design(stack: str = "production", **overrides: Any) -> Neo4jDesign:
@@ -130,12 +136,15 @@ def test_only_the_community_edition_of_the_configured_version_line_is_accepted()
         with pytest.raises(ValueError, match="community"):
             require_community_image(image, "5.26")
     with pytest.raises(ValueError):
-        manifests(design(image="neo4j:5.26.12-enterprise"))
+        manifests(design(settings=_neo4j_settings(image="neo4j:5.26.12-enterprise")))
 
 
 def test_a_digest_pin_removes_the_tag_pinning_skips() -> None:
     digest = "@sha256:" + "0" * 64
-    pinned = design(image=neo4j.NEO4J_IMAGE + digest, backup_image=neo4j.BACKUP_IMAGE + digest)
+    defaults = Neo4jSettings()
+    pinned = design(
+        settings=_neo4j_settings(image=defaults.image + digest, backup_image=defaults.backup_image + digest)
+    )
     for manifest in manifests(pinned):
         if manifest["kind"] in ("StatefulSet", "CronJob"):
             skipped = " ".join(manifest["metadata"]["annotations"].values())
@@ -325,7 +334,7 @@ def test_export_streams_the_whole_database_through_apoc_without_a_server_side_fi
 def test_upload_writes_sse_kms_objects_under_the_stacks_prefix() -> None:
     upload = container(objects()["CronJob/neo4j-backup"], "upload")
     variables = env(upload)
-    assert upload["image"] == neo4j.BACKUP_IMAGE
+    assert upload["image"] == Neo4jSettings().backup_image
     assert variables["BACKUP_PREFIX"] == "neo4j/production/"
     assert variables["BACKUP_KMS_KEY_ARN"] == KEY_ARN
     script = upload["command"][-1]

@@ -44,7 +44,8 @@ from silhouette_infra.settings.models import Settings
 # TLS 1.3, and TLS 1.2 only with forward-secret AEAD ciphers (the "Res" policy drops the weaker ones).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 MIGRATIONS = "backend-migrations"
-# What each credential Secret holds: Kubernetes Secret -> (Secrets Manager secret, its JSON properties).
+# The services whose credentials the backend mounts: each is the Kubernetes Secret `<service>-credentials`,
+# materialised by External Secrets from the Secrets Manager secret of that service (username, password).
 CREDENTIALS = ("postgres", "redis", "rabbitmq", "neo4j")
 
 

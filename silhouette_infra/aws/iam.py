@@ -1,6 +1,6 @@
 """IAM policy documents, as plain dicts (no Pulumi here, so they can be tested alone).
 
-Trust policies (AWS service principals, IRSA, EKS Pod Identity), the log-group writer policy of VPC
+Trust policies (AWS service principals, IRSA), the log-group writer policy of VPC
 Flow Logs and Fluent Bit, the AWS-managed policies of the node role and of the EKS add-ons, and the
 identity policies of the cluster add-ons: EBS CSI driver on a customer-managed key, AWS Load Balancer
 Controller (the project's official policy, stored verbatim), Cluster Autoscaler and External Secrets.
@@ -24,7 +24,6 @@ VERSION: Final = "2012-10-17"
 
 # Names under which WILDCARD_REASONS knows each document.
 IRSA_TRUST: Final = "irsa-trust"
-POD_IDENTITY_TRUST: Final = "pod-identity-trust"
 EBS_CSI_KMS: Final = "ebs-csi-kms"
 AWS_LOAD_BALANCER_CONTROLLER: Final = "aws-load-balancer-controller"
 CLUSTER_AUTOSCALER: Final = "cluster-autoscaler"
@@ -126,25 +125,6 @@ def irsa_trust_policy(*, oidc_provider_arn: str, oidc_issuer: str, namespace: st
                         f"{issuer}:aud": "sts.amazonaws.com",
                     }
                 },
-            }
-        ],
-    }
-
-
-def pod_identity_trust_policy() -> Policy:
-    """Trust policy of an IAM role used through an EKS Pod Identity association.
-
-    The EKS Auth service assumes the role (and tags the session with cluster, namespace and service
-    account); which service account gets it is decided by the association, not by this policy.
-    """
-    return {
-        "Version": VERSION,
-        "Statement": [
-            {
-                "Sid": "AssumeFromEksPodIdentity",
-                "Effect": "Allow",
-                "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
             }
         ],
     }

@@ -82,10 +82,6 @@ BACKUP_CRON_JOB = "neo4j-backup"
 AUTH_SECRET = "neo4j-auth"
 DUMP_STORAGE_CLASS = "neo4j-backup-dump"
 
-# Images pinned by exact release tag (evidence: neo4j/docker-neo4j-publish 5.26.12/bullseye/community;
-# aws/aws-cli .changes/2.31.0.json). Append "@sha256:<digest>" through Neo4jArgs to pin by digest.
-NEO4J_IMAGE = "neo4j:5.26.12-community"
-BACKUP_IMAGE = "amazon/aws-cli:2.31.0"
 # The official image's neo4j user and group, owner of its files, which its entrypoint expects.
 NEO4J_UID = 7474
 
@@ -110,7 +106,7 @@ UID_REASON = (
 )
 TAG_PINNING_REASON = (
     "Docker Hub image pinned to an exact release tag; its digest cannot be resolved offline here - "
-    "append the @sha256 digest to the image in Neo4jArgs to pin by digest"
+    "append the @sha256 digest to neo4j.image or neo4j.backup_image in the stack settings to pin by digest"
 )
 
 # Neo4j's heap above 31 GiB loses compressed object pointers.
@@ -252,8 +248,6 @@ class Neo4jDesign:
     backup_role_arn: pulumi.Input[str]
     app_namespace: str
     dump_kms_key_arn: pulumi.Input[str]  # the keys layer's EBS key, for the backup dump's volumes
-    image: str = NEO4J_IMAGE
-    backup_image: str = BACKUP_IMAGE
 
     @property
     def service_host(self) -> str:
@@ -347,7 +341,7 @@ def server_container(design: Neo4jDesign) -> Container:
     bolt = Probe(port="bolt")
     return Container(
         name="neo4j",
-        image=require_community_image(design.image, settings.version),
+        image=require_community_image(settings.image, settings.version),
         ports=(("bolt", BOLT_PORT),),
         env={
             "NEO4J_AUTH_PATH": AUTH_FILE,
@@ -375,7 +369,7 @@ def config_init_container(design: Neo4jDesign) -> Container:
     """Copies the image's configuration into the writable ``conf`` volume before the server starts."""
     return Container(
         name="config",
-        image=require_community_image(design.image, design.settings.version),
+        image=require_community_image(design.settings.image, design.settings.version),
         command=("cp", "-R", f"{CONF_DIR}/.", "/conf-rw/"),
         resources=Resources("50m", "200m", "64Mi", "64Mi"),
         volume_mounts=(VolumeMount("conf", "/conf-rw"),),
@@ -400,7 +394,7 @@ def stateful_set(design: Neo4jDesign) -> Manifest:
         volumes=[empty_dir("conf", "16Mi"), secret_volume("auth", AUTH_SECRET)],
         claimed_volumes=["data"],
     )
-    reasons = {"CKV_K8S_40": UID_REASON, **tag_pinning_reasons([design.image], TAG_PINNING_REASON)}
+    reasons = {"CKV_K8S_40": UID_REASON, **tag_pinning_reasons([design.settings.image], TAG_PINNING_REASON)}
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -454,7 +448,7 @@ def dump_volume(design: Neo4jDesign) -> Manifest:
 def backup_cron_job(design: Neo4jDesign) -> Manifest:
     export = Container(
         name="export",
-        image=require_community_image(design.image, design.settings.version),
+        image=require_community_image(design.settings.image, design.settings.version),
         command=("/bin/bash", "-c", EXPORT_SCRIPT),
         env={
             "NEO4J_ADDRESS": design.server_address,
@@ -470,7 +464,7 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
     )
     upload = Container(
         name="upload",
-        image=design.backup_image,
+        image=design.settings.backup_image,
         command=("/bin/sh", "-c", UPLOAD_SCRIPT),
         env={
             "AWS_REGION": design.region,
@@ -504,7 +498,7 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
     )
     reasons = {
         "CKV_K8S_40": UID_REASON,
-        **tag_pinning_reasons([design.image, design.backup_image], TAG_PINNING_REASON),
+        **tag_pinning_reasons([design.settings.image, design.settings.backup_image], TAG_PINNING_REASON),
     }
     return {
         "apiVersion": "batch/v1",
@@ -620,8 +614,6 @@ class Neo4jArgs:
     app_namespace: str
     storage_class: str
     protect: bool
-    image: str = NEO4J_IMAGE
-    backup_image: str = BACKUP_IMAGE
 
     def design(self, credentials_secret_name: pulumi.Input[str], backup_role_arn: pulumi.Input[str]) -> Neo4jDesign:
         return Neo4jDesign(
@@ -635,8 +627,6 @@ class Neo4jArgs:
             backup_kms_key_arn=self.backup_kms_key_arn,
             backup_role_arn=backup_role_arn,
             app_namespace=self.app_namespace,
-            image=self.image,
-            backup_image=self.backup_image,
             dump_kms_key_arn=self.ebs_key_arn,
         )
 

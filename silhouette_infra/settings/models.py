@@ -361,6 +361,8 @@ class Neo4jSettings(Section):
     version: Annotated[str, _one_of(NEO4J_VERSIONS, "Neo4j version")] = Field(
         "5.26", description="Neo4j version (5.26 is the LTS line)."
     )
+    # Exact release tags (evidence: neo4j/docker-neo4j-publish 5.26.12/bullseye/community; aws/aws-cli
+    # .changes/2.31.0.json); append "@sha256:<digest>" to pin by digest.
     image: PinnedImage = Field(
         "neo4j:5.26.12-community",
         description="Neo4j image: a tag of the configured version, optionally pinned by digest.",
