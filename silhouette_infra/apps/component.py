@@ -13,7 +13,6 @@ import pulumi_kubernetes as k8s
 
 from silhouette_infra.apps.web_service import (
     HTTP_PORT,
-    PART_OF,
     RUN_AS,
     SECRETS_DIR,
     TAG_PINNING_REASON,
@@ -22,9 +21,10 @@ from silhouette_infra.apps.web_service import (
 )
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
-from silhouette_infra.cluster.addons import external_secret_spec
 from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.images import in_stack_repository
+from silhouette_infra.kubernetes.labels import PART_OF
 from silhouette_infra.kubernetes.workloads import (
     Container,
     Image,
@@ -337,7 +337,7 @@ class Apps(pulumi.ComponentResource):
             secrets.append(
                 k8s.apiextensions.CustomResource(
                     f"{service}-credentials",
-                    api_version="external-secrets.io/v1",
+                    api_version=EXTERNAL_SECRETS_API_VERSION,
                     kind="ExternalSecret",
                     metadata={"name": f"{service}-credentials", "namespace": args.namespace, "labels": dict(PART_OF)},
                     spec=external_secret_spec(

@@ -37,6 +37,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
+from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF
 from silhouette_infra.planning.release import NAME_LABEL
 
 Manifest = dict[str, Any]
@@ -69,7 +70,7 @@ LINK_LOCAL: Final = "169.254.0.0/16"
 PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 ANYWHERE: Final = "0.0.0.0/0"
 
-LABELS: Final = {"app.kubernetes.io/part-of": "silhouette", "app.kubernetes.io/managed-by": "pulumi"}
+LABELS: Final = {**PART_OF, **MANAGED_BY}
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 

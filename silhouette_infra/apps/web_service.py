@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes.labels import PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.workloads import (
     CONFIG_CHECKSUM_ANNOTATION,
     Container,
@@ -36,7 +37,6 @@ from silhouette_infra.settings.models import WorkloadSettings
 HTTP_PORT = 8080
 METRICS_PORT = 9090
 RUN_AS = 10001  # the images' unprivileged user (no name in /etc/passwd is needed)
-PART_OF = {"app.kubernetes.io/part-of": "silhouette"}
 HEALTHCHECK_ANNOTATION = "alb.ingress.kubernetes.io/healthcheck-path"
 SECRETS_DIR = "/var/run/secrets/silhouette"
 TAG_PINNING_REASON = (
@@ -110,7 +110,7 @@ class WebService(pulumi.ComponentResource):
         self._args = args
         service = args.name
         automount = bool(args.role_rules)
-        account_annotations = {"eks.amazonaws.com/role-arn": args.role_arn} if args.role_arn else {}
+        account_annotations = {ROLE_ARN_ANNOTATION: args.role_arn} if args.role_arn else {}
         account = declare(
             k8s.core.v1.ServiceAccount,
             f"{service}-service-account",

@@ -19,9 +19,10 @@ import pulumi_kubernetes as k8s
 from silhouette_infra.aws import iam
 from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
 from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION
+from silhouette_infra.kubernetes.labels import ROLE_ARN_ANNOTATION
 from silhouette_infra.settings.models import ClusterAddonsSettings, ClusterSettings
 
-ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 SECRET_STORE_NAME = "aws-secrets-manager"
 SECRET_STORE_NAMESPACE_LABEL = "silhouette.io/secret-store"
 EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
@@ -39,30 +40,6 @@ def system_placement(settings: ClusterSettings) -> dict[str, Any]:
             {"key": taint.key, "operator": "Equal", "value": taint.value, "effect": effects[taint.effect]}
             for taint in system.taints
         ],
-    }
-
-
-def external_secret_spec(
-    *,
-    store: str,
-    target: str,
-    source: pulumi.Input[str],
-    keys: tuple[str, ...],
-    deletion_policy: str | None = None,
-    template: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An ExternalSecret's spec: the Kubernetes Secret ``target`` gets ``keys`` from the JSON properties of
-    the Secrets Manager secret ``source``, read through the ClusterSecretStore ``store``."""
-    target_spec: dict[str, Any] = {"name": target, "creationPolicy": "Owner"}
-    if deletion_policy:
-        target_spec["deletionPolicy"] = deletion_policy
-    if template:
-        target_spec["template"] = template
-    return {
-        "refreshInterval": "1h",
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
-        "target": target_spec,
-        "data": [{"secretKey": key, "remoteRef": {"key": source, "property": key}} for key in keys],
     }
 
 
@@ -260,7 +237,7 @@ class ClusterAddons(pulumi.ComponentResource):
         self.secret_store_name = SECRET_STORE_NAME
         k8s.apiextensions.CustomResource(
             "secret-store",
-            api_version="external-secrets.io/v1",
+            api_version=EXTERNAL_SECRETS_API_VERSION,
             kind="ClusterSecretStore",
             metadata={"name": SECRET_STORE_NAME},
             spec={

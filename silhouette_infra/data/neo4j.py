@@ -49,8 +49,10 @@ import pulumi_kubernetes as k8s
 
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
-from silhouette_infra.cluster.addons import ROLE_ARN_ANNOTATION, SECRET_STORE_NAMESPACE_LABEL, external_secret_spec
+from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.data.common import generated_credentials
+from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
+from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.quantities import memory_mib
 from silhouette_infra.kubernetes.workloads import (
     Container,
@@ -88,7 +90,7 @@ NEO4J_UID = 7474
 SERVER_SELECTOR = {"app.kubernetes.io/name": "neo4j"}
 BACKUP_SELECTOR = {"app.kubernetes.io/name": "neo4j-backup"}
 BACKEND_SELECTOR = {"app.kubernetes.io/name": "backend"}
-COMMON_LABELS = {"app.kubernetes.io/part-of": "silhouette", "app.kubernetes.io/managed-by": "pulumi"}
+COMMON_LABELS = {**PART_OF, **MANAGED_BY}
 SERVER_LABELS = {**SERVER_SELECTOR, "app.kubernetes.io/component": "database", **COMMON_LABELS}
 BACKUP_LABELS = {**BACKUP_SELECTOR, "app.kubernetes.io/component": "backup", **COMMON_LABELS}
 
@@ -285,7 +287,7 @@ def auth_external_secret(design: Neo4jDesign) -> Manifest:
     """The Secret ``neo4j-auth`` with ``NEO4J_AUTH=neo4j/<password>`` (the image's admin user must be
     ``neo4j``, and the password cannot contain ``/``) from the Secrets Manager secret's ``password``."""
     return {
-        "apiVersion": "external-secrets.io/v1",
+        "apiVersion": EXTERNAL_SECRETS_API_VERSION,
         "kind": "ExternalSecret",
         "metadata": _metadata(AUTH_SECRET, COMMON_LABELS),
         "spec": external_secret_spec(

@@ -15,9 +15,10 @@ import pulumi_kubernetes as k8s
 from silhouette_infra.aws.iam import log_group_writer_policy
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
-from silhouette_infra.cluster.addons import external_secret_spec
 from silhouette_infra.data.common import generated_credentials
 from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
+from silhouette_infra.kubernetes.labels import PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.observability import alertmanager, alerts
 from silhouette_infra.observability.dashboards import DASHBOARD_LABEL, dashboards
 from silhouette_infra.observability.tracing import Tracing, TracingArgs
@@ -26,7 +27,7 @@ from silhouette_infra.settings.models import ObservabilitySettings
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 RECEIVERS_SECRET = "alertmanager-receivers"
 RECEIVER_KEYS = ("pagerduty-routing-key", "slack-webhook-url", "smtp-password")
-RULE_LABELS = {"release": "kube-prometheus-stack", "app.kubernetes.io/part-of": "silhouette"}
+RULE_LABELS = {"release": "kube-prometheus-stack", **PART_OF}
 
 
 def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
@@ -385,7 +386,7 @@ class Monitoring(pulumi.ComponentResource):
                     "create": True,
                     # Chart default: the release's full name; the role trusts exactly this name.
                     "name": "aws-for-fluent-bit",
-                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                    "annotations": {ROLE_ARN_ANNOTATION: role.arn},
                 },
                 # The other outputs are off by default at 0.1.35; stated so that only CloudWatch Logs is written.
                 "cloudWatch": {"enabled": False},
@@ -419,7 +420,7 @@ class Monitoring(pulumi.ComponentResource):
             k8s.apiextensions.CustomResource,
             f"{name}-external-secret",
             self._k8s(),
-            api_version="external-secrets.io/v1",
+            api_version=EXTERNAL_SECRETS_API_VERSION,
             kind="ExternalSecret",
             metadata={"name": name, "namespace": self._args.namespace},
             spec=external_secret_spec(store=self._args.secret_store_name, target=name, source=source, keys=keys),

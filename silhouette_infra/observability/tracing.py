@@ -44,6 +44,7 @@ from silhouette_infra.aws.iam import otel_collector_policy
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes.labels import PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.workloads import (
     CONFIG_CHECKSUM_ANNOTATION,
     Container,
@@ -65,7 +66,7 @@ METRICS_PORT = 8888
 RUN_AS = 10001  # the ADOT image's own unprivileged user
 CONFIG_FILE = "collector.yaml"
 CONFIG_DIR = "/etc/otel"
-LABELS = {NAME_LABEL: OTEL_COLLECTOR, "app.kubernetes.io/part-of": "silhouette"}
+LABELS = {NAME_LABEL: OTEL_COLLECTOR, **PART_OF}
 RESOURCES = Resources("200m", "1", "512Mi", "512Mi")
 GOMEMLIMIT = "400MiB"  # ~80 % of the memory limit: the Go runtime collects before the kernel kills
 TAG_PINNING_REASON = (
@@ -233,7 +234,7 @@ class Tracing(pulumi.ComponentResource):
             k8s.core.v1.ServiceAccount,
             f"{OTEL_COLLECTOR}-service-account",
             k8s_opts,
-            metadata={**metadata, "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+            metadata={**metadata, "annotations": {ROLE_ARN_ANNOTATION: role.arn}},
             automount_service_account_token=False,
         )
         config_data = {

@@ -10,9 +10,9 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 
+from silhouette_infra.kubernetes.labels import NAME_LABEL as NAME_LABEL  # the label the release plan selects on
 from silhouette_infra.settings.models import AppsSettings, WorkloadSettings
 
-NAME_LABEL = "app.kubernetes.io/name"
 COLOR_LABEL = "silhouette.io/color"
 TRACK_LABEL = "silhouette.io/track"
 
