@@ -1,7 +1,9 @@
 """Per-stack defaults. The model defaults are the production profile; staging overrides them to be
 cheap: one NAT gateway, single-instance data services, small nodes, nothing protected. A stack's own
 config is deep-merged on top of its profile, which is deep-merged on top of the model defaults: every
-key a stack leaves out takes its profile's value, then the production default."""
+key a stack leaves out takes its profile's value, then the production default. A profile says what
+kind of environment a stack is; what belongs to one stack alone (its VPC range, its domain, its
+account) is in that stack's file, never here."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 STAGING: dict[str, Any] = {
     "protect_stateful": False,
     "keys": {"deletion_window_days": 7},
-    "network": {"vpc_cidr": "10.1.0.0/16", "nat_gateways": "single"},
+    "network": {"nat_gateways": "single"},
     "cluster": {
         "deletion_protection": False,
         "node_groups": [
@@ -60,7 +62,6 @@ STAGING: dict[str, Any] = {
         "memory_limit": "2Gi",
     },
     "backup": {"copy_to_dr_region": False, "replicate_bucket_to_dr_region": False},
-    "edge": {"domain": "staging.silhouette.example.com"},
     "apps": {
         "backend": {"min_replicas": 1, "max_replicas": 4},
         "frontend": {"min_replicas": 1, "max_replicas": 3},
