@@ -9,7 +9,7 @@ switches them off. What is decided here, and why:
   ``aws:SourceArn``; https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html),
   and the people who may read the audit trail are not those who may read application logs.
 * **A dedicated audit bucket**: versioned, SSE-KMS with the audit key, public access blocked, ACLs off,
-  TLS only, uploads with another key refused (``backup.encrypted_bucket_policy``), plus CloudTrail's
+  TLS only, uploads with another key refused (``aws.buckets.encrypted_bucket_policy``), plus CloudTrail's
   statements with ``aws:SourceArn`` on the trail
   (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html).
   Objects expire after ``audit_log_retention_days`` (7 years). **No Object Lock**: log-file validation
@@ -43,10 +43,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.buckets import (
+    bucket_name,
+    encrypted_bucket_policy,
+    lifecycle_rule,
+    secure_bucket,
+    sse_kms,
+)
+from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_role
-from silhouette_infra.backup import ABORT_INCOMPLETE_UPLOADS_DAYS, bucket_name, encrypted_bucket_policy
-from silhouette_infra.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.settings.models import AuditSettings
 
 KEY_DELETION_WINDOW_DAYS = 30  # the longest KMS allows: the key is the only way to read 7 years of audit logs
@@ -75,17 +81,17 @@ def trail_arn(region: str, account_id: str, name: str, partition: str = "aws") -
 
 
 def audit_key_policy(*, account_id: str, region: str, trail: str, partition: str = "aws") -> dict[str, Any]:
-    """The audit key's policy: delegated to IAM of this account (as every key of ``keys.key_policy``), and
+    """The audit key's policy: delegated to IAM of this account (``aws.keys.delegated_key_policy``), and
     usable by CloudTrail for this trail only
     (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
 
     Readers of the logs (and the Config role) get ``kms:Decrypt`` / ``kms:GenerateDataKey`` through IAM.
     """
-    return {
-        "Version": "2012-10-17",
-        "Id": "silhouette-audit",
-        "Statement": [
-            delegate_to_account(account_id, partition),
+    return delegated_key_policy(
+        "audit",
+        account_id=account_id,
+        partition=partition,
+        statements=[
             {
                 "Sid": "CloudTrailEncryptsThisTrail",
                 "Effect": "Allow",
@@ -108,11 +114,11 @@ def audit_key_policy(*, account_id: str, region: str, trail: str, partition: str
                 "Condition": {"StringEquals": {"aws:SourceArn": trail}},
             },
         ],
-    }
+    )
 
 
 def audit_bucket_policy(*, bucket_arn: str, key_arn: str, account_id: str, trail: str | None) -> dict[str, Any]:
-    """TLS only and SSE-KMS with the audit key only (``backup.encrypted_bucket_policy``); with a trail,
+    """TLS only and SSE-KMS with the audit key only (``aws.buckets.encrypted_bucket_policy``); with a trail,
     CloudTrail may check the bucket ACL and write under ``AWSLogs/<account>/``, for this trail only
     (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html)."""
     policy = encrypted_bucket_policy(bucket_arn, key_arn)
@@ -297,76 +303,10 @@ class Audit(pulumi.ComponentResource):
 
     def _bucket(self, key: aws.kms.Key) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         args = self._args
-        bucket = aws.s3.Bucket(
-            "audit-bucket",
-            bucket=args.account_id.apply(lambda account: bucket_name(args.naming, "audit", args.region, account)),
-            force_destroy=False,
-            tags=args.naming.name_tag("audit"),
-            opts=self._options(stateful=True),
-        )
-        versioning = aws.s3.BucketVersioning(
-            "audit-bucket-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._options(),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            "audit-bucket-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                    ),
-                    bucket_key_enabled=True,
-                    blocked_encryption_types=["SSE-C"],
-                )
-            ],
-            opts=self._options(),
-        )
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            "audit-bucket-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._options(),
-        )
-        aws.s3.BucketOwnershipControls(
-            "audit-bucket-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._options(),
-        )
-        # Object events (a log file deleted or overwritten) go to EventBridge, as for the backup bucket.
-        aws.s3.BucketNotification("audit-bucket-events", bucket=bucket.id, eventbridge=True, opts=self._options())
-        aws.s3.BucketLifecycleConfiguration(
-            "audit-bucket-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="retention",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=args.settings.audit_log_retention_days
-                    ),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=NONCURRENT_VERSION_DAYS
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
-                    ),
-                )
-            ],
-            opts=self._options(depends_on=[versioning]),
-        )
         trail = self._trail_arn if args.settings.cloudtrail else None
-        policy = aws.s3.BucketPolicy(
-            "audit-bucket-policy",
-            bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, key.arn, args.account_id, trail).apply(
+
+        def policy(bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+            return pulumi.Output.all(bucket_arn, key.arn, args.account_id, trail).apply(
                 lambda values: json.dumps(
                     audit_bucket_policy(
                         bucket_arn=str(values[0]),
@@ -375,10 +315,27 @@ class Audit(pulumi.ComponentResource):
                         trail=None if values[3] is None else str(values[3]),
                     )
                 )
+            )
+
+        audit_bucket = secure_bucket(
+            "audit-bucket",
+            physical_name=args.account_id.apply(
+                lambda account: bucket_name(args.naming, "audit", args.region, account)
             ),
-            opts=self._options(depends_on=[public_access_block]),
+            tags=args.naming.name_tag("audit"),
+            encryption=sse_kms(key.arn),
+            lifecycle=[
+                lifecycle_rule(
+                    "retention",
+                    expiration_days=args.settings.audit_log_retention_days,
+                    noncurrent_days=NONCURRENT_VERSION_DAYS,
+                )
+            ],
+            policy=policy,
+            parent=self,
+            protect=args.protect,
         )
-        return bucket, policy
+        return audit_bucket.bucket, audit_bucket.policy
 
     # ---------------------------------------------------------------------------------- CloudTrail
     def _trail(

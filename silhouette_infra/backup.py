@@ -38,16 +38,25 @@ What is decided here, and why:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.buckets import (
+    SecureBucket,
+    bucket_name,
+    deny_insecure_transport,
+    encrypted_bucket_policy,
+    lifecycle_rule,
+    secure_bucket,
+    sse_kms,
+)
+from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
 from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
 from silhouette_infra.aws.roles import service_role
-from silhouette_infra.keys import customer_managed_key, key_policy
 from silhouette_infra.settings.models import BackupSettings
 
 # ------------------------------------------------------------------------------------ the schedule
@@ -66,10 +75,8 @@ DATABASE_PITR_RPO_MINUTES = 5
 REPLICATION_TIME_MINUTES = 15
 
 # ------------------------------------------------------------------------------------- the buckets
-ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 ACCESS_LOG_RETENTION_DAYS = 365
 ACCESS_LOG_NONCURRENT_DAYS = 30
-MAX_BUCKET_NAME_LENGTH = 63
 DR_KEY_DELETION_WINDOW_DAYS = 30  # the longest KMS allows: the key is the only way to read the DR copies
 
 BACKUP_SERVICE_POLICIES = (
@@ -139,65 +146,14 @@ def recovery_objectives(settings: BackupSettings) -> RecoveryObjectives:
     )
 
 
-def bucket_name(naming: Naming, purpose: str, region: str, account_id: str) -> str:
-    """A globally unique bucket name: stack, purpose, region and account (``silhouette-production-backups-
-    us-east-1-123456789012``)."""
-    name = naming.physical(purpose, region, account_id)
-    if len(name) > MAX_BUCKET_NAME_LENGTH:
-        raise ValueError(f"bucket name {name!r} is longer than {MAX_BUCKET_NAME_LENGTH} characters")
-    return name
-
-
 # --------------------------------------------------------------------------------- policy documents
-def _deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
-def encrypted_bucket_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
-    """TLS only, and no upload that asks for another encryption than SSE-KMS with the bucket's key.
-
-    An upload without encryption headers gets the bucket's default encryption (this key), so it passes;
-    an upload naming SSE-S3, or another key, is refused. Replication writes with ``s3:ReplicateObject``,
-    which these statements do not concern.
-    """
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            _deny_insecure_transport(bucket_arn),
-            {
-                "Sid": "DenyOtherEncryptionThanSseKms",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/*",
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-            },
-            {
-                "Sid": "DenyOtherKmsKeys",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/*",
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
-            },
-        ],
-    }
-
-
 def access_log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
     """TLS only, and S3's log delivery may write the source bucket's logs, for this account only
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _deny_insecure_transport(log_bucket_arn),
+            deny_insecure_transport(log_bucket_arn),
             {
                 "Sid": "S3ServerAccessLogDelivery",
                 "Effect": "Allow",
@@ -291,13 +247,6 @@ class BackupArgs:
     protect: bool
 
 
-@dataclass
-class _Bucket:
-    bucket: aws.s3.Bucket
-    versioning: aws.s3.BucketVersioning
-    policy: aws.s3.BucketPolicy
-
-
 class Backup(pulumi.ComponentResource):
     """The S3 backup bucket (replicated to the DR region in production) and the AWS Backup vault and plan
     that snapshot every resource tagged ``Backup=<stack prefix>`` (copied to the DR region in production)."""
@@ -354,7 +303,8 @@ class Backup(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> pulumi.ResourceOptions:
         """Children inherit the primary provider from the component; DR-region children name theirs. Only
-        ``stateful`` children (buckets, vaults) are protected; so is the DR key, by customer_managed_key."""
+        ``stateful`` children (the vaults) are protected; so are the buckets, by secure_bucket, and the DR
+        key, by customer_managed_key."""
         return pulumi.ResourceOptions(
             parent=self,
             provider=provider,
@@ -370,7 +320,7 @@ class Backup(pulumi.ComponentResource):
             purpose="backups",
             description="S3 backup replica and AWS Backup vault in the DR region",
             policy=args.account_id.apply(
-                lambda account: json.dumps(key_policy("backups", account_id=account, region=args.dr_region))
+                lambda account: json.dumps(delegated_key_policy("backups", account_id=account))
             ),
             deletion_window_days=DR_KEY_DELETION_WINDOW_DAYS,
             protect=args.protect,
@@ -379,73 +329,9 @@ class Backup(pulumi.ComponentResource):
         )
         return key
 
-    def _private_bucket(
-        self,
-        name: str,
-        physical_name: pulumi.Input[str],
-        tag: dict[str, str],
-        *,
-        provider: aws.Provider | None,
-        encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
-        lifecycle: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs],
-        policy: Callable[[pulumi.Output[str]], pulumi.Output[str]],
-    ) -> _Bucket:
-        """A versioned, encrypted bucket with ACLs off, public access blocked, a lifecycle, object events to
-        EventBridge, and the bucket policy that ``policy`` makes of the bucket's ARN."""
-        bucket = aws.s3.Bucket(
-            name,
-            bucket=physical_name,
-            force_destroy=False,
-            tags=tag,
-            opts=self._options(provider, stateful=True),
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._options(provider),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=bucket.id, rules=[encryption], opts=self._options(provider)
-        )
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._options(provider),
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._options(provider),
-        )
-        # Object events (created, deleted, restored) go to EventBridge, where the audit and observability
-        # layers can alert on deleted or overwritten backups without changing this layer; AWS service
-        # events on the default event bus are free.
-        aws.s3.BucketNotification(f"{name}-events", bucket=bucket.id, eventbridge=True, opts=self._options(provider))
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=list(lifecycle),
-            # Lifecycle rules on a versioned bucket act on versions that versioning must already keep.
-            opts=self._options(provider, depends_on=[versioning]),
-        )
-        bucket_policy = aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket.id,
-            policy=policy(bucket.arn),
-            # S3 rejects a policy update while the public access block of the bucket is being changed.
-            opts=self._options(provider, depends_on=[public_access_block]),
-        )
-        return _Bucket(bucket=bucket, versioning=versioning, policy=bucket_policy)
-
     def _encrypted_bucket(
         self, name: str, purpose: str, region: str, key_arn: pulumi.Input[str], *, provider: aws.Provider | None
-    ) -> _Bucket:
+    ) -> SecureBucket:
         settings, naming = self._args.settings, self._args.naming
 
         def policy(bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -453,10 +339,8 @@ class Backup(pulumi.ComponentResource):
                 lambda values: json.dumps(encrypted_bucket_policy(str(values[0]), str(values[1])))
             )
 
-        lifecycle = aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="tiering-and-expiry",
-            status="Enabled",
-            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+        lifecycle = lifecycle_rule(
+            "tiering-and-expiry",
             transitions=[
                 aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
                     days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
@@ -465,27 +349,18 @@ class Backup(pulumi.ComponentResource):
                     days=settings.transition_to_glacier_days, storage_class="GLACIER"
                 ),
             ],
-            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=settings.noncurrent_version_expiration_days
-            ),
-            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
-            ),
+            noncurrent_days=settings.noncurrent_version_expiration_days,
         )
-        return self._private_bucket(
+        return secure_bucket(
             name,
-            self._args.account_id.apply(lambda account: bucket_name(naming, purpose, region, account)),
-            naming.name_tag(purpose, region),
-            provider=provider,
-            encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=key_arn
-                ),
-                bucket_key_enabled=True,
-                blocked_encryption_types=["SSE-C"],
-            ),
+            physical_name=self._args.account_id.apply(lambda account: bucket_name(naming, purpose, region, account)),
+            tags=naming.name_tag(purpose, region),
+            encryption=sse_kms(key_arn),
             lifecycle=[lifecycle],
             policy=policy,
+            parent=self,
+            provider=provider,
+            protect=self._args.protect,
         )
 
     def _access_logs(self, source: aws.s3.Bucket) -> None:
@@ -496,11 +371,12 @@ class Backup(pulumi.ComponentResource):
                 lambda values: json.dumps(access_log_bucket_policy(str(values[0]), str(values[1]), str(values[2])))
             )
 
-        logs = self._private_bucket(
+        logs = secure_bucket(
             "backup-access-logs-bucket",
-            args.account_id.apply(lambda account: bucket_name(naming, "backup-logs", args.region, account)),
-            naming.name_tag("backup-logs", args.region),
-            provider=None,
+            physical_name=args.account_id.apply(
+                lambda account: bucket_name(naming, "backup-logs", args.region, account)
+            ),
+            tags=naming.name_tag("backup-logs", args.region),
             encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                 apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                     sse_algorithm="AES256"
@@ -508,20 +384,13 @@ class Backup(pulumi.ComponentResource):
                 blocked_encryption_types=["SSE-C"],
             ),
             lifecycle=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expiry",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ACCESS_LOG_RETENTION_DAYS),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=ACCESS_LOG_NONCURRENT_DAYS
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
-                    ),
+                lifecycle_rule(
+                    "expiry", expiration_days=ACCESS_LOG_RETENTION_DAYS, noncurrent_days=ACCESS_LOG_NONCURRENT_DAYS
                 )
             ],
             policy=policy,
+            parent=self,
+            protect=args.protect,
         )
         aws.s3.BucketLogging(
             "backup-logging",
@@ -537,7 +406,11 @@ class Backup(pulumi.ComponentResource):
         )
 
     def _replication(
-        self, source: _Bucket, replica: _Bucket, source_key_arn: pulumi.Input[str], replica_key_arn: pulumi.Input[str]
+        self,
+        source: SecureBucket,
+        replica: SecureBucket,
+        source_key_arn: pulumi.Input[str],
+        replica_key_arn: pulumi.Input[str],
     ) -> None:
         args = self._args
 

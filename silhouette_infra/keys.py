@@ -10,6 +10,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.settings.models import KeysSettings
 
@@ -28,59 +29,15 @@ DESCRIPTIONS: dict[Purpose, str] = {
 _USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
-def delegate_to_account(account_id: str, partition: str = "aws") -> dict[str, Any]:
-    """AWS's default key-policy statement: the key is delegated to IAM in this account (``kms:*`` on the
-    key itself, principal the account root, never ``*``), so that access is granted by IAM policies we
-    can review. Every key policy of the platform starts with it."""
-    return {
-        "Sid": "DelegateToIamOfThisAccount",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-        "Action": "kms:*",
-        "Resource": "*",
-    }
-
-
-def customer_managed_key(
-    name: str,
-    *,
-    naming: Naming,
-    purpose: str,
-    description: str,
-    policy: pulumi.Input[str],
-    deletion_window_days: int,
-    protect: bool,
-    opts: pulumi.ResourceOptions,
-    rotation_period_days: int | None = None,
-    tags: dict[str, str] | None = None,
-) -> aws.kms.Key:
-    """A rotating symmetric KMS key ``name`` and its alias ``alias/<stack prefix>-<purpose>`` (``<name>-alias``).
-    The key is protected when ``protect`` says so; the alias, which can be recreated, never is."""
-    key = aws.kms.Key(
-        name,
-        description=f"{naming.prefix}: {description}",
-        key_usage="ENCRYPT_DECRYPT",
-        customer_master_key_spec="SYMMETRIC_DEFAULT",
-        enable_key_rotation=True,
-        rotation_period_in_days=rotation_period_days,
-        deletion_window_in_days=deletion_window_days,
-        policy=policy,
-        tags=tags or naming.name_tag(purpose),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
-    )
-    aws.kms.Alias(f"{name}-alias", name=f"alias/{naming.physical(purpose)}", target_key_id=key.key_id, opts=opts)
-    return key
-
-
 def key_policy(purpose: Purpose, *, account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:
     """The key policy of one purpose.
 
-    The first statement is :func:`delegate_to_account`. Services that act as themselves rather than
-    as an IAM role of ours need their own statement: CloudWatch Logs (its service principal, scoped by
-    encryption context to log groups of this account) and EC2 Auto Scaling, whose service-linked role
-    attaches encrypted EBS volumes to the nodes it launches.
+    Delegated to IAM of this account (``aws.keys.delegated_key_policy``). Services that act as themselves
+    rather than as an IAM role of ours need their own statement: CloudWatch Logs (its service principal,
+    scoped by encryption context to log groups of this account) and EC2 Auto Scaling, whose service-linked
+    role attaches encrypted EBS volumes to the nodes it launches.
     """
-    statements: list[dict[str, Any]] = [delegate_to_account(account_id, partition)]
+    statements: list[dict[str, Any]] = []
     if purpose == "logs":
         statements.append(
             {
@@ -116,7 +73,7 @@ def key_policy(purpose: Purpose, *, account_id: str, region: str, partition: str
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             },
         ]
-    return {"Version": "2012-10-17", "Id": f"silhouette-{purpose}", "Statement": statements}
+    return delegated_key_policy(purpose, account_id=account_id, partition=partition, statements=statements)
 
 
 def _policy_json(purpose: Purpose, region: str, account_and_partition: list[str]) -> str:

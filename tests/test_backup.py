@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from silhouette_infra.aws.buckets import bucket_name, encrypted_bucket_policy
 from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
 from silhouette_infra.backup import (
     BACKUP_SERVICE_POLICIES,
@@ -16,8 +17,6 @@ from silhouette_infra.backup import (
     START_WINDOW_MINUTES,
     access_log_bucket_policy,
     backup_rules,
-    bucket_name,
-    encrypted_bucket_policy,
     recovery_objectives,
     replication_role_policy,
     rpo_hours,

@@ -431,3 +431,18 @@ def test_service_trust_is_pinned_to_the_account_when_one_is_given() -> None:
     (pinned,) = iam.service_assume_role_policy("s3.amazonaws.com", account_id="123456789012")["Statement"]
     assert pinned["Principal"] == {"Service": "s3.amazonaws.com"} and pinned["Action"] == "sts:AssumeRole"
     assert pinned["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}, "no confused-deputy guard"
+
+
+@pytest.mark.parametrize("prefix", ["", "app/production", "app/*/", "neo4j/?/"])
+def test_an_own_prefix_policy_refuses_a_prefix_that_would_reach_beyond_its_folder(prefix: str) -> None:
+    """An empty or unterminated prefix (``app/production`` also matches ``app/production-old/``) or a wildcard
+    would grant more of the bucket than the role's own folder."""
+    with pytest.raises(ValueError, match="prefix"):
+        iam.own_prefix_policy(
+            sid="WriteOwnPrefix",
+            bucket_arn="arn:aws:s3:::bucket",
+            prefix=prefix,
+            actions=["s3:PutObject"],
+            kms_key_arn=KEY_ARN,
+            region=REGION,
+        )

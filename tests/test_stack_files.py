@@ -160,9 +160,7 @@ HAND_WRITTEN: list[Case] = [
     appended("key-without-namespace", "region: us-east-1", "region:", "namespace:key"),
     # Flat keys, as `pulumi config set` writes them without --path.
     appended("flat-unknown-key", "silhouette:network.vpc_cdir: 10.2.0.0/16", "silhouette:network.vpc_cdir", "vpc_cidr"),
-    appended(
-        "flat-set-twice", "silhouette:network.nat_gateways: one_per_az", "silhouette:network.nat_gateways", "twice"
-    ),
+    appended("flat-set-twice", "silhouette:network.vpc_cidr: 10.2.0.0/16", "silhouette:network.vpc_cidr", "twice"),
     appended("flat-list-index", "silhouette:cluster.node_groups[0].max_size: 5", "node_groups[0].max_size", "--path"),
     appended("flat-wrong-type", "silhouette:postgres.multi_az: maybe", "silhouette:postgres.multi_az", "boolean"),
     appended("flat-out-of-range", "silhouette:keys.deletion_window_days: '3'", "silhouette:keys.deletion_window_days"),
@@ -411,7 +409,6 @@ def test_staging_with_real_types_missing_a_price_synthesises_with_unpriced_lines
 ) -> None:
     document = _stack_document("staging")
     document["config"]["silhouette:postgres.instance_class"] = "db.m7g.large"
-    document["config"]["silhouette:postgres"].pop("instance_class")
     document["config"]["silhouette:redis"] = {"node_type": "cache.r7g.large"}
     document["config"]["silhouette:network.vpc_cidr"] = "10.2.0.0/16"
     document["config"]["silhouette:network"].pop("vpc_cidr")

@@ -19,6 +19,7 @@ from silhouette_infra.apps.web_service import (
     WebService,
     WebServiceArgs,
 )
+from silhouette_infra.aws.iam import own_prefix_policy
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.kubernetes.declare import declare
@@ -50,25 +51,15 @@ CREDENTIALS = ("postgres", "redis", "rabbitmq", "neo4j")
 
 
 def backend_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, region: str) -> dict[str, Any]:
-    """The backend writes workflow artefacts under its prefix of the backup bucket, and nothing else."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "WriteOwnPrefix",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-                "Resource": f"{bucket_arn}/app/{stack}/*",
-            },
-            {
-                "Sid": "EncryptWithBackupsKeyThroughS3",
-                "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": kms_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
-            },
-        ],
-    }
+    """The backend writes and reads workflow artefacts under its prefix of the backup bucket, and nothing else."""
+    return own_prefix_policy(
+        sid="WriteOwnPrefix",
+        bucket_arn=bucket_arn,
+        prefix=f"app/{stack}/",
+        actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+        kms_key_arn=kms_key_arn,
+        region=region,
+    )
 
 
 def ingress_annotations(

@@ -1,1 +1,2 @@
-"""Ground floor, AWS: naming and tags, IAM documents and role builders. Knows no layer of the platform."""
+"""Ground floor, AWS: naming and tags, IAM documents and role builders, the secure bucket and KMS key builders.
+Knows no layer of the platform."""

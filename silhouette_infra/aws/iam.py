@@ -1,9 +1,10 @@
 """IAM policy documents, as plain dicts (no Pulumi here, so they can be tested alone).
 
-Trust policies (AWS service principals, IRSA), the log-group writer policy of VPC
-Flow Logs and Fluent Bit, the AWS-managed policies of the node role and of the EKS add-ons, and the
-identity policies of the cluster add-ons: EBS CSI driver on a customer-managed key, AWS Load Balancer
-Controller (the project's official policy, stored verbatim), Cluster Autoscaler and External Secrets.
+Trust policies (AWS service principals, IRSA), the log-group writer policy of VPC Flow Logs and
+Fluent Bit, the own-prefix policy of a role that writes to a bucket, the AWS-managed policies of the
+node role and of the EKS add-ons, and the identity policies of the cluster add-ons: EBS CSI driver on a
+customer-managed key, AWS Load Balancer Controller (the project's official policy, stored verbatim),
+Cluster Autoscaler and External Secrets.
 
 Every wildcard these documents grant (an action containing ``*``, or a ``Resource`` of ``*``) must
 have a reason in :data:`WILDCARD_REASONS`; :func:`unexplained_wildcards` lists the ones that do not,
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, Final
 
@@ -77,6 +78,32 @@ def log_group_writer_policy(sid: str, log_group_arn: str) -> Policy:
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [log_group_arn, f"{log_group_arn}:*"],
             }
+        ],
+    }
+
+
+def own_prefix_policy(
+    *, sid: str, bucket_arn: str, prefix: str, actions: Sequence[str], kms_key_arn: str, region: str
+) -> Policy:
+    """``actions`` on the objects under one prefix of a bucket, nothing else, and the bucket's KMS key only
+    through S3 in ``region``. ``kms:Decrypt`` is needed by multipart uploads of SSE-KMS objects, not only by
+    reads (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions).
+
+    ``prefix`` is the role's boundary: a literal ending in ``/`` (an empty one would grant the whole bucket).
+    """
+    if not prefix.endswith("/") or any(c in prefix for c in "*?"):
+        raise ValueError(f"an object prefix is a literal ending in '/': {prefix!r}")
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": f"{bucket_arn}/{prefix}*"},
+            {
+                "Sid": "EncryptWithBucketKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            },
         ],
     }
 

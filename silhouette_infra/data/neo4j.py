@@ -47,6 +47,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from silhouette_infra.aws.iam import own_prefix_policy
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
@@ -212,26 +213,15 @@ def restore_command(backup_file: str) -> str:
 
 def backup_role_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, region: str) -> dict[str, Any]:
     """What the backup CronJob's IRSA role may do: write (never read, list or delete) objects under its
-    own prefix, with the backup key. ``kms:Decrypt`` is needed by multipart uploads of SSE-KMS objects
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "WriteNeo4jBackups",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
-                "Resource": f"{bucket_arn}/{backup_prefix(stack)}*",
-            },
-            {
-                "Sid": "EncryptWithTheBackupKeyThroughS3",
-                "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": kms_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
-            },
-        ],
-    }
+    own prefix, with the backup key."""
+    return own_prefix_policy(
+        sid="WriteNeo4jBackups",
+        bucket_arn=bucket_arn,
+        prefix=backup_prefix(stack),
+        actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+        kms_key_arn=kms_key_arn,
+        region=region,
+    )
 
 
 # --------------------------------------------------------------------------------------- the objects

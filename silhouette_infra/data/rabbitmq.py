@@ -72,11 +72,12 @@ class RabbitMq(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     port: int
     secret_arn: pulumi.Output[str]
+    broker_name: str  # known before the broker exists: alarms select its metrics by it
 
     def __init__(self, name: str, args: RabbitMqArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:data:RabbitMq", name, None, opts)
         settings, naming = args.settings, args.naming
-        broker_name = naming.physical("rabbitmq")
+        broker_name = self.broker_name = naming.physical("rabbitmq")
         self.port = PORT
 
         security_group = service_security_group(

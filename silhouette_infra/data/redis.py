@@ -53,12 +53,13 @@ class Redis(pulumi.ComponentResource):
     reader_endpoint: pulumi.Output[str]
     port: int
     secret_arn: pulumi.Output[str]
+    replication_group_id: str  # known before the group exists: alarms name its nodes by it
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:data:Redis", name, None, opts)
         settings, naming = args.settings, args.naming
         child = pulumi.ResourceOptions(parent=self)
-        replication_group_id = naming.physical("redis")
+        replication_group_id = self.replication_group_id = naming.physical("redis")
         family = parameter_group_family(settings.engine, settings.engine_version)
         self.port = PORT
 

@@ -35,8 +35,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.aws.naming import Naming
-from silhouette_infra.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.observability.alerts import PAGE_BURN_RATE, availability_budget
 from silhouette_infra.planning import instance_types
 from silhouette_infra.planning.instance_types import Service
