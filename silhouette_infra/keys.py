@@ -90,18 +90,31 @@ class KeysArgs:
     protect: bool
 
 
+@dataclass(frozen=True)
+class KeyArns:
+    """The ARN of each purpose's key, as typed attributes for the layers that encrypt with them."""
+
+    cluster: pulumi.Output[str]
+    databases: pulumi.Output[str]
+    logs: pulumi.Output[str]
+    backups: pulumi.Output[str]
+    ebs: pulumi.Output[str]
+    registry: pulumi.Output[str]
+
+    def by_purpose(self) -> dict[str, pulumi.Output[str]]:
+        return {purpose: getattr(self, purpose) for purpose in PURPOSES}
+
+
 class Keys(pulumi.ComponentResource):
     """Customer-managed KMS keys, one per purpose, with aliases."""
 
-    key_arns: dict[Purpose, pulumi.Output[str]]
-    key_ids: dict[Purpose, pulumi.Output[str]]
+    arns: KeyArns
 
     def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:keys:Keys", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        self.key_arns = {}
-        self.key_ids = {}
+        arns: dict[str, pulumi.Output[str]] = {}
         for purpose in PURPOSES:
             policy = pulumi.Output.all(args.account_id, partition.partition).apply(
                 functools.partial(_policy_json, purpose, args.region)
@@ -117,6 +130,6 @@ class Keys(pulumi.ComponentResource):
                 protect=args.protect,
                 opts=child,
             )
-            self.key_arns[purpose] = key.arn
-            self.key_ids[purpose] = key.key_id
-        self.register_outputs({f"{purpose}_key_arn": arn for purpose, arn in self.key_arns.items()})
+            arns[purpose] = key.arn
+        self.arns = KeyArns(**arns)
+        self.register_outputs({f"{purpose}_key_arn": arn for purpose, arn in arns.items()})
