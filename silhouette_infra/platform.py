@@ -196,7 +196,10 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
     apps = Apps(
         "apps",
         AppsArgs(
-            settings=settings,
+            settings=settings.apps,
+            environment=settings.environment,
+            region=region,
+            domain=settings.edge.domain,
             naming=naming,
             namespace=namespaces.app_namespace,
             provider=cluster.provider,
@@ -264,7 +267,12 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
     alarms = Alarms(
         "alarms",
         AlarmsArgs(
-            settings=settings,
+            observability=settings.observability,
+            postgres=settings.postgres,
+            redis=settings.redis,
+            rabbitmq=settings.rabbitmq,
+            region=region,
+            key_deletion_window_days=settings.keys.deletion_window_days,
             naming=naming,
             account_id=account_id,
             postgres_identifier=postgres.identifier,

@@ -40,7 +40,7 @@ from silhouette_infra.kubernetes.workloads import (
     tag_pinning_reasons,
 )
 from silhouette_infra.planning.release import NAME_LABEL, ReleasePlan, migration_job_name, plan_release
-from silhouette_infra.settings.models import Settings
+from silhouette_infra.settings.models import AppsSettings, Environment
 
 # TLS 1.3, and TLS 1.2 only with forward-secret AEAD ciphers (the "Res" policy drops the weaker ones).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
@@ -145,7 +145,10 @@ class Endpoints:
 
 @dataclass
 class AppsArgs:
-    settings: Settings
+    settings: AppsSettings
+    environment: Environment
+    region: str
+    domain: str  # the public hostname (edge.domain)
     naming: Naming
     namespace: str
     provider: k8s.Provider
@@ -175,8 +178,8 @@ class Apps(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:apps:Apps", name, None, opts)
         self._args = args
-        settings, naming = args.settings, args.naming
-        apps = settings.apps
+        apps, naming = args.settings, args.naming
+        production = args.environment == "production"
         backend_plan = plan_release("backend", apps.backend, apps)
         frontend_plan = plan_release("frontend", apps.frontend, apps)
         self._images = {
@@ -188,9 +191,9 @@ class Apps(pulumi.ComponentResource):
         endpoints = args.endpoints
         flags = apps.feature_flags
         shared_config = {
-            "ENVIRONMENT": settings.environment,
-            "AWS_REGION": settings.aws.region,
-            "PUBLIC_URL": f"https://{settings.edge.domain}",
+            "ENVIRONMENT": args.environment,
+            "AWS_REGION": args.region,
+            "PUBLIC_URL": f"https://{args.domain}",
             "ENABLE_AI_ML": str(flags.enable_ai_ml).lower(),
             "ENABLE_COLLABORATION": str(flags.enable_collaboration).lower(),
             "ENABLE_COMPLIANCE": str(flags.enable_compliance).lower(),
@@ -215,7 +218,7 @@ class Apps(pulumi.ComponentResource):
             "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
             "OTEL_TRACES_SAMPLER": "parentbased_always_on",
             "OTEL_PROPAGATORS": "tracecontext,baggage",
-            "OTEL_RESOURCE_ATTRIBUTES": f"deployment.environment={settings.environment}",
+            "OTEL_RESOURCE_ATTRIBUTES": f"deployment.environment={args.environment}",
         }
         role = service_account_role(
             "backend",
@@ -229,7 +232,7 @@ class Apps(pulumi.ComponentResource):
                 "backend": pulumi.Output.all(args.backup_bucket_arn, args.backups_key_arn).apply(
                     lambda values: json.dumps(
                         backend_policy(
-                            bucket_arn=values[0], kms_key_arn=values[1], stack=naming.stack, region=settings.aws.region
+                            bucket_arn=values[0], kms_key_arn=values[1], stack=naming.stack, region=args.region
                         )
                     )
                 )
@@ -281,12 +284,12 @@ class Apps(pulumi.ComponentResource):
                         certificate_arn=values[0],
                         web_acl_arn=values[1],
                         plan=backend_plan,
-                        production=settings.is_production,
+                        production=production,
                         load_balancer_name=self.load_balancer_name,
                     )
                 ),
             },
-            spec={"ingressClassName": "alb", "rules": ingress_rules(settings.edge.domain, backend_plan)},
+            spec={"ingressClassName": "alb", "rules": ingress_rules(args.domain, backend_plan)},
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, depends_on=[backend, frontend, *args.ready]
             ),
@@ -294,7 +297,7 @@ class Apps(pulumi.ComponentResource):
         self.alb_hostname = self.ingress.status.apply(_load_balancer_hostname)
         # Pulumi waits for an Ingress to report its load balancer: the name resolves after the ALB exists.
         self.load_balancer_ready_name = self.alb_hostname.apply(lambda _: self.load_balancer_name)
-        self.url = f"https://{settings.edge.domain}"
+        self.url = f"https://{args.domain}"
         self.release = {
             "strategy": apps.release.strategy,
             "active_color": backend_plan.active_color,

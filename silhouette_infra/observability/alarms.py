@@ -40,7 +40,13 @@ from silhouette_infra.aws.naming import Naming
 from silhouette_infra.observability.alerts import PAGE_BURN_RATE, availability_budget
 from silhouette_infra.planning import instance_types
 from silhouette_infra.planning.instance_types import Service
-from silhouette_infra.settings.models import RabbitMqSettings, Settings
+from silhouette_infra.settings.models import (
+    ObservabilitySettings,
+    PostgresSettings,
+    RabbitMqSettings,
+    RedisSettings,
+    SloSettings,
+)
 
 PERIOD_SECONDS = 300
 EVALUATION_PERIODS = 3  # 15 minutes: long enough to ignore a spike, short enough to act before users notice
@@ -112,15 +118,18 @@ def redis_node_ids(replication_group_id: str, nodes: int) -> list[str]:
 
 
 def alarm_specs(
-    settings: Settings,
     *,
+    postgres: PostgresSettings,
+    redis: RedisSettings,
+    rabbitmq: RabbitMqSettings,
+    slo: SloSettings,
     postgres_identifier: str,
     redis_replication_group_id: str,
     rabbitmq_broker_name: str,
     load_balancer: pulumi.Input[str],
 ) -> list[AlarmSpec]:
     """Every CloudWatch alarm of the stack (see the module docstring for what is left out and why)."""
-    postgres = {"DBInstanceIdentifier": postgres_identifier}
+    instance = {"DBInstanceIdentifier": postgres_identifier}
     specs = [
         AlarmSpec(
             "postgres-cpu",
@@ -128,29 +137,29 @@ def alarm_specs(
             CPU_PERCENT,
             namespace="AWS/RDS",
             metric="CPUUtilization",
-            dimensions=postgres,
+            dimensions=instance,
         ),
         AlarmSpec(
             "postgres-free-storage",
             f"PostgreSQL free storage below {FREE_STORAGE_PERCENT} % of the allocated storage",
-            settings.postgres.allocated_storage_gib * GIB * FREE_STORAGE_PERCENT / 100,
+            postgres.allocated_storage_gib * GIB * FREE_STORAGE_PERCENT / 100,
             comparison="LessThanThreshold",
             namespace="AWS/RDS",
             metric="FreeStorageSpace",
-            dimensions=postgres,
+            dimensions=instance,
             statistic="Minimum",
         ),
         AlarmSpec(
             "postgres-connections",
             f"PostgreSQL connections above {CONNECTIONS_PERCENT} % of max_connections",
-            postgres_max_connections(settings.postgres.instance_class) * CONNECTIONS_PERCENT // 100,
+            postgres_max_connections(postgres.instance_class) * CONNECTIONS_PERCENT // 100,
             namespace="AWS/RDS",
             metric="DatabaseConnections",
-            dimensions=postgres,
+            dimensions=instance,
             statistic="Maximum",
         ),
     ]
-    nodes = redis_node_ids(redis_replication_group_id, settings.redis.num_cache_clusters)
+    nodes = redis_node_ids(redis_replication_group_id, redis.num_cache_clusters)
     for node in nodes:
         cache = {"CacheClusterId": node}
         specs += [
@@ -206,19 +215,18 @@ def alarm_specs(
         AlarmSpec(
             "rabbitmq-memory",
             f"A RabbitMQ node above {MEMORY_PERCENT} % of its memory high watermark (publishers get blocked at 100 %)",
-            rabbitmq_memory_alarm_bytes(settings.rabbitmq),
+            rabbitmq_memory_alarm_bytes(rabbitmq),
             expression=(
                 'SELECT MAX(RabbitMQMemUsed) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) '
                 f"WHERE Broker = '{rabbitmq_broker_name}'"
             ),
         ),
     ]
-    return specs + alb_alarm_specs(settings, load_balancer)
+    return specs + alb_alarm_specs(slo, load_balancer)
 
 
-def alb_alarm_specs(settings: Settings, load_balancer: pulumi.Input[str]) -> list[AlarmSpec]:
+def alb_alarm_specs(slo: SloSettings, load_balancer: pulumi.Input[str]) -> list[AlarmSpec]:
     """The API's error rate (5xx of the ALB and of the targets over all requests) and the targets' p95."""
-    slo = settings.observability.slo
     alb = {"LoadBalancer": load_balancer}
     budget_percent = availability_budget(slo) * 100
     error_percent = round(PAGE_BURN_RATE * budget_percent, 6)
@@ -302,7 +310,13 @@ def _slug(text: str) -> str:
 
 @dataclass
 class AlarmsArgs:
-    settings: Settings
+    observability: ObservabilitySettings
+    # The services the alarms watch (thresholds follow their sizes) and the names the data layer gave them.
+    postgres: PostgresSettings
+    redis: RedisSettings
+    rabbitmq: RabbitMqSettings
+    region: str
+    key_deletion_window_days: int  # the stack's KMS setting, for the alarm topic's own key
     naming: Naming
     account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
     postgres_identifier: str
@@ -320,7 +334,7 @@ class Alarms(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:observability:Alarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        naming, region = args.naming, args.settings.aws.region
+        naming, region = args.naming, args.region
         account_id = args.account_id
         key = customer_managed_key(
             "alarms-key",
@@ -328,7 +342,7 @@ class Alarms(pulumi.ComponentResource):
             purpose="alarms",
             description="SNS topic of the CloudWatch alarms",
             policy=account_id.apply(lambda account: json.dumps(topic_key_policy(account_id=account))),
-            deletion_window_days=args.settings.keys.deletion_window_days,
+            deletion_window_days=args.key_deletion_window_days,
             protect=args.protect,
             opts=child,
         )
@@ -349,12 +363,15 @@ class Alarms(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for email in args.settings.observability.alarm_emails:
+        for email in args.observability.alarm_emails:
             aws.sns.TopicSubscription(
                 f"alarms-email-{_slug(email)}", topic=topic.arn, protocol="email", endpoint=email, opts=child
             )
         for spec in alarm_specs(
-            args.settings,
+            postgres=args.postgres,
+            redis=args.redis,
+            rabbitmq=args.rabbitmq,
+            slo=args.observability.slo,
             postgres_identifier=args.postgres_identifier,
             redis_replication_group_id=args.redis_replication_group_id,
             rabbitmq_broker_name=args.rabbitmq_broker_name,
