@@ -74,10 +74,19 @@ class ClusterAddons(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:cluster:ClusterAddons", name, None, opts)
         self._args = args
-        settings, naming = args.settings, args.naming
-        placement = system_placement(args.cluster_settings)
+        self._placement = system_placement(args.cluster_settings)
+        self._load_balancer_controller()
+        self._metrics_server()
+        self._cluster_autoscaler()
+        operator = self._external_secrets()
+        self.secret_store_name = self._secret_store(operator)
+        self.storage_class_name = self._storage_class()
+        self.register_outputs({"storage_class": self.storage_class_name, "secret_store": SECRET_STORE_NAME})
 
-        lbc_role = self._role(
+    def _load_balancer_controller(self) -> None:
+        """The AWS Load Balancer Controller and its role: ALBs for Ingresses, nothing else."""
+        args = self._args
+        role = self._role(
             "load-balancer-controller",
             "kube-system",
             "aws-load-balancer-controller",
@@ -87,7 +96,7 @@ class ClusterAddons(pulumi.ComponentResource):
         self._release(
             "aws-load-balancer-controller",
             chart="aws-load-balancer-controller",
-            version=settings.aws_load_balancer_controller_chart,
+            version=args.settings.aws_load_balancer_controller_chart,
             repository="https://aws.github.io/eks-charts",
             namespace="kube-system",
             values={
@@ -100,7 +109,7 @@ class ClusterAddons(pulumi.ComponentResource):
                     "create": True,
                     # Chart default: the release's full name; the role trusts exactly this name.
                     "name": "aws-load-balancer-controller",
-                    "annotations": {ROLE_ARN_ANNOTATION: lbc_role.arn},
+                    "annotations": {ROLE_ARN_ANNOTATION: role.arn},
                 },
                 # Services of type LoadBalancer stay explicit; the controller only serves Ingresses (chart default
                 # true: its webhook would take every new LoadBalancer Service).
@@ -109,13 +118,16 @@ class ClusterAddons(pulumi.ComponentResource):
                 # spec (toYaml), so this one field and nothing else.
                 "podDisruptionBudget": {"maxUnavailable": 1},
                 "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-                **placement,
+                **self._placement,
             },
         )
+
+    def _metrics_server(self) -> None:
+        """metrics-server: the resource metrics the HPAs scale on."""
         self._release(
             "metrics-server",
             chart="metrics-server",
-            version=settings.metrics_server_chart,
+            version=self._args.settings.metrics_server_chart,
             repository="https://kubernetes-sigs.github.io/metrics-server/",
             namespace="kube-system",
             values={
@@ -124,10 +136,14 @@ class ClusterAddons(pulumi.ComponentResource):
                 "replicas": 2,
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
                 "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}},
-                **placement,
+                **self._placement,
             },
         )
-        autoscaler_role = self._role(
+
+    def _cluster_autoscaler(self) -> None:
+        """The cluster autoscaler and its role, which may resize this cluster's node groups only."""
+        args = self._args
+        role = self._role(
             "cluster-autoscaler",
             "kube-system",
             "cluster-autoscaler",
@@ -145,7 +161,7 @@ class ClusterAddons(pulumi.ComponentResource):
         self._release(
             "cluster-autoscaler",
             chart="cluster-autoscaler",
-            version=settings.cluster_autoscaler_chart,
+            version=args.settings.cluster_autoscaler_chart,
             repository="https://kubernetes.github.io/autoscaler",
             namespace="kube-system",
             values={
@@ -153,13 +169,13 @@ class ClusterAddons(pulumi.ComponentResource):
                 "awsRegion": args.region,
                 "cloudProvider": "aws",
                 # Chart 9.50.1 ships v1.33.0; the autoscaler's minor must equal the cluster's (settings rule).
-                "image": {"tag": settings.cluster_autoscaler_image_tag},
+                "image": {"tag": args.settings.cluster_autoscaler_image_tag},
                 "rbac": {
                     "serviceAccount": {
                         "create": True,
                         # Chart default: the release's full name; the role trusts exactly this name.
                         "name": "cluster-autoscaler",
-                        "annotations": {ROLE_ARN_ANNOTATION: autoscaler_role.arn},
+                        "annotations": {ROLE_ARN_ANNOTATION: role.arn},
                     }
                 },
                 # Merged into the chart's extraArgs (logtostderr, stderrthreshold, v); each key is a --flag.
@@ -172,10 +188,13 @@ class ClusterAddons(pulumi.ComponentResource):
                     "skip-nodes-with-system-pods": False,
                 },
                 "resources": {"requests": {"cpu": "100m", "memory": "300Mi"}, "limits": {"memory": "600Mi"}},
-                **placement,
+                **self._placement,
             },
         )
 
+    def _external_secrets(self) -> k8s.helm.v3.Release:
+        """External Secrets Operator in its own restricted namespace, with its role."""
+        args = self._args
         namespace = k8s.core.v1.Namespace(
             "external-secrets-namespace",
             metadata={
@@ -188,7 +207,7 @@ class ClusterAddons(pulumi.ComponentResource):
             },
             opts=self._k8s(),
         )
-        eso_role = self._role(
+        role = self._role(
             "external-secrets",
             EXTERNAL_SECRETS_NAMESPACE,
             "external-secrets",
@@ -199,17 +218,18 @@ class ClusterAddons(pulumi.ComponentResource):
                         iam.external_secrets_policy(
                             region=args.region,
                             account_id=values[0],
-                            secret_prefix=naming.secrets_prefix,
+                            secret_prefix=args.naming.secrets_prefix,
                             kms_key_arn=values[1],
                         )
                     )
                 )
             },
         )
-        external_secrets = self._release(
+        placement = self._placement
+        return self._release(
             "external-secrets",
             chart="external-secrets",
-            version=settings.external_secrets_chart,
+            version=args.settings.external_secrets_chart,
             repository="https://charts.external-secrets.io",
             namespace=EXTERNAL_SECRETS_NAMESPACE,
             values={
@@ -225,7 +245,7 @@ class ClusterAddons(pulumi.ComponentResource):
                     "create": True,
                     # Chart default: the release's full name; the role trusts exactly this name.
                     "name": "external-secrets",
-                    "annotations": {ROLE_ARN_ANNOTATION: eso_role.arn},
+                    "annotations": {ROLE_ARN_ANNOTATION: role.arn},
                 },
                 **placement,
                 # Each component reads its own nodeSelector and tolerations (global.* only when these are unset).
@@ -234,27 +254,34 @@ class ClusterAddons(pulumi.ComponentResource):
             },
             depends_on=[namespace],
         )
-        self.secret_store_name = SECRET_STORE_NAME
+
+    def _secret_store(self, operator: k8s.helm.v3.Release) -> str:
+        """The ClusterSecretStore on this stack's Secrets Manager, once the operator's chart has installed its CRDs.
+        Returns its name."""
         k8s.apiextensions.CustomResource(
             "secret-store",
             api_version=EXTERNAL_SECRETS_API_VERSION,
             kind="ClusterSecretStore",
             metadata={"name": SECRET_STORE_NAME},
             spec={
-                "provider": {"aws": {"service": "SecretsManager", "region": args.region}},
+                "provider": {"aws": {"service": "SecretsManager", "region": self._args.region}},
                 # Only namespaces labelled for it may read through the store (not kube-system, not every tenant).
                 "conditions": [
                     {"namespaceSelector": {"matchLabels": {SECRET_STORE_NAMESPACE_LABEL: "aws-secrets-manager"}}}
                 ],
             },
-            opts=self._k8s(depends_on=[external_secrets]),
+            opts=self._k8s(depends_on=[operator]),
         )
+        return SECRET_STORE_NAME
 
-        self.storage_class_name = "gp3-encrypted"
+    def _storage_class(self) -> str:
+        """The default StorageClass: encrypted gp3 with the stack's EBS key, backed up by tag. Returns its name."""
+        args = self._args
+        name = "gp3-encrypted"
         k8s.storage.v1.StorageClass(
             "gp3-encrypted",
             metadata={
-                "name": self.storage_class_name,
+                "name": name,
                 "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
             },
             provisioner="ebs.csi.aws.com",
@@ -264,7 +291,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 "kmsKeyId": args.ebs_key_arn,
                 "csi.storage.k8s.io/fstype": "ext4",
                 # AWS Backup snapshots every volume of this class (Neo4j's data) with the stack's plan.
-                "tagSpecification_1": f"{BACKUP_TAG_KEY}={naming.prefix}",
+                "tagSpecification_1": f"{BACKUP_TAG_KEY}={args.naming.prefix}",
             },
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
@@ -272,7 +299,7 @@ class ClusterAddons(pulumi.ComponentResource):
             reclaim_policy="Retain" if args.retain_volumes else "Delete",
             opts=self._k8s(),
         )
-        self.register_outputs({"storage_class": self.storage_class_name, "secret_store": SECRET_STORE_NAME})
+        return name
 
     def _k8s(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -76,20 +77,48 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:cluster:Cluster", name, None, opts)
-        settings, naming = args.settings, args.naming
-        child = pulumi.ResourceOptions(parent=self)
-        self.name = naming.prefix
+        self._args = args
+        self.name = args.naming.prefix
 
-        # EKS writes to /aws/eks/<name>/cluster; creating it first sets retention and the KMS key.
+        cluster = self._control_plane()
+        self.endpoint = cluster.kubeconfig.apply(_endpoint_of)
+        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        self.oidc_provider_arn = cluster.oidc_provider_arn
+        self.oidc_issuer = cluster.oidc_issuer
+        self.node_security_group_id = cluster.node_security_group_id
+        self.provider = k8s.Provider(
+            "kubernetes",
+            kubeconfig=cluster.kubeconfig_json,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        before_nodes = self._addons_before_nodes(cluster)
+        self.node_groups = self._node_groups(depends_on=before_nodes)
+        after_nodes = self._addons_after_nodes()
+        self.ready = [*before_nodes, *self.node_groups, *after_nodes]
+        self.register_outputs(
+            {
+                "name": self.name,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "node_security_group_id": self.node_security_group_id,
+            }
+        )
+
+    def _control_plane(self) -> eks.Cluster:
+        """The control plane with its OIDC provider and no node group or add-on of its own, after its log group.
+
+        EKS writes to /aws/eks/<name>/cluster; creating the group first sets retention and the KMS key."""
+        settings, naming, args = self._args.settings, self._args.naming, self._args
         log_group = aws.cloudwatch.LogGroup(
             "control-plane-logs",
             name=f"/aws/eks/{self.name}/cluster",
             retention_in_days=settings.log_retention_days,
             kms_key_id=args.logs_key_arn,
             tags=naming.name_tag("control-plane-logs"),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        cluster = eks.Cluster(
+        return eks.Cluster(
             "eks",
             name=self.name,
             version=settings.kubernetes_version,
@@ -115,40 +144,18 @@ class Cluster(pulumi.ComponentResource):
             tags=naming.name_tag("eks"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
-        self.endpoint = cluster.kubeconfig.apply(_endpoint_of)
-        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
-        self.oidc_provider_arn = cluster.oidc_provider_arn
-        self.oidc_issuer = cluster.oidc_issuer
-        self.node_security_group_id = cluster.node_security_group_id
-        self.provider = k8s.Provider(
-            "kubernetes",
-            kubeconfig=cluster.kubeconfig_json,
-            enable_server_side_apply=True,
-            opts=child,
-        )
 
-        def irsa(role: str, namespace: str, service_account: str, description: str, **policies: object) -> aws.iam.Role:
-            return service_account_role(
-                role,
-                naming=naming,
-                oidc_provider_arn=self.oidc_provider_arn,
-                oidc_issuer=self.oidc_issuer,
-                namespace=namespace,
-                service_account=service_account,
-                description=description,
-                parent=self,
-                **policies,  # type: ignore[arg-type]
-            )
-
-        addon_versions = settings.addon_versions
-        vpc_cni_role = irsa(
+    def _addons_before_nodes(self, cluster: eks.Cluster) -> list[aws.eks.Addon]:
+        """What a node needs to join and run pods: the VPC CNI (with its role), kube-proxy, the pod identity agent."""
+        addon_versions = self._args.settings.addon_versions
+        vpc_cni_role = self._irsa(
             "vpc-cni",
             "kube-system",
             "aws-node",
             "VPC CNI: assigns pod IPs (ENIs) on the nodes",
             managed_policy_arns=iam.vpc_cni_managed_policies(),
         )
-        before_nodes = [
+        return [
             self._addon(
                 "vpc-cni",
                 addon_versions.vpc_cni,
@@ -160,19 +167,23 @@ class Cluster(pulumi.ComponentResource):
             self._addon("eks-pod-identity-agent", addon_versions.pod_identity_agent, depends_on=[cluster]),
         ]
 
+    def _node_groups(self, depends_on: Sequence[pulumi.Resource]) -> list[aws.eks.NodeGroup]:
+        """The nodes' role and one managed node group per setting."""
         node_role = service_role(
             "nodes",
-            naming=naming,
+            naming=self._args.naming,
             description="EKS managed nodes (kubelet); pods use their own IRSA roles",
             service="ec2.amazonaws.com",
             managed_policy_arns=iam.node_role_managed_policies(),
             parent=self,
         )
-        self.node_groups = [
-            self._node_group(group, args, node_role, depends_on=before_nodes) for group in settings.node_groups
-        ]
+        return [self._node_group(group, node_role, depends_on=depends_on) for group in self._args.settings.node_groups]
 
-        ebs_csi_role = irsa(
+    def _addons_after_nodes(self) -> list[aws.eks.Addon]:
+        """Add-ons whose pods need nodes: CoreDNS, and the EBS CSI driver with its role."""
+        args = self._args
+        addon_versions = args.settings.addon_versions
+        ebs_csi_role = self._irsa(
             "ebs-csi",
             "kube-system",
             "ebs-csi-controller-sa",
@@ -184,19 +195,25 @@ class Cluster(pulumi.ComponentResource):
                 )
             },
         )
-        after_nodes = [
+        return [
             self._addon("coredns", addon_versions.coredns, depends_on=self.node_groups),
             self._addon(
                 "aws-ebs-csi-driver", addon_versions.ebs_csi_driver, role=ebs_csi_role, depends_on=self.node_groups
             ),
         ]
-        self.ready = [*before_nodes, *self.node_groups, *after_nodes]
-        self.register_outputs(
-            {
-                "name": self.name,
-                "oidc_provider_arn": self.oidc_provider_arn,
-                "node_security_group_id": self.node_security_group_id,
-            }
+
+    def _irsa(self, role: str, namespace: str, service_account: str, description: str, **policies: Any) -> aws.iam.Role:
+        """A role that only the named service account of this cluster can assume (IRSA)."""
+        return service_account_role(
+            role,
+            naming=self._args.naming,
+            oidc_provider_arn=self.oidc_provider_arn,
+            oidc_issuer=self.oidc_issuer,
+            namespace=namespace,
+            service_account=service_account,
+            description=description,
+            parent=self,
+            **policies,
         )
 
     def _addon(
@@ -221,47 +238,11 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _node_group(
-        self,
-        group: NodeGroupSettings,
-        args: ClusterArgs,
-        node_role: aws.iam.Role,
-        depends_on: Sequence[pulumi.Resource],
+        self, group: NodeGroupSettings, node_role: aws.iam.Role, depends_on: Sequence[pulumi.Resource]
     ) -> aws.eks.NodeGroup:
-        naming = args.naming
-        child = pulumi.ResourceOptions(parent=self)
-        template = aws.ec2.LaunchTemplate(
-            f"{group.name}-nodes",
-            name_prefix=naming.physical(group.name, ""),
-            description=f"{group.name} nodes: IMDSv2 only, encrypted gp3 root volume",
-            update_default_version=True,
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled",
-                http_tokens="required",
-                # 1 hop: pods cannot reach the node's instance metadata (they use IRSA instead).
-                http_put_response_hop_limit=1,
-                instance_metadata_tags="disabled",
-            ),
-            block_device_mappings=[
-                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                    device_name="/dev/xvda",
-                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_type="gp3",
-                        volume_size=group.disk_size_gib,
-                        encrypted="true",
-                        kms_key_id=args.ebs_key_arn,
-                        delete_on_termination="true",
-                    ),
-                )
-            ],
-            vpc_security_group_ids=[self.node_security_group_id],
-            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
-            tag_specifications=[
-                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=naming.name_tag(group.name, "node"))
-                for kind in ("instance", "volume")
-            ],
-            tags=naming.name_tag(group.name, "nodes"),
-            opts=child,
-        )
+        """A managed node group in the private subnets, on its launch template, tagged for the autoscaler."""
+        args, naming = self._args, self._args.naming
+        template = self._launch_template(group)
         return aws.eks.NodeGroup(
             group.name,
             cluster_name=self.name,
@@ -294,6 +275,43 @@ class Cluster(pulumi.ComponentResource):
                 # The cluster autoscaler owns the node count between min and max.
                 ignore_changes=["scalingConfig.desiredSize"],
             ),
+        )
+
+    def _launch_template(self, group: NodeGroupSettings) -> aws.ec2.LaunchTemplate:
+        """The group's nodes: IMDSv2 only and out of the pods' reach, an encrypted gp3 root volume."""
+        args, naming = self._args, self._args.naming
+        return aws.ec2.LaunchTemplate(
+            f"{group.name}-nodes",
+            name_prefix=naming.physical(group.name, ""),
+            description=f"{group.name} nodes: IMDSv2 only, encrypted gp3 root volume",
+            update_default_version=True,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                # 1 hop: pods cannot reach the node's instance metadata (they use IRSA instead).
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_type="gp3",
+                        volume_size=group.disk_size_gib,
+                        encrypted="true",
+                        kms_key_id=args.ebs_key_arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            vpc_security_group_ids=[self.node_security_group_id],
+            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=naming.name_tag(group.name, "node"))
+                for kind in ("instance", "volume")
+            ],
+            tags=naming.name_tag(group.name, "nodes"),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
 

@@ -57,18 +57,41 @@ class Postgres(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:data:Postgres", name, None, opts)
-        settings, naming = args.settings, args.naming
-        child = pulumi.ResourceOptions(parent=self)
-        self.identifier = naming.physical("postgres")
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.identifier = args.naming.physical("postgres")
         self.port = PORT
 
+        subnet_group, security_group = self._placement()
+        parameter_group = self._parameter_group()
+        log_groups = self._log_groups()
+        monitoring_role = self._monitoring_role()
+        instance = self._instance(
+            subnet_group=subnet_group,
+            security_group=security_group,
+            parameter_group=parameter_group,
+            log_groups=log_groups,
+            monitoring_role=monitoring_role,
+        )
+        if args.dr_key_arn is not None:
+            self._replicate_backups(instance, args.dr_key_arn)
+        self.endpoint = instance.address
+        # The master password is created and rotated by RDS in Secrets Manager, encrypted with our key.
+        self.secret_arn = instance.master_user_secrets.apply(
+            lambda secrets: str(secrets[0].secret_arn) if secrets else ""
+        )
+        self.register_outputs({"endpoint": self.endpoint, "port": PORT, "secret_arn": self.secret_arn})
+
+    def _placement(self) -> tuple[aws.rds.SubnetGroup, aws.ec2.SecurityGroup]:
+        """The isolated subnets the instance lives in, and its security group open to the nodes only."""
+        args, naming = self._args, self._args.naming
         subnet_group = aws.rds.SubnetGroup(
             "postgres-subnets",
             name=naming.physical("postgres"),
             description="Isolated data subnets, one per AZ",
             subnet_ids=args.subnet_ids,
             tags=naming.name_tag("postgres"),
-            opts=child,
+            opts=self._child,
         )
         security_group = service_security_group(
             "postgres",
@@ -79,7 +102,12 @@ class Postgres(pulumi.ComponentResource):
             description="PostgreSQL 5432 from the EKS nodes only",
             parent=self,
         )
-        parameter_group = aws.rds.ParameterGroup(
+        return subnet_group, security_group
+
+    def _parameter_group(self) -> aws.rds.ParameterGroup:
+        """The engine parameters of ``parameters`` in a group of the major version's family."""
+        settings, naming = self._args.settings, self._args.naming
+        return aws.rds.ParameterGroup(
             "postgres-parameters",
             name_prefix=naming.physical("postgres", settings.major_version, ""),
             family=parameter_group_family(settings.major_version),
@@ -90,38 +118,57 @@ class Postgres(pulumi.ComponentResource):
             ],
             tags=naming.name_tag("postgres"),
             # name_prefix: a new family (major upgrade) gets a new group, created before the old one goes.
-            opts=child,
+            opts=self._child,
         )
-        # RDS writes exported logs to /aws/rds/instance/<id>/<log>; creating the groups sets KMS and retention.
-        log_groups = [
+
+    def _log_groups(self) -> list[aws.cloudwatch.LogGroup]:
+        """RDS writes exported logs to /aws/rds/instance/<id>/<log>; creating the groups sets KMS and retention."""
+        args = self._args
+        return [
             aws.cloudwatch.LogGroup(
                 f"postgres-{log}-logs",
                 name=f"/aws/rds/instance/{self.identifier}/{log}",
                 retention_in_days=args.log_retention_days,
                 kms_key_id=args.logs_key_arn,
-                tags=naming.name_tag("postgres", log),
-                opts=child,
+                tags=args.naming.name_tag("postgres", log),
+                opts=self._child,
             )
             for log in LOG_EXPORTS
         ]
-        monitoring_role = None
-        if settings.monitoring_interval_seconds:
-            monitoring_role = aws.iam.Role(
-                "postgres-monitoring-role",
-                name=naming.physical("rds-monitoring"),
-                description="RDS enhanced monitoring publishes OS metrics to CloudWatch Logs",
-                assume_role_policy=json.dumps(service_assume_role_policy("monitoring.rds.amazonaws.com")),
-                tags=naming.name_tag("rds-monitoring"),
-                opts=child,
-            )
-            aws.iam.RolePolicyAttachment(
-                "postgres-monitoring-policy",
-                role=monitoring_role.name,
-                policy_arn=ENHANCED_MONITORING_POLICY,
-                opts=child,
-            )
 
-        instance = aws.rds.Instance(
+    def _monitoring_role(self) -> aws.iam.Role | None:
+        """The role enhanced monitoring publishes OS metrics through; none when monitoring is off."""
+        naming, child = self._args.naming, self._child
+        if not self._args.settings.monitoring_interval_seconds:
+            return None
+        monitoring_role = aws.iam.Role(
+            "postgres-monitoring-role",
+            name=naming.physical("rds-monitoring"),
+            description="RDS enhanced monitoring publishes OS metrics to CloudWatch Logs",
+            assume_role_policy=json.dumps(service_assume_role_policy("monitoring.rds.amazonaws.com")),
+            tags=naming.name_tag("rds-monitoring"),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            "postgres-monitoring-policy",
+            role=monitoring_role.name,
+            policy_arn=ENHANCED_MONITORING_POLICY,
+            opts=child,
+        )
+        return monitoring_role
+
+    def _instance(
+        self,
+        *,
+        subnet_group: aws.rds.SubnetGroup,
+        security_group: aws.ec2.SecurityGroup,
+        parameter_group: aws.rds.ParameterGroup,
+        log_groups: list[aws.cloudwatch.LogGroup],
+        monitoring_role: aws.iam.Role | None,
+    ) -> aws.rds.Instance:
+        """The instance: encrypted, private, IAM authentication, a final snapshot, created after its log groups."""
+        args, settings, naming = self._args, self._args.settings, self._args.naming
+        return aws.rds.Instance(
             "postgres",
             identifier=self.identifier,
             engine="postgres",
@@ -164,20 +211,15 @@ class Postgres(pulumi.ComponentResource):
             tags={**naming.name_tag("postgres"), **naming.backup_tag()},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
-        if args.dr_key_arn is not None:
-            # Continuous replication of automated backups and transaction logs to the DR region: a
-            # point-in-time restore there loses minutes, not the hours of a copied snapshot
-            # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html).
-            aws.rds.InstanceAutomatedBackupsReplication(
-                "postgres-backups-dr",
-                source_db_instance_arn=instance.arn,
-                kms_key_id=args.dr_key_arn,
-                retention_period=settings.backup_retention_days,
-                opts=pulumi.ResourceOptions(parent=self, provider=args.dr_provider),
-            )
-        self.endpoint = instance.address
-        # The master password is created and rotated by RDS in Secrets Manager, encrypted with our key.
-        self.secret_arn = instance.master_user_secrets.apply(
-            lambda secrets: str(secrets[0].secret_arn) if secrets else ""
+
+    def _replicate_backups(self, instance: aws.rds.Instance, dr_key_arn: pulumi.Input[str]) -> None:
+        """Continuous replication of automated backups and transaction logs to the DR region: a
+        point-in-time restore there loses minutes, not the hours of a copied snapshot
+        (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html)."""
+        aws.rds.InstanceAutomatedBackupsReplication(
+            "postgres-backups-dr",
+            source_db_instance_arn=instance.arn,
+            kms_key_id=dr_key_arn,
+            retention_period=self._args.settings.backup_retention_days,
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.dr_provider),
         )
-        self.register_outputs({"endpoint": self.endpoint, "port": PORT, "secret_arn": self.secret_arn})

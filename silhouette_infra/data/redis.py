@@ -57,19 +57,63 @@ class Redis(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:data:Redis", name, None, opts)
-        settings, naming = args.settings, args.naming
-        child = pulumi.ResourceOptions(parent=self)
-        replication_group_id = self.replication_group_id = naming.physical("redis")
-        family = parameter_group_family(settings.engine, settings.engine_version)
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.replication_group_id = args.naming.physical("redis")
+        family = parameter_group_family(args.settings.engine, args.settings.engine_version)
         self.port = PORT
 
+        subnet_group, security_group = self._placement()
+        parameter_group = self._parameter_group(family)
+        log_groups = self._log_groups()
+        # The secret holds the connection details next to the token, so it is written once the
+        # replication group's endpoints exist; the replication group itself needs the token first.
+        credentials = generated_credentials(
+            "redis",
+            naming=args.naming,
+            kms_key_arn=args.kms_key_arn,
+            username=USERNAME,
+            description=f"{args.settings.engine} AUTH token and endpoints of {self.replication_group_id}",
+            protect=args.protect,
+            parent=self,
+            length=AUTH_TOKEN_LENGTH,
+            override_special=AUTH_TOKEN_SPECIAL,
+            connection_later=True,
+        )
+        replication_group = self._replication_group(
+            subnet_group=subnet_group,
+            security_group=security_group,
+            parameter_group=parameter_group,
+            log_groups=log_groups,
+            auth_token=credentials.password,
+        )
+        self.endpoint = replication_group.primary_endpoint_address
+        self.reader_endpoint = replication_group.reader_endpoint_address
+        credentials.connect(
+            pulumi.Output.all(self.endpoint, self.reader_endpoint).apply(
+                lambda hosts: _connection(primary=hosts[0], reader=hosts[1])
+            )
+        )
+        self.secret_arn = credentials.secret.arn
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "reader_endpoint": self.reader_endpoint,
+                "port": PORT,
+                "secret_arn": self.secret_arn,
+            }
+        )
+
+    def _placement(self) -> tuple[aws.elasticache.SubnetGroup, aws.ec2.SecurityGroup]:
+        """The isolated subnets the cache lives in, and its security group open to the nodes only."""
+        args, naming = self._args, self._args.naming
         subnet_group = aws.elasticache.SubnetGroup(
             "redis-subnets",
-            name=replication_group_id,
+            name=self.replication_group_id,
             description="Isolated data subnets, one per AZ",
             subnet_ids=args.subnet_ids,
             tags=naming.name_tag("redis"),
-            opts=child,
+            opts=self._child,
         )
         security_group = service_security_group(
             "redis",
@@ -77,12 +121,18 @@ class Redis(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             port=PORT,
             source_security_group_id=args.node_security_group_id,
-            description=f"{settings.engine} {PORT} from the EKS nodes only",
+            description=f"{args.settings.engine} {PORT} from the EKS nodes only",
             parent=self,
         )
-        # The family is in the name: an engine or major-version change creates the new group before
-        # the replication group moves to it, and only then deletes the old one.
-        parameter_group = aws.elasticache.ParameterGroup(
+        return subnet_group, security_group
+
+    def _parameter_group(self, family: str) -> aws.elasticache.ParameterGroup:
+        """``PARAMETERS`` over the engine version's family.
+
+        The family is in the name: an engine or major-version change creates the new group before
+        the replication group moves to it, and only then deletes the old one."""
+        naming = self._args.naming
+        return aws.elasticache.ParameterGroup(
             "redis-parameters",
             name=naming.physical("redis", family.replace(".", "-")),
             family=family,
@@ -91,35 +141,37 @@ class Redis(pulumi.ComponentResource):
                 aws.elasticache.ParameterGroupParameterArgs(name=key, value=value) for key, value in PARAMETERS.items()
             ],
             tags=naming.name_tag("redis"),
-            opts=child,
+            opts=self._child,
         )
-        log_groups = {
+
+    def _log_groups(self) -> dict[str, aws.cloudwatch.LogGroup]:
+        """Log type -> the encrypted log group ElastiCache delivers it to."""
+        args = self._args
+        return {
             log_type: aws.cloudwatch.LogGroup(
                 f"redis-{log_type}",
-                name=naming.log_group("redis", log_type),
+                name=args.naming.log_group("redis", log_type),
                 retention_in_days=args.log_retention_days,
                 kms_key_id=args.logs_key_arn,
-                tags=naming.name_tag("redis", log_type),
-                opts=child,
+                tags=args.naming.name_tag("redis", log_type),
+                opts=self._child,
             )
             for log_type in LOG_TYPES
         }
 
-        # The secret holds the connection details next to the token, so it is written once the
-        # replication group's endpoints exist; the replication group itself needs the token first.
-        credentials = generated_credentials(
-            "redis",
-            naming=naming,
-            kms_key_arn=args.kms_key_arn,
-            username=USERNAME,
-            description=f"{settings.engine} AUTH token and endpoints of {replication_group_id}",
-            protect=args.protect,
-            parent=self,
-            length=AUTH_TOKEN_LENGTH,
-            override_special=AUTH_TOKEN_SPECIAL,
-            connection_later=True,
-        )
-        replication_group = aws.elasticache.ReplicationGroup(
+    def _replication_group(
+        self,
+        *,
+        subnet_group: aws.elasticache.SubnetGroup,
+        security_group: aws.ec2.SecurityGroup,
+        parameter_group: aws.elasticache.ParameterGroup,
+        log_groups: dict[str, aws.cloudwatch.LogGroup],
+        auth_token: pulumi.Output[str],
+    ) -> aws.elasticache.ReplicationGroup:
+        """The replication group: encrypted at rest and in transit (required), AUTH token, both logs delivered."""
+        args, settings, naming = self._args, self._args.settings, self._args.naming
+        replication_group_id = self.replication_group_id
+        return aws.elasticache.ReplicationGroup(
             "redis",
             replication_group_id=replication_group_id,
             description=f"Silhouette cache ({naming.stack})",
@@ -138,7 +190,7 @@ class Redis(pulumi.ComponentResource):
             kms_key_id=args.kms_key_arn,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
-            auth_token=credentials.password,
+            auth_token=auth_token,
             # Rotation: replace the generated password (`pulumi up --replace` on redis-password). With
             # ROTATE, ElastiCache accepts the old and the new token side by side while the secret
             # already holds the new one and External Secrets carries it to the pods. Once every client
@@ -163,22 +215,6 @@ class Redis(pulumi.ComponentResource):
             apply_immediately=False,
             tags={**naming.name_tag("redis"), **naming.backup_tag()},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        self.endpoint = replication_group.primary_endpoint_address
-        self.reader_endpoint = replication_group.reader_endpoint_address
-        credentials.connect(
-            pulumi.Output.all(self.endpoint, self.reader_endpoint).apply(
-                lambda hosts: _connection(primary=hosts[0], reader=hosts[1])
-            )
-        )
-        self.secret_arn = credentials.secret.arn
-        self.register_outputs(
-            {
-                "endpoint": self.endpoint,
-                "reader_endpoint": self.reader_endpoint,
-                "port": PORT,
-                "secret_arn": self.secret_arn,
-            }
         )
 
 

@@ -41,26 +41,53 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:network:Network", name, None, opts)
-        settings, naming = args.settings, args.naming
-        child = pulumi.ResourceOptions(parent=self)
-        zones = args.availability_zones
+        settings = args.settings
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
         self.layout = plan_subnets(
             settings.vpc_cidr,
-            len(zones),
+            len(args.availability_zones),
             public_prefix=settings.public_subnet_prefix,
             private_prefix=settings.private_subnet_prefix,
             isolated_prefix=settings.isolated_subnet_prefix,
         )
 
+        vpc, igw = self._vpc()
+        self.vpc_id = vpc.id
+        public = self._subnets(vpc, "public", PUBLIC_ELB_TAG)
+        private = self._subnets(vpc, "private", INTERNAL_ELB_TAG)
+        isolated = self._subnets(vpc, "isolated", {})
+        self.public_subnet_ids = [subnet.id for subnet in public]
+        self.private_subnet_ids = [subnet.id for subnet in private]
+        self.isolated_subnet_ids = [subnet.id for subnet in isolated]
+
+        self._public_routing(vpc, igw, public)
+        nat_gateways = self._nat_gateways(igw, public)
+        private_route_tables = self._private_routing(vpc, private, nat_gateways)
+        isolated_routes = self._isolated_routing(vpc, isolated)
+        self._flow_logs(vpc)
+        self.endpoint_security_group_id = self._endpoints(vpc, [*private_route_tables, isolated_routes])
+
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "isolated_subnet_ids": self.isolated_subnet_ids,
+            }
+        )
+
+    def _vpc(self) -> tuple[aws.ec2.Vpc, aws.ec2.InternetGateway]:
+        """The VPC with DNS, its default security group emptied of every rule, and its internet gateway."""
+        naming, child = self._args.naming, self._child
         vpc = aws.ec2.Vpc(
             "vpc",
-            cidr_block=settings.vpc_cidr,
+            cidr_block=self._args.settings.vpc_cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags=naming.name_tag("vpc"),
             opts=child,
         )
-        self.vpc_id = vpc.id
         aws.ec2.DefaultSecurityGroup(
             "default-security-group",
             vpc_id=vpc.id,
@@ -70,29 +97,29 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         igw = aws.ec2.InternetGateway("internet-gateway", vpc_id=vpc.id, tags=naming.name_tag("igw"), opts=child)
+        return vpc, igw
 
-        def subnets(tier: str, extra_tags: dict[str, str]) -> list[aws.ec2.Subnet]:
-            return [
-                aws.ec2.Subnet(
-                    f"{tier}-subnet-{zone}",
-                    vpc_id=vpc.id,
-                    cidr_block=cidr,
-                    availability_zone=zone,
-                    map_public_ip_on_launch=False,
-                    tags={**naming.name_tag(tier, zone), "Tier": tier, **extra_tags},
-                    opts=child,
-                )
-                for zone, cidr in zip(zones, self.layout.tier(tier), strict=True)
-            ]
+    def _subnets(self, vpc: aws.ec2.Vpc, tier: str, extra_tags: dict[str, str]) -> list[aws.ec2.Subnet]:
+        """One subnet of the tier per zone, at the CIDRs the layout planned; none assigns public IPs."""
+        return [
+            aws.ec2.Subnet(
+                f"{tier}-subnet-{zone}",
+                vpc_id=vpc.id,
+                cidr_block=cidr,
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags={**self._args.naming.name_tag(tier, zone), "Tier": tier, **extra_tags},
+                opts=self._child,
+            )
+            for zone, cidr in zip(self._args.availability_zones, self.layout.tier(tier), strict=True)
+        ]
 
-        public = subnets("public", PUBLIC_ELB_TAG)
-        private = subnets("private", INTERNAL_ELB_TAG)
-        isolated = subnets("isolated", {})
-        self.public_subnet_ids = [subnet.id for subnet in public]
-        self.private_subnet_ids = [subnet.id for subnet in private]
-        self.isolated_subnet_ids = [subnet.id for subnet in isolated]
-
-        public_routes = aws.ec2.RouteTable("public-routes", vpc_id=vpc.id, tags=naming.name_tag("public"), opts=child)
+    def _public_routing(self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]) -> None:
+        """One route table for the public subnets, its default route through the internet gateway."""
+        child = self._child
+        public_routes = aws.ec2.RouteTable(
+            "public-routes", vpc_id=vpc.id, tags=self._args.naming.name_tag("public"), opts=child
+        )
         aws.ec2.Route(
             "public-default-route",
             route_table_id=public_routes.id,
@@ -100,16 +127,19 @@ class Network(pulumi.ComponentResource):
             gateway_id=igw.id,
             opts=child,
         )
-        for zone, subnet in zip(zones, public, strict=True):
+        for zone, subnet in zip(self._args.availability_zones, public, strict=True):
             aws.ec2.RouteTableAssociation(
                 f"public-routes-{zone}", subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
             )
 
-        nat_zones = zones if settings.nat_gateways == "one_per_az" else zones[:1]
+    def _nat_gateways(self, igw: aws.ec2.InternetGateway, public: list[aws.ec2.Subnet]) -> list[aws.ec2.NatGateway]:
+        """A NAT gateway with its Elastic IP in each zone's public subnet, or in the first zone's only."""
+        naming, zones = self._args.naming, self._args.availability_zones
+        nat_zones = zones if self._args.settings.nat_gateways == "one_per_az" else zones[:1]
         self.nat_gateway_count = len(nat_zones)
         nat_gateways = []
         for zone, subnet in zip(nat_zones, public, strict=False):
-            eip = aws.ec2.Eip(f"nat-ip-{zone}", domain="vpc", tags=naming.name_tag("nat", zone), opts=child)
+            eip = aws.ec2.Eip(f"nat-ip-{zone}", domain="vpc", tags=naming.name_tag("nat", zone), opts=self._child)
             nat_gateways.append(
                 aws.ec2.NatGateway(
                     f"nat-{zone}",
@@ -120,9 +150,15 @@ class Network(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
             )
+        return nat_gateways
 
+    def _private_routing(
+        self, vpc: aws.ec2.Vpc, private: list[aws.ec2.Subnet], nat_gateways: list[aws.ec2.NatGateway]
+    ) -> list[aws.ec2.RouteTable]:
+        """A route table per private subnet, out through its zone's NAT gateway (or the only one)."""
+        naming, child = self._args.naming, self._child
         private_route_tables = []
-        for index, (zone, subnet) in enumerate(zip(zones, private, strict=True)):
+        for index, (zone, subnet) in enumerate(zip(self._args.availability_zones, private, strict=True)):
             table = aws.ec2.RouteTable(
                 f"private-routes-{zone}", vpc_id=vpc.id, tags=naming.name_tag("private", zone), opts=child
             )
@@ -138,24 +174,30 @@ class Network(pulumi.ComponentResource):
                 f"private-routes-{zone}", subnet_id=subnet.id, route_table_id=table.id, opts=child
             )
             private_route_tables.append(table)
+        return private_route_tables
 
-        # Isolated subnets have no route out of the VPC at all: only the S3 gateway endpoint.
+    def _isolated_routing(self, vpc: aws.ec2.Vpc, isolated: list[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
+        """Isolated subnets have no route out of the VPC at all: only the S3 gateway endpoint."""
+        child = self._child
         isolated_routes = aws.ec2.RouteTable(
-            "isolated-routes", vpc_id=vpc.id, tags=naming.name_tag("isolated"), opts=child
+            "isolated-routes", vpc_id=vpc.id, tags=self._args.naming.name_tag("isolated"), opts=child
         )
-        for zone, subnet in zip(zones, isolated, strict=True):
+        for zone, subnet in zip(self._args.availability_zones, isolated, strict=True):
             aws.ec2.RouteTableAssociation(
                 f"isolated-routes-{zone}", subnet_id=subnet.id, route_table_id=isolated_routes.id, opts=child
             )
+        return isolated_routes
 
-        self._flow_logs(vpc, args, child)
-
+    def _endpoints(self, vpc: aws.ec2.Vpc, route_tables: list[aws.ec2.RouteTable]) -> pulumi.Output[str]:
+        """The S3 gateway endpoint on the given route tables, and the interface endpoints in the private subnets
+        behind a security group that admits HTTPS from the VPC only. Returns that group's id."""
+        args, naming, child = self._args, self._args.naming, self._child
         aws.ec2.VpcEndpoint(
             "s3-gateway-endpoint",
             vpc_id=vpc.id,
             service_name=f"com.amazonaws.{args.region}.s3",
             vpc_endpoint_type="Gateway",
-            route_table_ids=[table.id for table in [*private_route_tables, isolated_routes]],
+            route_table_ids=[table.id for table in route_tables],
             tags=naming.name_tag("s3"),
             opts=child,
         )
@@ -170,15 +212,14 @@ class Network(pulumi.ComponentResource):
                     protocol="tcp",
                     from_port=443,
                     to_port=443,
-                    cidr_blocks=[settings.vpc_cidr],
+                    cidr_blocks=[args.settings.vpc_cidr],
                 )
             ],
             egress=[],
             tags=naming.name_tag("vpc-endpoints"),
             opts=child,
         )
-        self.endpoint_security_group_id = endpoint_sg.id
-        for service in settings.interface_endpoints:
+        for service in args.settings.interface_endpoints:
             aws.ec2.VpcEndpoint(
                 f"{service.replace('.', '-')}-endpoint",
                 vpc_id=vpc.id,
@@ -190,18 +231,11 @@ class Network(pulumi.ComponentResource):
                 tags=naming.name_tag(service.replace(".", "-")),
                 opts=child,
             )
+        return endpoint_sg.id
 
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc_id,
-                "public_subnet_ids": self.public_subnet_ids,
-                "private_subnet_ids": self.private_subnet_ids,
-                "isolated_subnet_ids": self.isolated_subnet_ids,
-            }
-        )
-
-    def _flow_logs(self, vpc: aws.ec2.Vpc, args: NetworkArgs, child: pulumi.ResourceOptions) -> None:
-        naming = args.naming
+    def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:
+        """Flow records of all the VPC's traffic to an encrypted log group, written through a role of their own."""
+        args, naming, child = self._args, self._args.naming, self._child
         log_group = aws.cloudwatch.LogGroup(
             "flow-logs",
             name=naming.log_group("vpc-flow-logs"),

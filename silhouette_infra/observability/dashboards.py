@@ -47,8 +47,18 @@ def _dashboard(uid: str, title: str, panels: list[dict[str, Any]]) -> dict[str, 
 
 def dashboards(slo: SloSettings) -> dict[str, dict[str, Any]]:
     """File name -> dashboard JSON."""
+    return {
+        "api-golden-signals.json": _api_golden_signals(slo),
+        "workflows.json": _workflows(),
+        "data-services.json": _data_services(slo),
+        "cluster-capacity.json": _cluster_capacity(),
+    }
+
+
+def _api_golden_signals(slo: SloSettings) -> dict[str, Any]:
+    """The backend's traffic, errors and latency against their SLO lines, and its CPU saturation."""
     latency_slo = slo.latency_p95_ms / 1000
-    api = _dashboard(
+    return _dashboard(
         "silhouette-api",
         "Silhouette API golden signals",
         [
@@ -100,7 +110,11 @@ def dashboards(slo: SloSettings) -> dict[str, dict[str, Any]]:
             ),
         ],
     )
-    workflows = _dashboard(
+
+
+def _workflows() -> dict[str, Any]:
+    """Workflow executions by status and their duration."""
+    return _dashboard(
         "silhouette-workflows",
         "Silhouette workflows",
         [
@@ -126,7 +140,11 @@ def dashboards(slo: SloSettings) -> dict[str, dict[str, Any]]:
             ),
         ],
     )
-    data_services = _dashboard(
+
+
+def _data_services(slo: SloSettings) -> dict[str, Any]:
+    """Data store latency as the backend sees it, against each store's SLO."""
+    return _dashboard(
         "silhouette-data-services",
         "Silhouette data services (client side)",
         [
@@ -148,7 +166,11 @@ def dashboards(slo: SloSettings) -> dict[str, dict[str, Any]]:
             ),
         ],
     )
-    capacity = _dashboard(
+
+
+def _cluster_capacity() -> dict[str, Any]:
+    """Requested against allocatable CPU and memory, HPA headroom and ready nodes."""
+    return _dashboard(
         "silhouette-capacity",
         "Cluster capacity",
         [
@@ -199,12 +221,6 @@ def dashboards(slo: SloSettings) -> dict[str, dict[str, Any]]:
             ),
         ],
     )
-    return {
-        "api-golden-signals.json": api,
-        "workflows.json": workflows,
-        "data-services.json": data_services,
-        "cluster-capacity.json": capacity,
-    }
 
 
 def queries(dashboard: dict[str, Any]) -> list[str]:

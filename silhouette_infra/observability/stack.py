@@ -56,8 +56,23 @@ def chart_values(settings: ObservabilitySettings, *, storage_class: str, system:
     file). Every key is checked against the chart's values.yaml and templates at that version (with Grafana
     10.1.4, kube-state-metrics 6.4.1 and prometheus-node-exporter 4.49.1, its subcharts) in
     tests/test_helm_values.py."""
-    # The chart's own default for both pods at 79.5.0; stated so that a chart upgrade cannot loosen it.
-    hardened = {
+    return {
+        # Object names kps-prometheus, kps-alertmanager, kps-operator (default: the release name).
+        "fullnameOverride": "kps",
+        "prometheusOperator": {"resources": _resources("100m", "256Mi", "512Mi"), **system},
+        "prometheus": _prometheus_values(settings, storage_class=storage_class, system=system),
+        "alertmanager": _alertmanager_values(settings, storage_class=storage_class, system=system),
+        "grafana": _grafana_values(system),
+        "kube-state-metrics": {"resources": _resources("50m", "128Mi", "256Mi"), **system},
+        # A DaemonSet on every node: the chart's default toleration (NoSchedule, Exists) covers the system taint.
+        "prometheus-node-exporter": {"resources": _resources("20m", "32Mi", "64Mi")},
+    }
+
+
+def _hardened_pod() -> dict[str, Any]:
+    """The chart's own pod securityContext for Prometheus and Alertmanager at 79.5.0; stated so that a chart
+    upgrade cannot loosen it."""
+    return {
         "runAsNonRoot": True,
         "runAsUser": 1000,
         "runAsGroup": 2000,
@@ -65,77 +80,86 @@ def chart_values(settings: ObservabilitySettings, *, storage_class: str, system:
         "seccompProfile": {"type": "RuntimeDefault"},
     }
 
-    def volume(size_gib: int) -> dict[str, Any]:
-        return {
-            "volumeClaimTemplate": {
-                "spec": {
-                    "storageClassName": storage_class,
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": f"{size_gib}Gi"}},
-                }
+
+def _volume(storage_class: str, size_gib: int) -> dict[str, Any]:
+    """A persistent volume claim template of the given size in the stack's StorageClass."""
+    return {
+        "volumeClaimTemplate": {
+            "spec": {
+                "storageClassName": storage_class,
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": f"{size_gib}Gi"}},
             }
         }
+    }
 
+
+def _prometheus_values(
+    settings: ObservabilitySettings, *, storage_class: str, system: dict[str, Any]
+) -> dict[str, Any]:
+    """``prometheus``: replicas, retention bounded by time and by size, and every namespace's monitors and rules."""
     return {
-        # Object names kps-prometheus, kps-alertmanager, kps-operator (default: the release name).
-        "fullnameOverride": "kps",
-        "prometheusOperator": {"resources": _resources("100m", "256Mi", "512Mi"), **system},
-        "prometheus": {
-            "podDisruptionBudget": replica_disruption_budget(settings.prometheus_replicas),
-            "prometheusSpec": {
-                "replicas": settings.prometheus_replicas,
-                "retention": f"{settings.prometheus_retention_days}d",
-                "retentionSize": f"{int(settings.prometheus_volume_gib * 0.85)}GB",
-                "storageSpec": volume(settings.prometheus_volume_gib),
-                "resources": _resources("500m", "2Gi", "4Gi"),
-                "securityContext": hardened,
-                # Pick up ServiceMonitors and rules from every namespace, not only the chart's release
-                # (chart default true: only objects labelled release=kube-prometheus-stack).
-                "serviceMonitorSelectorNilUsesHelmValues": False,
-                "podMonitorSelectorNilUsesHelmValues": False,
-                "ruleSelectorNilUsesHelmValues": False,
-                **system,
-            },
-        },
-        "alertmanager": {
-            "podDisruptionBudget": replica_disruption_budget(settings.alertmanager_replicas),
-            # Deep-merged by Helm into the chart's default config: its `global` and `templates` stay, the
-            # rest is replaced (tests/test_alertmanager.py runs amtool on the merged file).
-            "config": alertmanager.alertmanager_config(
-                slack_channel=settings.slack_channel,
-                email_to=settings.alert_emails,
-                smtp_from=settings.smtp_from,
-                smtp_smarthost=settings.smtp_smarthost,
-                smtp_username=settings.smtp_username,
-            ),
-            "alertmanagerSpec": {
-                "replicas": settings.alertmanager_replicas,
-                # Mounted at /etc/alertmanager/secrets/<name>/, where the receivers read their credentials.
-                "secrets": [RECEIVERS_SECRET],
-                "storage": volume(10),
-                "resources": _resources("50m", "128Mi", "256Mi"),
-                "securityContext": hardened,
-                **system,
-            },
-        },
-        "grafana": {
-            # With an existing secret the chart never generates or defaults ("prom-operator") a password.
-            "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "username", "passwordKey": "password"},
-            # The chart's defaults at 79.5.0, pinned because our dashboards' ConfigMaps carry this label.
-            "sidecar": {
-                "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1", "searchNamespace": "ALL"}
-            },
-            "resources": _resources("100m", "256Mi", "512Mi"),
-            # Grafana 10.1.4 defaults to no budget ({}); its templates/poddisruptionbudget.yaml writes each field
-            # that is set, so exactly this one. With the chart's one replica it never blocks a drain.
-            "podDisruptionBudget": {"maxUnavailable": 1},
-            # Deep-merged into the chart's grafana.ini (paths, log, server stay).
-            "grafana.ini": {"auth.anonymous": {"enabled": False}, "users": {"allow_sign_up": False}},
+        "podDisruptionBudget": replica_disruption_budget(settings.prometheus_replicas),
+        "prometheusSpec": {
+            "replicas": settings.prometheus_replicas,
+            "retention": f"{settings.prometheus_retention_days}d",
+            "retentionSize": f"{int(settings.prometheus_volume_gib * 0.85)}GB",
+            "storageSpec": _volume(storage_class, settings.prometheus_volume_gib),
+            "resources": _resources("500m", "2Gi", "4Gi"),
+            "securityContext": _hardened_pod(),
+            # Pick up ServiceMonitors and rules from every namespace, not only the chart's release
+            # (chart default true: only objects labelled release=kube-prometheus-stack).
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "podMonitorSelectorNilUsesHelmValues": False,
+            "ruleSelectorNilUsesHelmValues": False,
             **system,
         },
-        "kube-state-metrics": {"resources": _resources("50m", "128Mi", "256Mi"), **system},
-        # A DaemonSet on every node: the chart's default toleration (NoSchedule, Exists) covers the system taint.
-        "prometheus-node-exporter": {"resources": _resources("20m", "32Mi", "64Mi")},
+    }
+
+
+def _alertmanager_values(
+    settings: ObservabilitySettings, *, storage_class: str, system: dict[str, Any]
+) -> dict[str, Any]:
+    """``alertmanager``: our routes and receivers, and the secret their credentials are read from."""
+    return {
+        "podDisruptionBudget": replica_disruption_budget(settings.alertmanager_replicas),
+        # Deep-merged by Helm into the chart's default config: its `global` and `templates` stay, the
+        # rest is replaced (tests/test_alertmanager.py runs amtool on the merged file).
+        "config": alertmanager.alertmanager_config(
+            slack_channel=settings.slack_channel,
+            email_to=settings.alert_emails,
+            smtp_from=settings.smtp_from,
+            smtp_smarthost=settings.smtp_smarthost,
+            smtp_username=settings.smtp_username,
+        ),
+        "alertmanagerSpec": {
+            "replicas": settings.alertmanager_replicas,
+            # Mounted at /etc/alertmanager/secrets/<name>/, where the receivers read their credentials.
+            "secrets": [RECEIVERS_SECRET],
+            "storage": _volume(storage_class, 10),
+            "resources": _resources("50m", "128Mi", "256Mi"),
+            "securityContext": _hardened_pod(),
+            **system,
+        },
+    }
+
+
+def _grafana_values(system: dict[str, Any]) -> dict[str, Any]:
+    """``grafana``: the admin from our secret, the dashboards sidecar, no anonymous access or sign-up."""
+    return {
+        # With an existing secret the chart never generates or defaults ("prom-operator") a password.
+        "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "username", "passwordKey": "password"},
+        # The chart's defaults at 79.5.0, pinned because our dashboards' ConfigMaps carry this label.
+        "sidecar": {
+            "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1", "searchNamespace": "ALL"}
+        },
+        "resources": _resources("100m", "256Mi", "512Mi"),
+        # Grafana 10.1.4 defaults to no budget ({}); its templates/poddisruptionbudget.yaml writes each field
+        # that is set, so exactly this one. With the chart's one replica it never blocks a drain.
+        "podDisruptionBudget": {"maxUnavailable": 1},
+        # Deep-merged into the chart's grafana.ini (paths, log, server stay).
+        "grafana.ini": {"auth.anonymous": {"enabled": False}, "users": {"allow_sign_up": False}},
+        **system,
     }
 
 
@@ -247,7 +271,22 @@ class Monitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:observability:Monitoring", name, None, opts)
         self._args = args
-        settings, naming = args.settings, args.naming
+        secrets = self._credentials()
+        policies = [
+            declare(k8s.networking.v1.NetworkPolicy, policy["metadata"]["name"], self._k8s(), **policy)
+            for policy in monitoring_network_policies(args.namespace, args.vpc_cidr, args.service_cidr)
+        ]
+        release = self._prometheus_stack(after=[*secrets, *policies])
+        self._service_monitors_and_rules(release)
+        self._dashboards()
+        self._container_logs(policies)
+        self._tracing(release)
+        self.register_outputs({})
+
+    def _credentials(self) -> list[pulumi.Resource]:
+        """Grafana's admin and the receivers' credentials in Secrets Manager, and the ExternalSecrets that
+        bring them into the namespace. Returns the ExternalSecrets."""
+        args, naming = self._args, self._args.naming
         # Grafana's admin: generated, in Secrets Manager, never the chart's default password.
         generated_credentials(
             "grafana-admin",
@@ -269,28 +308,32 @@ class Monitoring(pulumi.ComponentResource):
             tags=naming.name_tag(RECEIVERS_SECRET),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        secrets = [
+        return [
             self._external_secret(GRAFANA_ADMIN_SECRET, naming.secret("grafana-admin"), ("username", "password")),
             self._external_secret(RECEIVERS_SECRET, naming.secret(RECEIVERS_SECRET), RECEIVER_KEYS),
         ]
-        policies = [
-            declare(k8s.networking.v1.NetworkPolicy, policy["metadata"]["name"], self._k8s(), **policy)
-            for policy in monitoring_network_policies(args.namespace, args.vpc_cidr, args.service_cidr)
-        ]
-        release = k8s.helm.v3.Release(
+
+    def _prometheus_stack(self, after: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:
+        """The kube-prometheus-stack release, once its credentials and NetworkPolicies are in place."""
+        args = self._args
+        return k8s.helm.v3.Release(
             "kube-prometheus-stack",
             name="kube-prometheus-stack",
             chart="kube-prometheus-stack",
-            version=settings.kube_prometheus_stack_chart,
+            version=args.settings.kube_prometheus_stack_chart,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://prometheus-community.github.io/helm-charts"),
             namespace=args.namespace,
-            values=chart_values(settings, storage_class=args.storage_class, system=args.system_placement),
+            values=chart_values(args.settings, storage_class=args.storage_class, system=args.system_placement),
             atomic=True,
             cleanup_on_fail=True,
             max_history=10,
             timeout=900,
-            opts=self._k8s(*secrets, *policies),
+            opts=self._k8s(*after),
         )
+
+    def _service_monitors_and_rules(self, release: pulumi.Resource) -> None:
+        """Scraping of the backend and frontend, and the SLO alert rules, once the release has installed the CRDs."""
+        args = self._args
         for service in ("backend", "frontend"):
             declare(
                 k8s.apiextensions.CustomResource,
@@ -312,23 +355,29 @@ class Monitoring(pulumi.ComponentResource):
             api_version="monitoring.coreos.com/v1",
             kind="PrometheusRule",
             metadata={"name": "silhouette-slo", "namespace": args.namespace, "labels": dict(RULE_LABELS)},
-            spec={"groups": alerts.rule_groups(settings.slo, settings.runbook_base_url)},
+            spec={"groups": alerts.rule_groups(args.settings.slo, args.settings.runbook_base_url)},
         )
-        for file_name, dashboard in dashboards(settings.slo).items():
+
+    def _dashboards(self) -> None:
+        """One ConfigMap per dashboard, labelled for the Grafana sidecar."""
+        for file_name, dashboard in dashboards(self._args.settings.slo).items():
             config_name = f"dashboard-{file_name.removesuffix('.json')}"
             declare(
                 k8s.core.v1.ConfigMap,
                 config_name,
                 self._k8s(),
-                metadata={"name": config_name, "namespace": args.namespace, "labels": {DASHBOARD_LABEL: "1"}},
+                metadata={"name": config_name, "namespace": self._args.namespace, "labels": {DASHBOARD_LABEL: "1"}},
                 data={file_name: json.dumps(dashboard, indent=1, sort_keys=True)},
             )
-        self._container_logs(policies)
+
+    def _tracing(self, release: pulumi.Resource) -> None:
+        """The OpenTelemetry Collector; its ServiceMonitor waits for the release's CRDs."""
+        args = self._args
         Tracing(
             "tracing",
             TracingArgs(
-                settings=settings.tracing,
-                naming=naming,
+                settings=args.settings.tracing,
+                naming=args.naming,
                 namespace=args.namespace,
                 app_namespace=args.app_namespace,
                 region=args.region,
@@ -343,7 +392,6 @@ class Monitoring(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({})
 
     def _container_logs(self, policies: Sequence[pulumi.Resource]) -> None:
         """Every container's stdout/stderr to a KMS-encrypted CloudWatch log group, by a Fluent Bit

@@ -208,14 +208,29 @@ class Tracing(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TracingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:observability:Tracing", name, None, opts)
-        settings, naming = args.settings, args.naming
-        child = pulumi.ResourceOptions(parent=self)
-        if settings.manage_xray_encryption:
+        self._args = args
+        if args.settings.manage_xray_encryption:
             # X-Ray stores every trace of the account and region under this key (an account-wide setting).
-            aws.xray.EncryptionConfig("xray-encryption", type="KMS", key_id=args.logs_key_arn, opts=child)
-        role = service_account_role(
+            aws.xray.EncryptionConfig(
+                "xray-encryption", type="KMS", key_id=args.logs_key_arn, opts=pulumi.ResourceOptions(parent=self)
+            )
+        role = self._role()
+        self._metadata = {"name": OTEL_COLLECTOR, "namespace": args.namespace, "labels": dict(LABELS)}
+        self._k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.ready)
+        deployment = self._collector(role)
+        self._service()
+        if args.settings.collector_replicas > 1:
+            self._disruption_budget(deployment)
+        self._service_monitor()
+        self.endpoint = otlp_endpoint(args.namespace)
+        self.register_outputs({"endpoint": self.endpoint})
+
+    def _role(self) -> aws.iam.Role:
+        """The collector's IRSA role: put trace segments into X-Ray, through the logs key."""
+        args = self._args
+        return service_account_role(
             OTEL_COLLECTOR,
-            naming=naming,
+            naming=args.naming,
             oidc_provider_arn=args.oidc_provider_arn,
             oidc_issuer=args.oidc_issuer,
             namespace=args.namespace,
@@ -228,8 +243,10 @@ class Tracing(pulumi.ComponentResource):
             },
             parent=self,
         )
-        metadata = {"name": OTEL_COLLECTOR, "namespace": args.namespace, "labels": dict(LABELS)}
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.ready)
+
+    def _collector(self, role: aws.iam.Role) -> k8s.apps.v1.Deployment:
+        """The collector's Deployment, after its service account, configuration and NetworkPolicy."""
+        args, metadata, k8s_opts = self._args, self._metadata, self._k8s_opts
         account = declare(
             k8s.core.v1.ServiceAccount,
             f"{OTEL_COLLECTOR}-service-account",
@@ -239,7 +256,7 @@ class Tracing(pulumi.ComponentResource):
         )
         config_data = {
             CONFIG_FILE: yaml.safe_dump(
-                collector_config(settings, region=args.region, environment=args.environment), sort_keys=False
+                collector_config(args.settings, region=args.region, environment=args.environment), sort_keys=False
             )
         }
         config = declare(
@@ -252,22 +269,25 @@ class Tracing(pulumi.ComponentResource):
             **collector_network_policy(namespace=args.namespace, app_namespace=args.app_namespace),
         )
         spec, annotations = collector_deployment(
-            settings,
+            args.settings,
             config_data=config_data,
             system=args.system_placement,
         )
-        deployment = declare(
+        return declare(
             k8s.apps.v1.Deployment,
             OTEL_COLLECTOR,
             pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[account, config, policy])),
             metadata={**metadata, "annotations": annotations},
             spec=spec,
         )
+
+    def _service(self) -> None:
+        """The ClusterIP Service: the OTLP ports the applications export to, and the metrics port."""
         declare(
             k8s.core.v1.Service,
             f"{OTEL_COLLECTOR}-service",
-            k8s_opts,
-            metadata=metadata,
+            self._k8s_opts,
+            metadata=self._metadata,
             spec={
                 "type": "ClusterIP",
                 "selector": dict(LABELS),
@@ -278,26 +298,29 @@ class Tracing(pulumi.ComponentResource):
                 ],
             },
         )
-        if settings.collector_replicas > 1:
-            declare(
-                k8s.policy.v1.PodDisruptionBudget,
-                f"{OTEL_COLLECTOR}-pdb",
-                pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[deployment])),
-                metadata=metadata,
-                spec={"maxUnavailable": 1, "selector": {"matchLabels": dict(LABELS)}},
-            )
+
+    def _disruption_budget(self, deployment: pulumi.Resource) -> None:
+        """One collector down at a time (declared only with more than one replica)."""
+        declare(
+            k8s.policy.v1.PodDisruptionBudget,
+            f"{OTEL_COLLECTOR}-pdb",
+            pulumi.ResourceOptions.merge(self._k8s_opts, pulumi.ResourceOptions(depends_on=[deployment])),
+            metadata=self._metadata,
+            spec={"maxUnavailable": 1, "selector": {"matchLabels": dict(LABELS)}},
+        )
+
+    def _service_monitor(self) -> None:
+        """Prometheus scrapes the collector's own metrics, once kube-prometheus-stack has installed the CRD."""
         declare(
             k8s.apiextensions.CustomResource,
             f"{OTEL_COLLECTOR}-service-monitor",
-            pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=args.monitoring_crds)),
+            pulumi.ResourceOptions.merge(self._k8s_opts, pulumi.ResourceOptions(depends_on=self._args.monitoring_crds)),
             api_version="monitoring.coreos.com/v1",
             kind="ServiceMonitor",
-            metadata=metadata,
+            metadata=self._metadata,
             spec={
                 "selector": {"matchLabels": {NAME_LABEL: OTEL_COLLECTOR}},
-                "namespaceSelector": {"matchNames": [args.namespace]},
+                "namespaceSelector": {"matchNames": [self._args.namespace]},
                 "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s", "scheme": "http"}],
             },
         )
-        self.endpoint = otlp_endpoint(args.namespace)
-        self.register_outputs({"endpoint": self.endpoint})
