@@ -79,25 +79,51 @@ def known_stacks() -> list[str]:
     return stack_file_known_stacks(PROJECT_ROOT)
 
 
-def _reset_runtime(stack: str, config: dict[str, str]) -> tuple[AwsLikeMocks, CapturingMonitor]:
+@dataclass
+class MockedRuntime:
+    """A fresh Pulumi runtime under the offline mocks: its event loop and the monitor capturing every
+    registration (inputs and options)."""
+
+    loop: asyncio.AbstractEventLoop
+    mocks: AwsLikeMocks
+    monitor: CapturingMonitor
+
+    def settle(self) -> None:
+        """Wait for every outstanding registration and invoke."""
+        from pulumi.runtime.stack import wait_for_rpcs
+
+        self.loop.run_until_complete(wait_for_rpcs())
+
+
+@contextmanager
+def mocked_runtime(
+    stack: str, config: dict[str, str] | None = None, *, region: str = DEFAULT_REGION
+) -> Iterator[MockedRuntime]:
+    """The one place the mocked runtime is set up, for a whole program run and for one component alone.
+
+    Config lives in a ContextVar and falls back to ``PULUMI_CONFIG*`` variables, so both are reset; each
+    run gets its own event loop, closed on the way out.
+    """
     import pulumi
     from pulumi.runtime import config as runtime_config
     from pulumi.runtime import settings as runtime_settings
 
-    for variable in [name for name in os.environ if name.startswith("PULUMI_CONFIG")]:
-        del os.environ[variable]
-    runtime_settings.reset_options(project=PROJECT_NAME, stack=stack)
-    runtime_config.CONFIG.set({})
-    runtime_config._SECRET_KEYS.set(set())
-    pulumi.runtime.set_all_config(dict(config), [])
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
-        region = load_settings(stack, config).aws.region
-    except SettingsError:
-        region = DEFAULT_REGION  # the program itself will refuse these settings
-    aws_mocks = AwsLikeMocks(primary_region=region)
-    monitor = CapturingMonitor(aws_mocks)
-    pulumi.runtime.set_mocks(aws_mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
-    return aws_mocks, monitor
+        for variable in [name for name in os.environ if name.startswith("PULUMI_CONFIG")]:
+            del os.environ[variable]
+        runtime_settings.reset_options(project=PROJECT_NAME, stack=stack)
+        runtime_config.CONFIG.set({})
+        runtime_config._SECRET_KEYS.set(set())
+        pulumi.runtime.set_all_config(dict(config or {}), [])
+        mocks = AwsLikeMocks(primary_region=region)
+        monitor = CapturingMonitor(mocks)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
+        yield MockedRuntime(loop, mocks, monitor)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 @contextmanager
@@ -130,40 +156,38 @@ def run_stack(stack: str, config: dict[str, str] | None = None) -> SynthResult:
 
 def _run_stack(stack: str, config: dict[str, str] | None) -> SynthResult:
     import pulumi
-    from pulumi.runtime.stack import wait_for_rpcs
 
     started = time.perf_counter()
     config = stack_config(stack) if config is None else config
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     try:
-        aws_mocks, monitor = _reset_runtime(stack, config)
+        settings: Settings | None = load_settings(stack, config)
+    except SettingsError:
+        settings = None  # the program itself refuses these settings, below
+    region = settings.aws.region if settings else DEFAULT_REGION
+    with mocked_runtime(stack, config, region=region) as runtime:
         try:
             runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")
         except pulumi.RunError as run_error:
             # The program must refuse bad settings before declaring anything; the tests check this.
-            loop.run_until_complete(wait_for_rpcs())
+            runtime.settle()
             error = run_error.__cause__ if isinstance(run_error.__cause__, SettingsError) else None
             if error is None:
                 raise
-            error.declared = [resource.urn for resource in monitor.captured]
+            error.declared = [resource.urn for resource in runtime.monitor.captured]
             raise error from None
-        loop.run_until_complete(wait_for_rpcs())
+        runtime.settle()
         root = pulumi.runtime.settings.get_root_resource()
         exported = getattr(root, "outputs", {})
-        outputs = {name: loop.run_until_complete(_resolve(value)) for name, value in exported.items()}
-        loop.run_until_complete(wait_for_rpcs())
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+        outputs = {name: runtime.loop.run_until_complete(_resolve(value)) for name, value in exported.items()}
+        runtime.settle()
+    assert settings is not None, "the program declared a stack whose settings the loader refuses"
     return SynthResult(
         stack=stack,
-        settings=load_settings(stack, config),
-        resources=sorted(monitor.captured, key=lambda resource: resource.urn),
+        settings=settings,
+        resources=sorted(runtime.monitor.captured, key=lambda resource: resource.urn),
         outputs=outputs,
         seconds=time.perf_counter() - started,
-        invokes=list(aws_mocks.invoked),
+        invokes=list(runtime.mocks.invoked),
     )
 
 
