@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -25,14 +26,53 @@ from silhouette_infra.network.component import Network, NetworkArgs
 from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
 from silhouette_infra.observability.stack import Monitoring, MonitoringArgs
 from silhouette_infra.observability.tracing import otlp_endpoint
-from silhouette_infra.providers import build_aws_providers
+from silhouette_infra.providers import AwsProviders, build_aws_providers
 from silhouette_infra.registry import Registry, RegistryArgs
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.validation.rules import availability_zone_names
 
 
+@dataclass(frozen=True)
+class _Foundation:
+    """The stack's naming, providers and account, and the layers everything else stands on."""
+
+    naming: Naming
+    providers: AwsProviders
+    account_id: pulumi.Output[str]
+    keys: Keys
+    network: Network
+    cluster: Cluster
+    addons: ClusterAddons
+    namespaces: PlatformNamespaces
+    backup: Backup
+
+
+@dataclass(frozen=True)
+class _DataServices:
+    postgres: Postgres
+    redis: Redis
+    rabbitmq: RabbitMq
+    neo4j: Neo4j
+
+
+@dataclass(frozen=True)
+class _Front:
+    edge: Edge
+    registry: Registry
+    apps: Apps
+
+
 def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
-    """Declare every layer for ``stack`` and return the stack outputs."""
+    """Declare every layer for ``stack``, in dependency order, and return the stack outputs."""
+    foundation = _foundation(settings, stack)
+    data = _data_services(settings, foundation)
+    front = _front(settings, foundation, data)
+    audit, alarms = _operations(settings, foundation, data, front)
+    return _outputs(settings, foundation, data, front, audit, alarms)
+
+
+def _foundation(settings: Settings, stack: str) -> _Foundation:
+    """Providers, the account, keys, network, cluster with its add-ons, namespaces and backup."""
     naming = Naming(stack)
     providers = build_aws_providers(settings, stack)
     aws_primary = pulumi.ResourceOptions(providers={"aws": providers.primary})
@@ -64,6 +104,48 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=aws_primary,
     )
+    cluster, addons = _cluster(settings, naming, account_id, keys, network, aws_primary)
+    namespaces = PlatformNamespaces(
+        "namespaces",
+        PlatformNamespacesArgs(
+            stack=stack,
+            apps=settings.apps,
+            provider=cluster.provider,
+            cluster_ready=[*cluster.ready, addons],
+            vpc_cidr=settings.network.vpc_cidr,
+            layout=network.layout,
+            peered_cidrs=settings.network.peered_cidrs,
+        ),
+        opts=aws_primary,
+    )
+    backup = Backup(
+        "backup",
+        BackupArgs(
+            settings=settings.backup,
+            naming=naming,
+            region=region,
+            account_id=account_id,
+            dr_region=settings.aws.dr_region,
+            backups_key_arn=keys.arns.backups,
+            dr_provider=providers.dr,
+            protect=settings.protect_stateful,
+        ),
+        opts=aws_primary,
+    )
+    return _Foundation(naming, providers, account_id, keys, network, cluster, addons, namespaces, backup)
+
+
+def _cluster(
+    settings: Settings,
+    naming: Naming,
+    account_id: pulumi.Output[str],
+    keys: Keys,
+    network: Network,
+    aws_primary: pulumi.ResourceOptions,
+) -> tuple[Cluster, ClusterAddons]:
+    """The EKS cluster in the private subnets, then its add-ons (load balancer controller, autoscaler,
+    metrics, External Secrets, the encrypted default StorageClass)."""
+    region = settings.aws.region
     cluster = Cluster(
         "cluster",
         ClusterArgs(
@@ -98,32 +180,23 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=aws_primary,
     )
-    namespaces = PlatformNamespaces(
-        "namespaces",
-        PlatformNamespacesArgs(
-            stack=stack,
-            apps=settings.apps,
-            provider=cluster.provider,
-            cluster_ready=[*cluster.ready, addons],
-            vpc_cidr=settings.network.vpc_cidr,
-            layout=network.layout,
-            peered_cidrs=settings.network.peered_cidrs,
-        ),
-        opts=aws_primary,
+    return cluster, addons
+
+
+def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices:
+    """PostgreSQL, Redis and RabbitMQ in the isolated subnets; Neo4j in the cluster."""
+    naming, providers, keys, network, cluster = (
+        foundation.naming,
+        foundation.providers,
+        foundation.keys,
+        foundation.network,
+        foundation.cluster,
     )
-    backup = Backup(
-        "backup",
-        BackupArgs(
-            settings=settings.backup,
-            naming=naming,
-            region=region,
-            account_id=account_id,
-            dr_region=settings.aws.dr_region,
-            backups_key_arn=keys.arns.backups,
-            dr_provider=providers.dr,
-            protect=settings.protect_stateful,
-        ),
-        opts=aws_primary,
+    addons, namespaces, backup, region = (
+        foundation.addons,
+        foundation.namespaces,
+        foundation.backup,
+        settings.aws.region,
     )
     data = pulumi.ResourceOptions(providers={"aws": providers.primary, "random": providers.random})
     placement = vars(
@@ -172,6 +245,15 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=data,
     )
+    return _DataServices(postgres, redis, rabbitmq, neo4j)
+
+
+def _front(settings: Settings, foundation: _Foundation, data: _DataServices) -> _Front:
+    """Certificate, WAF and DNS; the image repositories; the backend and frontend behind the ALB."""
+    naming, keys, cluster, addons = foundation.naming, foundation.keys, foundation.cluster, foundation.addons
+    namespaces, backup, region = foundation.namespaces, foundation.backup, settings.aws.region
+    postgres, redis, rabbitmq, neo4j = data.postgres, data.redis, data.rabbitmq, data.neo4j
+    aws_primary = pulumi.ResourceOptions(providers={"aws": foundation.providers.primary})
     edge = Edge(
         "edge",
         EdgeArgs(
@@ -227,6 +309,19 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         opts=aws_primary,
     )
     edge.dns_record(apps.alb_hostname, region)
+    return _Front(edge, registry, apps)
+
+
+def _operations(
+    settings: Settings, foundation: _Foundation, data: _DataServices, front: _Front
+) -> tuple[Audit, Alarms]:
+    """Monitoring in the cluster, the account's audit services and the managed services' alarms."""
+    naming, keys, cluster, addons = foundation.naming, foundation.keys, foundation.cluster, foundation.addons
+    namespaces, account_id, region = foundation.namespaces, foundation.account_id, settings.aws.region
+    providers = foundation.providers
+    aws_primary = pulumi.ResourceOptions(providers={"aws": providers.primary})
+    data_options = pulumi.ResourceOptions(providers={"aws": providers.primary, "random": providers.random})
+    postgres, redis, rabbitmq, apps = data.postgres, data.redis, data.rabbitmq, front.apps
     Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -249,7 +344,7 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
         ),
-        opts=data,
+        opts=data_options,
     )
     audit = Audit(
         "audit",
@@ -283,6 +378,23 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
         ),
         opts=aws_primary,
     )
+    return audit, alarms
+
+
+def _outputs(
+    settings: Settings, foundation: _Foundation, data: _DataServices, front: _Front, audit: Audit, alarms: Alarms
+) -> dict[str, Any]:
+    """Every identifier the operators and the pipeline need, as stack outputs."""
+    network, keys, cluster, namespaces, backup = (
+        foundation.network,
+        foundation.keys,
+        foundation.cluster,
+        foundation.namespaces,
+        foundation.backup,
+    )
+    postgres, redis, rabbitmq, neo4j = data.postgres, data.redis, data.rabbitmq, data.neo4j
+    edge, registry, apps = front.edge, front.registry, front.apps
+    region = settings.aws.region
     return {
         "region": region,
         "dr_region": settings.aws.dr_region,
