@@ -178,8 +178,7 @@ class Apps(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:apps:Apps", name, None, opts)
         self._args = args
-        apps, naming = args.settings, args.naming
-        production = args.environment == "production"
+        apps = args.settings
         backend_plan = plan_release("backend", apps.backend, apps)
         frontend_plan = plan_release("frontend", apps.frontend, apps)
         self._images = {
@@ -188,9 +187,26 @@ class Apps(pulumi.ComponentResource):
         }
 
         credentials = self._credentials()
-        endpoints = args.endpoints
-        flags = apps.feature_flags
-        shared_config = {
+        shared_config = self._shared_config()
+        backend_config = self._backend_config(shared_config)
+        role_arn = self._backend_role_arn()
+        migrations = self._migrations(backend_plan, backend_config, credentials)
+        backend = self._backend(backend_plan, backend_config, role_arn, migrations, credentials)
+        frontend = self._frontend(frontend_plan, shared_config)
+        self.load_balancer_name = args.naming.physical("alb")
+        self.ingress = self._ingress(backend_plan, backend, frontend)
+        self.alb_hostname = self.ingress.status.apply(_load_balancer_hostname)
+        # Pulumi waits for an Ingress to report its load balancer: the name resolves after the ALB exists.
+        self.load_balancer_ready_name = self.alb_hostname.apply(lambda _: self.load_balancer_name)
+        self.url = f"https://{args.domain}"
+        self.release = self._release(backend_plan)
+        self.register_outputs({"url": self.url, "release": self.release})
+
+    def _shared_config(self) -> dict[str, str]:
+        """What both web services are told: where they run, their public URL and the feature flags."""
+        args = self._args
+        flags = args.settings.feature_flags
+        return {
             "ENVIRONMENT": args.environment,
             "AWS_REGION": args.region,
             "PUBLIC_URL": f"https://{args.domain}",
@@ -199,7 +215,12 @@ class Apps(pulumi.ComponentResource):
             "ENABLE_COMPLIANCE": str(flags.enable_compliance).lower(),
             "ENABLE_ADVANCED_MONITORING": str(flags.enable_advanced_monitoring).lower(),
         }
-        backend_config: dict[str, pulumi.Input[str]] = {
+
+    def _backend_config(self, shared_config: Mapping[str, str]) -> dict[str, pulumi.Input[str]]:
+        """The shared settings, the data services' endpoints, the artefact prefix and the tracing settings."""
+        args = self._args
+        endpoints = args.endpoints
+        return {
             **shared_config,
             "POSTGRES_HOST": endpoints.postgres_host,
             "POSTGRES_PORT": str(endpoints.postgres_port),
@@ -211,7 +232,7 @@ class Apps(pulumi.ComponentResource):
             "RABBITMQ_URL": endpoints.rabbitmq_endpoint,
             "NEO4J_URI": endpoints.neo4j_uri,
             "ARTIFACT_BUCKET": args.backup_bucket,
-            "ARTIFACT_PREFIX": f"app/{naming.stack}/",
+            "ARTIFACT_PREFIX": f"app/{args.naming.stack}/",
             # OpenTelemetry SDK settings (the standard variables): every span to the collector, which samples.
             "OTEL_SERVICE_NAME": "backend",
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoints.otlp_endpoint,
@@ -220,7 +241,12 @@ class Apps(pulumi.ComponentResource):
             "OTEL_PROPAGATORS": "tracecontext,baggage",
             "OTEL_RESOURCE_ATTRIBUTES": f"deployment.environment={args.environment}",
         }
-        role = service_account_role(
+
+    def _backend_role_arn(self) -> pulumi.Output[str]:
+        """The backend's IRSA role, which may use its prefix of the backup bucket (``backend_policy``)."""
+        args = self._args
+        naming = args.naming
+        return service_account_role(
             "backend",
             naming=naming,
             oidc_provider_arn=args.oidc_provider_arn,
@@ -238,32 +264,46 @@ class Apps(pulumi.ComponentResource):
                 )
             },
             parent=self,
-        )
-        migrations = self._migrations(backend_plan, backend_config, credentials)
-        backend = WebService(
+        ).arn
+
+    def _backend(
+        self,
+        plan: ReleasePlan,
+        config: dict[str, pulumi.Input[str]],
+        role_arn: pulumi.Input[str],
+        migrations: dict[str, list[pulumi.Resource]],
+        credentials: list[pulumi.Resource],
+    ) -> WebService:
+        """The backend: every credential mounted, its IRSA role, each Deployment after its image's migration."""
+        args = self._args
+        return WebService(
             "backend",
             WebServiceArgs(
                 name="backend",
                 namespace=args.namespace,
-                settings=apps.backend,
-                plan=backend_plan,
+                settings=args.settings.backend,
+                plan=plan,
                 provider=args.provider,
-                config=backend_config,
+                config=config,
                 secret_files=[f"{service}-credentials" for service in CREDENTIALS],
                 images=self._images["backend"],
-                role_arn=role.arn,
+                role_arn=role_arn,
                 depends_on=migrations,
                 after=[*args.ready, *credentials],
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        frontend = WebService(
+
+    def _frontend(self, plan: ReleasePlan, shared_config: Mapping[str, str]) -> WebService:
+        """The frontend: no credentials, no AWS role; it calls the backend through ``/api``."""
+        args = self._args
+        return WebService(
             "frontend",
             WebServiceArgs(
                 name="frontend",
                 namespace=args.namespace,
-                settings=apps.frontend,
-                plan=frontend_plan,
+                settings=args.settings.frontend,
+                plan=plan,
                 provider=args.provider,
                 config={**shared_config, "API_BASE_URL": "/api"},
                 images=self._images["frontend"],
@@ -271,8 +311,14 @@ class Apps(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.load_balancer_name = args.naming.physical("alb")
-        self.ingress = declare(
+
+    def _ingress(
+        self, backend_plan: ReleasePlan, backend: WebService, frontend: WebService
+    ) -> k8s.networking.v1.Ingress:
+        """The ALB Ingress (``ingress_annotations``, ``ingress_rules``), after both web services."""
+        args = self._args
+        production = args.environment == "production"
+        return declare(
             k8s.networking.v1.Ingress,
             "ingress",
             metadata={
@@ -294,12 +340,11 @@ class Apps(pulumi.ComponentResource):
                 parent=self, provider=args.provider, depends_on=[backend, frontend, *args.ready]
             ),
         )
-        self.alb_hostname = self.ingress.status.apply(_load_balancer_hostname)
-        # Pulumi waits for an Ingress to report its load balancer: the name resolves after the ALB exists.
-        self.load_balancer_ready_name = self.alb_hostname.apply(lambda _: self.load_balancer_name)
-        self.url = f"https://{args.domain}"
-        self.release = {
-            "strategy": apps.release.strategy,
+
+    def _release(self, backend_plan: ReleasePlan) -> dict[str, Any]:
+        """The release output: strategy, active colour, canary weight and the image of each backend variant."""
+        return {
+            "strategy": self._args.settings.release.strategy,
             "active_color": backend_plan.active_color,
             "canary_weight_percent": backend_plan.canary_weight_percent,
             "images": {
@@ -307,7 +352,6 @@ class Apps(pulumi.ComponentResource):
                 for variant in backend_plan.variants
             },
         }
-        self.register_outputs({"url": self.url, "release": self.release})
 
     def _image(self, workload: str, setting: str) -> Image:
         """An image setting as the pods pull it: a tag or digest in the stack's own ECR repository, or a

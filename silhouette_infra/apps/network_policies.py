@@ -112,82 +112,132 @@ def network_policies(
         peered_cidrs=peered_cidrs,
     )
 
-    # Builders rather than shared values: every manifest owns its dicts, so that a caller changing one
-    # changes nothing else, and YAML dumps carry no anchors.
-    def alb() -> list[Manifest]:
-        return [_ip_block(cidr) for cidr in public_subnet_cidrs]
-
-    def data_subnets() -> list[Manifest]:
-        return [_ip_block(cidr) for cidr in isolated_subnet_cidrs]
-
-    def scraped_by_prometheus() -> Manifest:
-        return {"from": [_pods_in(monitoring_namespace, PROMETHEUS)], "ports": [_port(metrics_port)]}
-
-    def dns() -> Manifest:
-        peer = {
-            "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
-            "podSelector": {"matchLabels": dict(DNS_SELECTOR)},
-        }
-        return {"to": [peer], "ports": [_port(DNS_PORT, "UDP"), _port(DNS_PORT)]}
-
-    def policy(name: str, spec: Manifest) -> Manifest:
-        return {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": name, "namespace": namespace, "labels": dict(LABELS)},
-            "spec": spec,
-        }
-
     return [
-        policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
-        policy(
+        _policy("default-deny", namespace, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        _policy(
             FRONTEND,
-            {
-                "podSelector": _selector(FRONTEND),
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [{"from": alb(), "ports": [_port(frontend_port)]}, scraped_by_prometheus()],
-                "egress": [{"to": [{"podSelector": _selector(BACKEND)}], "ports": [_port(backend_port)]}, dns()],
-            },
+            namespace,
+            _frontend_flows(
+                public_subnet_cidrs=public_subnet_cidrs,
+                monitoring_namespace=monitoring_namespace,
+                backend_port=backend_port,
+                frontend_port=frontend_port,
+                metrics_port=metrics_port,
+            ),
         ),
-        policy(
+        _policy(
             BACKEND,
-            {
-                "podSelector": _selector(BACKEND),
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [
-                    {"from": alb(), "ports": [_port(backend_port)]},
-                    {"from": [{"podSelector": _selector(FRONTEND)}], "ports": [_port(backend_port)]},
-                    scraped_by_prometheus(),
-                ],
-                "egress": [
-                    {"to": data_subnets(), "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)]},
-                    {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
-                    {
-                        "to": [_pods_in(monitoring_namespace, OTEL_COLLECTOR)],
-                        "ports": [_port(OTLP_GRPC_PORT), _port(OTLP_HTTP_PORT)],
-                    },
-                    dns(),
-                    {
-                        "to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))],
-                        "ports": [_port(p) for p in INTERNET_PORTS],
-                    },
-                    *(
-                        [{"to": [_ip_block(cidr) for cidr in aws_endpoint_cidrs], "ports": [_port(443)]}]
-                        if aws_endpoint_cidrs
-                        else []
-                    ),
-                ],
-            },
+            namespace,
+            _backend_flows(
+                public_subnet_cidrs=public_subnet_cidrs,
+                isolated_subnet_cidrs=isolated_subnet_cidrs,
+                monitoring_namespace=monitoring_namespace,
+                neo4j_namespace=neo4j_namespace,
+                vpc_cidr=vpc_cidr,
+                peered_cidrs=peered_cidrs,
+                aws_endpoint_cidrs=aws_endpoint_cidrs,
+                backend_port=backend_port,
+                metrics_port=metrics_port,
+            ),
         ),
-        policy(
-            MIGRATIONS,
-            {
-                "podSelector": _selector(MIGRATIONS),
-                "policyTypes": ["Egress"],
-                "egress": [{"to": data_subnets(), "ports": [_port(POSTGRES_PORT)]}, dns()],
-            },
-        ),
+        _policy(MIGRATIONS, namespace, _migration_flows(isolated_subnet_cidrs)),
     ]
+
+
+# The builders below return fresh dicts on every call rather than shared values: every manifest owns its
+# dicts, so that a caller changing one changes nothing else, and YAML dumps carry no anchors.
+
+
+def _policy(name: str, namespace: str, spec: Manifest) -> Manifest:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(LABELS)},
+        "spec": spec,
+    }
+
+
+def _frontend_flows(
+    *,
+    public_subnet_cidrs: Sequence[str],
+    monitoring_namespace: str,
+    backend_port: int,
+    frontend_port: int,
+    metrics_port: int,
+) -> Manifest:
+    """In from the ALB and Prometheus; out to the backend and DNS."""
+    return {
+        "podSelector": _selector(FRONTEND),
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [
+            {"from": _ip_blocks(public_subnet_cidrs), "ports": [_port(frontend_port)]},
+            _scraped_by_prometheus(monitoring_namespace, metrics_port),
+        ],
+        "egress": [{"to": [{"podSelector": _selector(BACKEND)}], "ports": [_port(backend_port)]}, _dns()],
+    }
+
+
+def _backend_flows(
+    *,
+    public_subnet_cidrs: Sequence[str],
+    isolated_subnet_cidrs: Sequence[str],
+    monitoring_namespace: str,
+    neo4j_namespace: str,
+    vpc_cidr: str,
+    peered_cidrs: Sequence[str],
+    aws_endpoint_cidrs: Sequence[str],
+    backend_port: int,
+    metrics_port: int,
+) -> Manifest:
+    """In from the ALB, the frontend and Prometheus; out to the data subnets, Neo4j, the collector, DNS,
+    the internet, and the VPC endpoints if any."""
+    return {
+        "podSelector": _selector(BACKEND),
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [
+            {"from": _ip_blocks(public_subnet_cidrs), "ports": [_port(backend_port)]},
+            {"from": [{"podSelector": _selector(FRONTEND)}], "ports": [_port(backend_port)]},
+            _scraped_by_prometheus(monitoring_namespace, metrics_port),
+        ],
+        "egress": [
+            {
+                "to": _ip_blocks(isolated_subnet_cidrs),
+                "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)],
+            },
+            {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
+            {
+                "to": [_pods_in(monitoring_namespace, OTEL_COLLECTOR)],
+                "ports": [_port(OTLP_GRPC_PORT), _port(OTLP_HTTP_PORT)],
+            },
+            _dns(),
+            {
+                "to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))],
+                "ports": [_port(p) for p in INTERNET_PORTS],
+            },
+            *([{"to": _ip_blocks(aws_endpoint_cidrs), "ports": [_port(443)]}] if aws_endpoint_cidrs else []),
+        ],
+    }
+
+
+def _migration_flows(isolated_subnet_cidrs: Sequence[str]) -> Manifest:
+    """Out only, to PostgreSQL and DNS."""
+    return {
+        "podSelector": _selector(MIGRATIONS),
+        "policyTypes": ["Egress"],
+        "egress": [{"to": _ip_blocks(isolated_subnet_cidrs), "ports": [_port(POSTGRES_PORT)]}, _dns()],
+    }
+
+
+def _scraped_by_prometheus(monitoring_namespace: str, metrics_port: int) -> Manifest:
+    return {"from": [_pods_in(monitoring_namespace, PROMETHEUS)], "ports": [_port(metrics_port)]}
+
+
+def _dns() -> Manifest:
+    peer = {
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
+        "podSelector": {"matchLabels": dict(DNS_SELECTOR)},
+    }
+    return {"to": [peer], "ports": [_port(DNS_PORT, "UDP"), _port(DNS_PORT)]}
 
 
 def internet_exceptions(vpc_cidr: str, peered_cidrs: Sequence[str] = ()) -> list[str]:
@@ -218,6 +268,10 @@ def _ip_block(cidr: str, excluded: Sequence[str] = ()) -> Manifest:
     if excluded:
         block["except"] = list(excluded)
     return {"ipBlock": block}
+
+
+def _ip_blocks(cidrs: Sequence[str]) -> list[Manifest]:
+    return [_ip_block(cidr) for cidr in cidrs]
 
 
 def _port(number: int, protocol: str = "TCP") -> Manifest:

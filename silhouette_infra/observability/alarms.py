@@ -129,8 +129,18 @@ def alarm_specs(
     load_balancer: pulumi.Input[str],
 ) -> list[AlarmSpec]:
     """Every CloudWatch alarm of the stack (see the module docstring for what is left out and why)."""
-    instance = {"DBInstanceIdentifier": postgres_identifier}
-    specs = [
+    return [
+        *_postgres_alarms(postgres, postgres_identifier),
+        *_redis_alarms(redis, redis_replication_group_id),
+        *_rabbitmq_alarms(rabbitmq, rabbitmq_broker_name),
+        *alb_alarm_specs(slo, load_balancer),
+    ]
+
+
+def _postgres_alarms(postgres: PostgresSettings, identifier: str) -> list[AlarmSpec]:
+    """CPU, free storage against the allocated storage, connections against the class's max_connections."""
+    instance = {"DBInstanceIdentifier": identifier}
+    return [
         AlarmSpec(
             "postgres-cpu",
             f"PostgreSQL CPU above {CPU_PERCENT} % for 15 minutes",
@@ -159,7 +169,12 @@ def alarm_specs(
             statistic="Maximum",
         ),
     ]
-    nodes = redis_node_ids(redis_replication_group_id, redis.num_cache_clusters)
+
+
+def _redis_alarms(redis: RedisSettings, replication_group_id: str) -> list[AlarmSpec]:
+    """Per node, in node order: engine CPU, memory, evictions, and replication lag when there are replicas."""
+    nodes = redis_node_ids(replication_group_id, redis.num_cache_clusters)
+    specs: list[AlarmSpec] = []
     for node in nodes:
         cache = {"CacheClusterId": node}
         specs += [
@@ -202,14 +217,19 @@ def alarm_specs(
                     treat_missing_data="notBreaching",
                 )
             )
-    specs += [
+    return specs
+
+
+def _rabbitmq_alarms(rabbitmq: RabbitMqSettings, broker_name: str) -> list[AlarmSpec]:
+    """Queue depth of the broker, and the highest memory use of any of its nodes."""
+    return [
         AlarmSpec(
             "rabbitmq-queue-depth",
             f"More than {QUEUE_DEPTH_MESSAGES} messages waiting in RabbitMQ: consumers are behind",
             QUEUE_DEPTH_MESSAGES,
             namespace="AWS/AmazonMQ",
             metric="MessageCount",
-            dimensions={"Broker": rabbitmq_broker_name},
+            dimensions={"Broker": broker_name},
             statistic="Maximum",
         ),
         AlarmSpec(
@@ -218,11 +238,10 @@ def alarm_specs(
             rabbitmq_memory_alarm_bytes(rabbitmq),
             expression=(
                 'SELECT MAX(RabbitMQMemUsed) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) '
-                f"WHERE Broker = '{rabbitmq_broker_name}'"
+                f"WHERE Broker = '{broker_name}'"
             ),
         ),
     ]
-    return specs + alb_alarm_specs(slo, load_balancer)
 
 
 def alb_alarm_specs(slo: SloSettings, load_balancer: pulumi.Input[str]) -> list[AlarmSpec]:
