@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
+from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -292,8 +293,6 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
 
 def pulumi_config() -> dict[str, str]:
     """The running program's raw config, as the Pulumi language host passes it (also under mocks)."""
-    from pulumi.runtime import config as runtime_config
-
     merged = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in merged.items()}
