@@ -13,7 +13,7 @@ CHECKOV_VERSION := 3.3.30
 NCA_VENV := .venv-nca
 NCA_VERSION := 2.1.0
 
-.PHONY: setup tools synth test lint docs snapshot-stateful clean FORCE
+.PHONY: setup tools synth test bench lint docs snapshot-stateful clean FORCE
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
@@ -29,7 +29,7 @@ $(UV_VENV)/.installed-$(UV_VERSION):
 # uv.lock no longer matches pyproject.toml: run `uv lock`. `pulumi install` syncs this venv without the dev
 # extra (pytest, ruff and mypy go): pytest missing makes this rule run again.
 $(VENV)/.installed: pyproject.toml uv.lock $(UV_VENV)/.installed-$(UV_VERSION) $(if $(wildcard $(VENV)/bin/pytest),,FORCE)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON) --no-python-downloads
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --compile-bytecode --python $(PYTHON) --no-python-downloads
 	touch $@
 
 FORCE:
@@ -71,6 +71,13 @@ tools:
 
 test: setup tools lint
 	$(VENV)/bin/pytest -q
+
+# Figures, not pass/fail (pytest-benchmark): a cold and an in-process synth of production with every check,
+# one mocked run, the schema validation of each stack's manifests, checkov's scan, settings loading and the
+# whole test suite. benchmarks/ is not collected by `make test`.
+bench: setup
+	$(VENV)/bin/pytest benchmarks -n 0 -p no:cacheprovider -o python_files='bench_*.py' --benchmark-only \
+	  --benchmark-columns=min,median,max,rounds --benchmark-sort=name --benchmark-name=short
 
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m silhouette_infra docs

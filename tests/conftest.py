@@ -1,33 +1,35 @@
-"""One mocked run per stack, shared by every test of the session."""
+"""Fixtures and hooks: one mocked run per stack, shared by every test of the session (``tests/support.py``),
+and the external tools that only tests marked ``checkov`` or ``nca`` start."""
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from silhouette_infra.synth.checks import checkov, run_checks_many
-from silhouette_infra.synth.checks.base import CheckReport
-from silhouette_infra.synth.engine import SynthResult, run_stack
-
-STACKS = ("production", "staging")
+from silhouette_infra.synth.checks import checkov
+from silhouette_infra.synth.engine import SynthResult
+from tests.support import STACKS, checkov_missing, nca_missing, synth
 
 
-@cache
-def synth(stack: str) -> SynthResult:
-    checkov.prewarm()  # ready by the time the first test asks for check results
-    return run_stack(stack)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test that needs checkov or nca fails at once, saying how to install the missing tool."""
+    for marker, missing in (("checkov", checkov_missing), ("nca", nca_missing)):
+        if item.get_closest_marker(marker) is not None and (why := missing()) is not None:
+            pytest.fail(why, pytrace=False)
 
 
-@cache
-def _checks_of_every_stack() -> dict[str, list[CheckReport]]:
-    return run_checks_many([synth(stack) for stack in STACKS])
-
-
-def checks(stack: str) -> list[CheckReport]:
-    return _checks_of_every_stack()[stack]
+@pytest.fixture(autouse=True)
+def checkov_starts_only_for_checkov_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``synth`` without ``--no-checks`` starts checkov ahead of its checks; a test not marked ``checkov``
+    (a stack file refused before any check, say) has no use for that process."""
+    if request.node.get_closest_marker("checkov") is not None:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checkov, "prewarm", lambda: None)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -43,16 +45,3 @@ def staging() -> SynthResult:
 @pytest.fixture(scope="session", params=STACKS)
 def stack(request: pytest.FixtureRequest) -> SynthResult:
     return synth(str(request.param))
-
-
-def config_with(stack: str, **sections: Any) -> dict[str, str]:
-    """The stack file's config with keys of some ``silhouette:`` sections overridden."""
-    from silhouette_infra.synth.engine import stack_config
-
-    config = stack_config(stack)
-    for key, value in sections.items():
-        current = json.loads(config.get(f"silhouette:{key}", "null"))
-        if isinstance(current, dict) and isinstance(value, dict):
-            value = {**current, **value}
-        config[f"silhouette:{key}"] = json.dumps(value)
-    return config

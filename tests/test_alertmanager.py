@@ -19,8 +19,8 @@ from silhouette_infra.observability.alertmanager import (
 )
 from silhouette_infra.synth.engine import SynthResult
 from silhouette_infra.validation.loader import SettingsError, load_settings
-from tests.conftest import config_with
 from tests.helm_charts import KPS_DEFAULT_ALERTMANAGER_CONFIG, helm_merge
+from tests.support import config_with
 
 SES = "email-smtp.us-east-1.amazonaws.com:587"
 CONFIG = alertmanager_config(

@@ -10,9 +10,9 @@ import pytest
 from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
 from silhouette_infra.planning.release import migration_job_name
 from silhouette_infra.planning.sizing import namespace_quota, required_quota
-from silhouette_infra.synth.engine import CapturedResource, SynthResult, run_stack
+from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from silhouette_infra.synth.engine.manifests import manifest_of
-from tests.conftest import config_with
+from tests.support import config_with, synth
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
@@ -195,7 +195,7 @@ def test_ingress_is_https_only_with_tls13_behind_the_waf(stack: SynthResult) -> 
 
 
 def test_blue_green_settings_deploy_both_colours_and_route_to_the_active_one() -> None:
-    result = run_stack(
+    result = synth(
         "staging",
         config_with(
             "staging", apps={"release": {"strategy": "blue_green", "green_image": NEW, "active_color": "green"}}
@@ -214,7 +214,7 @@ def test_blue_green_settings_deploy_both_colours_and_route_to_the_active_one() -
 
 @pytest.mark.parametrize("weight", [10, 50])
 def test_canary_settings_send_the_weight_to_the_canary(weight: int) -> None:
-    result = run_stack(
+    result = synth(
         "staging",
         config_with(
             "staging", apps={"release": {"strategy": "canary", "canary_image": NEW, "canary_weight_percent": weight}}

@@ -21,7 +21,7 @@ from silhouette_infra.settings.models import Settings
 from silhouette_infra.validation import rules
 from silhouette_infra.validation.loader import SettingsError, load_settings
 from silhouette_infra.validation.rules import DAEMONSET_OVERHEAD, workloads_at_full_scale
-from tests.conftest import config_with
+from tests.support import config_with
 
 
 def test_kubelet_reservations_follow_the_eks_ami_formula() -> None:

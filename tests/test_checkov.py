@@ -1,7 +1,7 @@
 """checkov really checks what the program declares: the Terraform-plan conversion is faithful, and a
 weak resource is reported (issue: offline validators, checkov for AWS and Kubernetes).
 
-The end-to-end tests share one checkov process (``run_many``): checkov's start-up is most of its cost.
+The end-to-end tests share one checkov scan (``run_many``): checkov's start-up is most of its cost.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.checks.base import CheckReport, Skip, load_skips
 from silhouette_infra.synth.checks.terraform_plan import TERRAFORM_TYPES, addresses, terraform_type, to_plan, unmapped
 from silhouette_infra.synth.engine.mocks import AwsLikeMocks, CapturedResource
-from tests.conftest import STACKS, synth
+from tests.support import STACKS, synth
 
 COMPONENT = "urn:pulumi:test::silhouette::silhouette:test:Component::component"
 PROVIDER_URN = "urn:pulumi:test::silhouette::pulumi:providers:aws::aws-primary"
@@ -398,6 +398,7 @@ WEAK_EKS = CapturedResource(
 )
 
 
+@pytest.mark.checkov
 def test_checkov_sees_the_eks_cluster_inside_the_remote_component(scanned: dict[str, dict[str, CheckReport]]) -> None:
     """pulumi_eks.Cluster registers no children under mocks; the plan rebuilds its aws_eks_cluster so that
     checkov's EKS checks (logging, secrets encryption, endpoint access) run: they pass on production's
@@ -414,19 +415,17 @@ def test_checkov_sees_the_eks_cluster_inside_the_remote_component(scanned: dict[
 
 @pytest.fixture(scope="module")
 def scanned() -> Iterator[dict[str, dict[str, CheckReport]]]:
-    """The synthetic resources and the production stack, in one checkov process."""
+    """The synthetic resources and production without its Kubernetes resources (as it is, and stripped of
+    what the graph checks follow), in one checkov scan. Only production's AWS report is read here; its
+    Kubernetes objects are checked with the stack (``test_synth.py``)."""
 
     def with_recorded_skip(validator: str, stack: str | None = None) -> list[Skip]:
         return load_skips(validator, stack) + ([RECORDED_SKIP] if validator == "checkov_aws" else [])
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(checkov, "load_skips", with_recorded_skip)
-        production = synth("production").resources
-        stripped = [
-            resource
-            for resource in production
-            if resource.type not in STRIPPED_TYPES and not resource.type.startswith("kubernetes:")
-        ]
+        production = [r for r in synth("production").resources if not r.type.startswith("kubernetes:")]
+        stripped = [resource for resource in production if resource.type not in STRIPPED_TYPES]
         yield checkov.run_many(
             {"synthetic": SYNTHETIC, "production": production, "stripped": stripped, "weak-eks": [WEAK_EKS]}
         )
@@ -436,6 +435,7 @@ def failed(report: CheckReport) -> set[tuple[str, str]]:
     return {(finding.check, finding.resource) for finding in report.failures}
 
 
+@pytest.mark.checkov
 def test_a_log_group_without_kms_and_retention_is_reported(scanned: dict[str, dict[str, CheckReport]]) -> None:
     report = scanned["synthetic"]["checkov_aws"]
     assert {
@@ -445,12 +445,14 @@ def test_a_log_group_without_kms_and_retention_is_reported(scanned: dict[str, di
     assert not {finding for finding in failed(report) if finding[1] == "aws_cloudwatch_log_group.good-logs"}
 
 
+@pytest.mark.checkov
 def test_a_kms_key_without_rotation_is_reported(scanned: dict[str, dict[str, CheckReport]]) -> None:
     report = scanned["synthetic"]["checkov_aws"]
     assert ("CKV_AWS_7", "aws_kms_key.weak-key") in failed(report)
     assert ("CKV_AWS_7", "aws_kms_key.strong-key") not in failed(report)
 
 
+@pytest.mark.checkov
 def test_graph_checks_follow_the_references(scanned: dict[str, dict[str, CheckReport]]) -> None:
     """CKV_AWS_145 connects a bucket to its encryption resource; CKV2_AWS_11 a VPC to its flow log."""
     report = scanned["synthetic"]["checkov_aws"]
@@ -459,6 +461,7 @@ def test_graph_checks_follow_the_references(scanned: dict[str, dict[str, CheckRe
     assert ("CKV2_AWS_11", "aws_vpc.unlogged-vpc") in failed(report)
 
 
+@pytest.mark.checkov
 def test_nested_blocks_are_read_under_their_terraform_names(scanned: dict[str, dict[str, CheckReport]]) -> None:
     """CKV_AWS_300 reads ``rule[].abort_incomplete_multipart_upload``: found only after de-pluralising."""
     report = scanned["synthetic"]["checkov_aws"]
@@ -466,18 +469,21 @@ def test_nested_blocks_are_read_under_their_terraform_names(scanned: dict[str, d
     assert ("CKV_AWS_300", "aws_s3_bucket_lifecycle_configuration.plain-bucket-lifecycle") not in failed(report)
 
 
+@pytest.mark.checkov
 def test_an_unmapped_aws_type_is_a_failure(scanned: dict[str, dict[str, CheckReport]]) -> None:
     (finding,) = [f for f in scanned["synthetic"]["checkov_aws"].failures if f.check == checkov.UNMAPPED_CHECK]
     assert finding.resource == "aws:madeup/thing:Thing::mystery"
     assert "no Terraform mapping for aws:madeup/thing:Thing; add it to terraform_plan.py" in finding.message
 
 
+@pytest.mark.checkov
 def test_recorded_skips_move_findings_out_of_the_failures(scanned: dict[str, dict[str, CheckReport]]) -> None:
     report = scanned["synthetic"]["checkov_aws"]
     assert (RECORDED_SKIP, "aws_cloudwatch_log_group.skipped-logs") in report.skipped
     assert ("CKV_AWS_66", "aws_cloudwatch_log_group.skipped-logs") not in failed(report)
 
 
+@pytest.mark.checkov
 def test_a_privileged_deployment_is_reported(scanned: dict[str, dict[str, CheckReport]]) -> None:
     report = scanned["synthetic"]["checkov_kubernetes"]
     assert ("CKV_K8S_16", "Deployment/apps/privileged") in failed(report)
@@ -485,6 +491,7 @@ def test_a_privileged_deployment_is_reported(scanned: dict[str, dict[str, CheckR
     assert report.checked > report.passed > 0
 
 
+@pytest.mark.checkov
 def test_checkov_annotations_are_reported_as_skips_with_their_reason(
     scanned: dict[str, dict[str, CheckReport]],
 ) -> None:
@@ -495,6 +502,7 @@ def test_checkov_annotations_are_reported_as_skips_with_their_reason(
     assert ("CKV_K8S_43", "Deployment/apps/lazily-annotated") in failed(report)
 
 
+@pytest.mark.checkov
 def test_the_real_network_passes_the_graph_checks(scanned: dict[str, dict[str, CheckReport]]) -> None:
     """Flow logs on the VPC, the default security group emptied, the endpoint group attached: each
     check passes on the real network and fails once the resource it connects to is taken away."""
@@ -509,6 +517,7 @@ def test_the_real_network_passes_the_graph_checks(scanned: dict[str, dict[str, C
     assert report.passed > 50
 
 
+@pytest.mark.checkov
 def test_a_stack_without_kubernetes_objects_says_so(scanned: dict[str, dict[str, CheckReport]]) -> None:
     report = scanned["stripped"]["checkov_kubernetes"]
     assert (report.checked, report.failures) == (0, [])

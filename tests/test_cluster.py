@@ -9,8 +9,8 @@ import pytest
 
 from silhouette_infra.aws.iam import unexplained_wildcards
 from silhouette_infra.cluster.eks import ami_type
-from silhouette_infra.synth.engine import CapturedResource, SynthResult, run_stack
-from tests.conftest import config_with
+from silhouette_infra.synth.engine import CapturedResource, SynthResult
+from tests.support import config_with, synth
 
 EKS = "eks:index:Cluster"
 ADDON = "aws:eks/addon:Addon"
@@ -52,7 +52,7 @@ def test_cluster_authenticates_with_access_entries(stack: SynthResult) -> None:
 def test_admin_and_readonly_roles_get_cluster_wide_access_policies() -> None:
     admin = "arn:aws:iam::123456789012:role/platform-admins"
     viewer = "arn:aws:iam::123456789012:role/auditors"
-    result = run_stack(
+    result = synth(
         "staging", config_with("staging", cluster={"admin_role_arns": [admin], "readonly_role_arns": [viewer]})
     )
     entries = _cluster(result).inputs["accessEntries"]
@@ -89,7 +89,7 @@ def test_api_endpoint_is_private_unless_cidrs_are_allowed(stack: SynthResult) ->
     cluster = _cluster(stack).inputs
     assert cluster["endpointPrivateAccess"] is True
     assert cluster["endpointPublicAccess"] is False, f"{stack.stack}: public endpoint must be off by default"
-    result = run_stack("staging", config_with("staging", cluster={"endpoint_public_access_cidrs": ["198.51.100.0/24"]}))
+    result = synth("staging", config_with("staging", cluster={"endpoint_public_access_cidrs": ["198.51.100.0/24"]}))
     opened = _cluster(result).inputs
     assert opened["endpointPublicAccess"] is True and opened["publicAccessCidrs"] == ["198.51.100.0/24"]
 

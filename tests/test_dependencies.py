@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import tomllib
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ def pins(requirements: list[str], where: str) -> dict[str, str]:
     return pinned
 
 
+@cache
 def pyproject() -> dict[str, Any]:
     project: dict[str, Any] = tomllib.loads(PYPROJECT.read_text())["project"]
     return project
@@ -73,7 +75,9 @@ def declared() -> dict[str, dict[str, str]]:
     }
 
 
+@cache
 def lock() -> dict[str, Any]:
+    """uv.lock, parsed once (about 0.1 s each time); tests only read it."""
     parsed: dict[str, Any] = tomllib.loads(LOCK.read_text())
     return parsed
 

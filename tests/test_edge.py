@@ -30,9 +30,9 @@ from silhouette_infra.edge import (
     web_acl_rules,
 )
 from silhouette_infra.settings.models import EdgeSettings
-from silhouette_infra.synth.engine import CapturedResource, SynthResult, run_stack
+from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from tests.components import declare_alone
-from tests.conftest import STACKS, config_with
+from tests.support import STACKS, config_with, synth
 
 COMPONENT = "silhouette:edge:Edge"
 CERTIFICATE = "aws:acm/certificate:Certificate"
@@ -54,12 +54,12 @@ UNKNOWN_MARKERS = ("<unknown>", "pulumi.output.Unknown")
 
 @pytest.fixture(scope="module")
 def with_hosted_zone() -> SynthResult:
-    return run_stack("staging", config_with("staging", edge={"hosted_zone_id": ZONE}))
+    return synth("staging", config_with("staging", edge={"hosted_zone_id": ZONE}))
 
 
 @pytest.fixture(scope="module")
 def with_existing_certificate() -> SynthResult:
-    return run_stack("staging", config_with("staging", edge={"certificate_arn": EXISTING_CERTIFICATE}))
+    return synth("staging", config_with("staging", edge={"certificate_arn": EXISTING_CERTIFICATE}))
 
 
 def _edge_resources(result: SynthResult) -> list[CapturedResource]:

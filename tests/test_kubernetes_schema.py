@@ -8,7 +8,6 @@ The stacks declare no Kubernetes objects yet, so every test builds synthetic reg
 from __future__ import annotations
 
 import copy
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -655,17 +654,14 @@ def test_run_validates_the_kubernetes_objects_of_a_stack_at_its_version() -> Non
     assert f"Kubernetes {version}" in report.notes[0]
 
 
-def test_three_hundred_objects_validate_well_under_a_second_once_schemas_are_loaded() -> None:
+def test_three_hundred_objects_of_six_kinds_all_validate() -> None:
+    """Each of the 300 objects is validated, and each passes (how long validation takes: ``make bench``)."""
     builders = [deployment, service, hpa, pdb, network_policy, config_map]
     manifests = []
     for index in range(300):
         item = copy.deepcopy(builders[index % len(builders)]())
         item["metadata"]["name"] = f"app-{index}"
         manifests.append(item)
-    validate_manifests(manifests[:6], VERSION)  # loads the definitions and the six kinds' schemas
-    started = time.perf_counter()
     report = validate_manifests(manifests, VERSION)
-    elapsed = time.perf_counter() - started
     assert report.failures == [], messages(report)[:3]
     assert report.checked == report.passed == 300
-    assert elapsed < 1.0, f"300 objects took {elapsed:.2f}s"

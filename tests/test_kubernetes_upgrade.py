@@ -7,8 +7,8 @@ checkov's CKV_AWS_339 knows only the versions of its own release; ``skips.yaml``
 
 Cost: each stack runs once per version under mocks (about 1.5 s each once the SDKs are imported), and only
 checkov's ``terraform_plan`` scan runs (the Kubernetes objects are left out of what checkov is given; the
-schema and Kubernetes checks of the manifests are not version-specific here and run in every synth), one
-checkov process per version, started while the next version's program runs: about 10 s in a full session.
+schema and Kubernetes checks of the manifests are not version-specific here and run in every synth). Each
+version's scan runs in the session's warm checkov process while the next version's program runs.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import pytest
 from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS, EKS_STANDARD_SUPPORT_ENDS
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.checks.base import CheckReport, Skip, load_skips, resolve_conditions
-from silhouette_infra.synth.engine import CapturedResource, run_stack
+from silhouette_infra.synth.engine import CapturedResource
 from silhouette_infra.synth.engine.manifests import is_kubernetes_object
 from silhouette_infra.validation.loader import load_settings
-from tests.conftest import STACKS, config_with
+from tests.support import STACKS, config_with, synth
 
 # Test inputs, not pins to deploy: plausible add-on versions for each minor of the table. A real upgrade
 # takes them from `aws eks describe-addon-versions --kubernetes-version <minor>` (README, step 2).
@@ -60,13 +60,11 @@ def with_cluster_version(resources: list[CapturedResource], version: str) -> lis
 @cache
 def _aws_reports() -> dict[str, CheckReport]:
     """checkov_aws report by ``<stack>@<version>``, and of production with a cluster version outside the table."""
-    checkov.prewarm()
+    checkov.prewarm()  # imports checkov while the first version's programs run
     scans = []
     for number, version in enumerate(EKS_KUBERNETES_VERSIONS):
         declared = {
-            stack: [
-                r for r in run_stack(stack, upgraded_config(stack, version)).resources if not is_kubernetes_object(r)
-            ]
+            stack: [r for r in synth(stack, upgraded_config(stack, version)).resources if not is_kubernetes_object(r)]
             for stack in STACKS
         }
         if number == 0:
@@ -74,8 +72,6 @@ def _aws_reports() -> dict[str, CheckReport]:
                 declared["production"], VERSION_OUTSIDE_THE_TABLE
             )
         scans.append((version, checkov.start_many(declared)))
-        if number + 1 < len(EKS_KUBERNETES_VERSIONS):
-            checkov.prewarm()  # imports checkov for the next version's scan while its program runs
     return {
         f"{stack}@{version}": reports[checkov.AWS]
         for version, scan in scans
@@ -99,6 +95,7 @@ def test_settings_accept_every_supported_version_with_matching_add_ons(stack: st
     assert settings.cluster_addons.cluster_autoscaler_image_tag == AUTOSCALER_TEST_TAGS[version]
 
 
+@pytest.mark.checkov
 @pytest.mark.parametrize(("stack", "version"), WALKS)
 def test_aws_checks_pass_on_every_supported_version(stack: str, version: str) -> None:
     report = _aws_reports()[f"{stack}@{version}"]
@@ -110,6 +107,7 @@ def test_aws_checks_pass_on_every_supported_version(stack: str, version: str) ->
         assert f"{CLUSTER}: Kubernetes {version} is in EKS_KUBERNETES_VERSIONS" in skip.reason
 
 
+@pytest.mark.checkov
 def test_a_cluster_on_a_version_outside_the_table_keeps_its_checkov_failure() -> None:
     report = _aws_reports()[f"production-on-{VERSION_OUTSIDE_THE_TABLE}@{EKS_KUBERNETES_VERSIONS[0]}"]
     assert [(f.check, f.resource) for f in report.failures] == [("CKV_AWS_339", CLUSTER)]

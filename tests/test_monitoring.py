@@ -11,8 +11,8 @@ from silhouette_infra.cluster.addons import system_placement
 from silhouette_infra.observability.stack import chart_values
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from silhouette_infra.validation.loader import load_settings
-from tests.conftest import config_with, synth
 from tests.helm_charts import KUBE_PROMETHEUS_STACK
+from tests.support import config_with, synth
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CUSTOM = "kubernetes:monitoring.coreos.com/v1:"

@@ -30,7 +30,7 @@ from silhouette_infra.synth.engine.manifests import manifest_of
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import stack_config
 from silhouette_infra.validation.loader import load_settings
-from tests.conftest import synth
+from tests.support import synth
 
 STACKS = ("production", "staging")
 APP_NAMESPACE = "silhouette-production"
@@ -165,6 +165,7 @@ def _checkov_report() -> Any:
     return checkov.run_many({"neo4j": [as_captured(m) for m in manifests(design())]})["neo4j"][checkov.KUBERNETES]
 
 
+@pytest.mark.checkov
 def test_checkov_kubernetes_checks_pass_with_only_the_recorded_reasons() -> None:
     report = _checkov_report()
     assert report.failures == [], [f"{f.check} {f.resource}: {f.message}" for f in report.failures]

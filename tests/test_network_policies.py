@@ -22,7 +22,6 @@ import inspect
 import ipaddress
 import itertools
 import json
-import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,9 +40,8 @@ from silhouette_infra.planning.layout import plan_subnets
 from silhouette_infra.planning.release import COLOR_LABEL, NAME_LABEL, TRACK_LABEL
 from silhouette_infra.settings.models import ClusterSettings, Neo4jSettings, NetworkSettings
 from silhouette_infra.synth.checks.kubernetes_schema import validate_manifests
+from tests.support import nca_executable
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-NCA_ENV_VAR = "SILHOUETTE_NCA"
 PART_OF = {"app.kubernetes.io/part-of": "silhouette"}
 KUBERNETES_VERSION = "1.35"
 
@@ -316,17 +314,6 @@ FLOWS = (
 
 
 # --------------------------------------------------------------------------------------- running nca
-def nca_executable() -> Path:
-    configured = os.environ.get(NCA_ENV_VAR)
-    path = Path(configured) if configured else PROJECT_ROOT / ".venv-nca" / "bin" / "nca"
-    if not path.is_file():
-        pytest.fail(
-            f"network-config-analyzer not found at {path}: run `make setup` (it installs nca in its own virtual "
-            f"environment, .venv-nca), or set {NCA_ENV_VAR} to an nca executable"
-        )
-    return path
-
-
 @dataclass(frozen=True)
 class Verdict:
     holds: bool  # nca's permits (allowed flow) or forbids (denied flow) query holds
@@ -430,6 +417,7 @@ def nca(tmp_path_factory: pytest.TempPathFactory) -> NcaRun:
 
 
 # --------------------------------------------------------------------------------------- the proof
+@pytest.mark.nca
 @pytest.mark.parametrize("flow", FLOWS, ids=[flow.id for flow in FLOWS])
 def test_nca_allows_exactly_the_flows_of_the_design(nca: NcaRun, flow: Flow) -> None:
     """Every row of the table, as network-config-analyzer computes it from the policies."""
@@ -448,6 +436,7 @@ def test_the_table_names_each_flow_once_between_listed_pods() -> None:
             assert not isinstance(endpoint, Pod) or endpoint in PODS, f"{flow.id}: {endpoint} is not in PODS"
 
 
+@pytest.mark.nca
 def test_nca_connectivity_map_of_the_app_namespace_is_exactly_the_design(nca: NcaRun) -> None:
     """Beyond the sampled table: every connection nca finds to or from a pod of the application namespace,
     with its ports, is one of these (addresses as the ranges nca derives from the policies' CIDRs)."""

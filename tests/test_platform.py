@@ -7,7 +7,7 @@ import json
 import pytest
 
 from silhouette_infra.synth.engine import SynthResult, run_stack
-from tests.conftest import config_with
+from tests.support import config_with, synth
 
 PROVIDER = "pulumi:providers:aws"
 REQUIRED_TAGS = {"Project", "Environment", "ManagedBy", "CostCenter", "DataClassification"}
@@ -58,7 +58,7 @@ def test_the_account_is_looked_up_once_through_the_primary_provider(stack: Synth
 
 
 def test_allowed_account_ids_pin_the_provider_to_the_configured_account() -> None:
-    result = run_stack("production", config_with("production", aws={"allowed_account_ids": ["210987654321"]}))
+    result = synth("production", config_with("production", aws={"allowed_account_ids": ["210987654321"]}))
     for provider in result.of_type(PROVIDER):
         assert json.loads(provider.inputs["allowedAccountIds"]) == ["210987654321"], provider.name
 

@@ -9,7 +9,7 @@ import pytest
 from silhouette_infra.synth.docs import is_current
 from silhouette_infra.synth.engine import run_stack
 from silhouette_infra.validation.loader import SettingsError, load_settings
-from tests.conftest import config_with
+from tests.support import config_with
 
 # (stack, overrides, key path that must be named, words the explanation must contain)
 BAD_SETTINGS: list[tuple[str, dict[str, Any], str, str]] = [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from silhouette_infra.synth.engine import SynthResult, run_stack
+from silhouette_infra.synth.engine import SynthResult
 from silhouette_infra.synth.stateful import identity, replacement_problems, stateful
-from tests.conftest import config_with
+from tests.support import config_with, synth
 
 SNAPSHOT = Path(__file__).with_name("snapshots") / "stateful_identity.json"
 UPDATE = "UPDATE_STATEFUL_SNAPSHOT"
@@ -41,9 +41,9 @@ def test_no_change_replaces_or_deletes_a_stateful_resource(stack: SynthResult) -
 
 
 def test_the_guard_catches_a_renamed_repository() -> None:
-    before = identity(run_stack("staging").resources)
+    before = identity(synth("staging").resources)
     after = identity(
-        run_stack(
+        synth(
             "staging",
             config_with(
                 "staging",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -11,9 +10,10 @@ import yaml
 
 from silhouette_infra.synth.checks.base import SKIPS_FILE, load_skips
 from silhouette_infra.synth.cli import main
-from tests.conftest import STACKS, checks
+from tests.support import STACKS, checks
 
 
+@pytest.mark.checkov
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_passes_every_validator(stack: str) -> None:
     reports = checks(stack)
@@ -22,6 +22,7 @@ def test_stack_passes_every_validator(stack: str) -> None:
     assert failures == [], f"{stack}: failed checks:\n" + "\n".join(failures)
 
 
+@pytest.mark.checkov
 @pytest.mark.parametrize("stack", STACKS)
 def test_checkov_really_checked_the_aws_resources(stack: str) -> None:
     (aws,) = [report for report in checks(stack) if report.validator == "checkov_aws"]
@@ -35,24 +36,14 @@ def test_every_recorded_skip_has_a_reason() -> None:
             assert len(skip.reason) >= 20, f"{validator} {skip.check}: reason too short"
 
 
-# Issue 2 set 10 s for a cold `make synth STACK=production`. With every layer (323 resources, 1,050
-# checkov checks) it takes 7-9 s on this 2-core machine (12-14 s before the cyclic garbage collector
-# was paused during the program and checkov's warm process scanned both frameworks in parallel). In
-# this process the SDKs are already imported, so the run here takes about 5 s: 10 s flags a regression.
-SYNTH_BUDGET_SECONDS = 10
-
-
+# How long a cold synth of production takes is measured by `make bench` (benchmarks/), not asserted here.
+@pytest.mark.checkov
 def test_synth_prints_the_summary_checks_and_time_and_succeeds(capsys: pytest.CaptureFixture[str]) -> None:
-    started = time.perf_counter()
     assert main(["synth", "--stack", "production"]) == 0
-    elapsed = time.perf_counter() - started
     printed = capsys.readouterr().out
     for expected in ("silhouette:keys:Keys", "silhouette:network:Network", "nat: one_per_az", "checkov_aws: ok"):
         assert expected in printed, f"synth output lacks {expected!r}:\n{printed}"
     assert "synth of production took" in printed
-    assert elapsed < SYNTH_BUDGET_SECONDS, (
-        f"synth of production with checks took {elapsed:.1f} s; the budget is {SYNTH_BUDGET_SECONDS} s"
-    )
 
 
 def test_synth_writes_resources_and_manifests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,16 +2,19 @@
 
 checkov lives in its own virtual environment (it pins ``packaging<24``; pulumi needs a newer one), so
 it runs as a subprocess. Its start-up (about 3 s of imports on these machines) is most of its cost, so
-one warm process imports it while the program under test runs and then forks one scan per framework:
-``terraform_plan`` starts as soon as the plan is written and ``kubernetes`` next to it, each on its own
-core. ``run_many`` scans several stacks at once: each stack gets its own directory (its plan file and
-one YAML file per Kubernetes object), and checkov resolves references within one plan file only, so
-the stacks do not see each other.
+one warm process imports it, ideally while the program under test runs (``prewarm``), and then forks
+one scan per framework: ``terraform_plan`` starts as soon as the plan is written and ``kubernetes`` next
+to it, each on its own core. The warm process stays up for the next scans of the same Python process
+(the tests scan many times), so checkov is imported once per process. ``run_many`` scans several stacks
+at once: each stack gets its own directory (its plan file and one YAML file per Kubernetes object), and
+checkov resolves references within one plan file only, so the stacks do not see each other.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import itertools
 import json
 import os
 import subprocess
@@ -63,14 +66,15 @@ def checkov_executable() -> Path:
     return path
 
 
-# The warm process imports checkov in advance (while the program under test runs), then forks one child
-# per scan it is sent on stdin (a JSON line: a name, checkov's command line and the file its report goes
-# to), so that the scans share those imports and run side by side. At the end of its input it waits for
-# them, prints their exit codes and leaves without tearing down its interpreter. Being short-lived, it
-# turns off two things that cost seconds here and serve nothing: the cyclic garbage collector's passes
-# over checkov's long-lived objects (about 1 s of a terraform_plan scan), and the DEBUG log checkov keeps
-# in memory for uploading to its platform, which a run without a platform API key never does (warnings
-# and errors still reach stderr). What checkov checks and reports is unchanged.
+# The warm process imports checkov once, then serves requests sent on stdin, one JSON line each: a scan
+# (a name, checkov's command line, the file its report goes to and the file its log goes to) is forked
+# into a child at once, so that scans share those imports and run side by side; ``wait`` (a list of
+# names) waits for those children and prints their exit codes on one line. At the end of its input it
+# leaves without tearing down its interpreter. Each scan is a short-lived child, so it turns off two things
+# that cost seconds here and serve nothing: the cyclic garbage collector's passes over checkov's long-lived
+# objects (about 1 s of a terraform_plan scan), and the DEBUG log checkov keeps in memory for uploading to
+# its platform, which a run without a platform API key never does (warnings and errors still reach each
+# scan's log). What checkov checks and reports is unchanged.
 _WARM_SCRIPT = """
 import gc, json, logging, os, sys, traceback, warnings
 gc.disable()
@@ -79,13 +83,19 @@ from checkov.main import Checkov
 logging.getLogger().setLevel(logging.WARNING)
 children = {}
 while line := sys.stdin.readline():
-    scan = json.loads(line)
+    request = json.loads(line)
+    if "wait" in request:
+        codes = {name: os.waitstatus_to_exitcode(os.waitpid(children.pop(name), 0)[1]) for name in request["wait"]}
+        print(json.dumps(codes))
+        sys.stdout.flush()
+        continue
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            os.dup2(os.open(scan["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
-            code = Checkov(argv=scan["argv"]).run() or 0
+            os.dup2(os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+            os.dup2(os.open(request["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+            code = Checkov(argv=request["argv"]).run() or 0
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 1
         except BaseException:
@@ -94,20 +104,19 @@ while line := sys.stdin.readline():
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    children[scan["name"]] = pid
-print(json.dumps({name: os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for name, pid in children.items()}))
-sys.stdout.flush()
+    children[request["name"]] = pid
 os._exit(0)  # tearing down checkov's interpreter takes a second and serves nothing
 """
 
 
 class _WarmCheckov:
-    """The warm process: ``scan`` starts a scan in it at once, ``finish`` waits for all of them."""
+    """The warm process: ``scan`` starts a scan in it at once, ``wait`` waits for some of them."""
 
     def __init__(self) -> None:
         executable = checkov_executable()
         first_line = executable.read_text(errors="replace").splitlines()[0] if executable.stat().st_size else ""
         python = first_line[2:].strip() if first_line.startswith("#!") else str(executable.with_name("python"))
+        # Its stderr is read once it has died; each scan writes its own log (warnings, errors) to a file.
         self.process = subprocess.Popen(
             [python, "-c", _WARM_SCRIPT],
             stdin=subprocess.PIPE,
@@ -115,47 +124,74 @@ class _WarmCheckov:
             stderr=subprocess.PIPE,
             text=True,
         )
-        atexit.register(self.process.kill)
-        self.reports: dict[str, Path] = {}
+        atexit.register(self.stop)
+        self.scans = itertools.count(1)
 
-    def scan(self, name: str, argv: list[str], report: Path) -> None:
-        assert self.process.stdin is not None
-        self.reports[name] = report
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def scan(self, argv: list[str], report: Path, log: Path) -> str:
+        """Start a scan; its name, for ``wait``."""
+        name = f"scan-{next(self.scans)}"
+        self._send({"name": name, "argv": argv, "report": str(report), "log": str(log)})
+        return name
+
+    def wait(self, names: list[str]) -> dict[str, int | str]:
+        """The exit code of each named scan, once it has finished (a reason instead if the process died)."""
+        self._send({"wait": names})
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            _, stderr = self.process.communicate()
+            reason = f"no exit code (process exited with {self.process.returncode}: {stderr.strip()[-2000:]})"
+            return dict.fromkeys(names, reason)
+        codes: dict[str, int | str] = json.loads(line)
+        return codes
+
+    def stop(self) -> None:
+        """End the process: at the end of its input it leaves at once (a scan still running is abandoned)."""
+        with contextlib.suppress(OSError):
+            assert self.process.stdin is not None
+            self.process.stdin.close()
         try:
-            self.process.stdin.write(json.dumps({"name": name, "argv": argv, "report": str(report)}) + "\n")
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _send(self, request: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
         except BrokenPipeError:
-            pass  # the process is gone: finish() reports why
-
-    def finish(self) -> dict[str, str]:
-        """checkov's output (its stdout) of every scan, by name."""
-        stdout, stderr = self.process.communicate()
-        lines = stdout.strip().splitlines()
-        codes = json.loads(lines[-1]) if self.process.returncode == 0 and lines else {}
-        failed = {
-            name: codes.get(name, f"no exit code (process exited with {self.process.returncode})")
-            for name in self.reports
-        }
-        failed = {name: code for name, code in failed.items() if code != 0}
-        if failed:
-            raise CheckovRunError(f"checkov exited with {failed}: {stderr.strip()[-2000:]}")
-        return {name: report.read_text() for name, report in self.reports.items()}
+            pass  # the process is gone: wait() reports it
 
 
 _warm: _WarmCheckov | None = None
 
 
 def prewarm() -> None:
-    """Start a checkov process now so that the next run does not wait for its imports."""
+    """Start the warm process now, if checkov is installed, so that the next scan does not wait for its
+    imports. Without checkov this does nothing: the scan itself says how to install it."""
+    with contextlib.suppress(CheckovNotInstalledError):
+        _warm_process()
+
+
+def shutdown() -> None:
+    """End this process's warm checkov, if any: the next scan starts a new one."""
     global _warm
-    if _warm is None:
+    if _warm is not None:
+        _warm.stop()
+        _warm = None
+
+
+def _warm_process() -> _WarmCheckov:
+    """This process's warm checkov, started if there is none (or it died)."""
+    global _warm
+    if _warm is None or not _warm.alive():
         _warm = _WarmCheckov()
-
-
-def _take_warm_process() -> _WarmCheckov:
-    global _warm
-    process, _warm = _warm or _WarmCheckov(), None
-    return process
+    return _warm
 
 
 def run(result: SynthResult) -> dict[str, CheckReport]:
@@ -189,6 +225,7 @@ class CheckovScan:
         self.root.mkdir()
         self.frameworks: list[str] = []
         self.checkov: _WarmCheckov | None = None
+        self.scans: dict[str, str] = {}  # framework -> the warm process's name of its scan
         try:
             for key, job in self.jobs.items():
                 job.write_plan(self.root / key)
@@ -202,8 +239,8 @@ class CheckovScan:
                     for validator in FRAMEWORKS
                 }
         except BaseException:
-            if self.checkov is not None:
-                self.checkov.process.kill()
+            if self.checkov is not None and self.scans:
+                self.checkov.wait(list(self.scans.values()))
             self.directory.cleanup()
             raise
 
@@ -212,14 +249,17 @@ class CheckovScan:
             return
         framework = FRAMEWORKS[validator]
         if self.checkov is None:
-            self.checkov = _take_warm_process()
-        self.checkov.scan(framework, _command(self.root, framework), Path(self.directory.name) / f"{framework}.json")
+            self.checkov = _warm_process()
+        output = Path(self.directory.name) / framework
+        self.scans[framework] = self.checkov.scan(
+            _command(self.root, framework), output.with_suffix(".json"), output.with_suffix(".log")
+        )
         self.frameworks.append(framework)
 
     def reports(self) -> dict[str, dict[str, CheckReport]]:
         """Reports per name, once checkov has finished."""
         try:
-            outputs = self.checkov.finish() if self.checkov is not None else {}
+            outputs = self._outputs()
             documents = {
                 check_type: document
                 for framework, output in outputs.items()
@@ -234,6 +274,20 @@ class CheckovScan:
         version = next((str(doc.get("summary", {}).get("checkov_version")) for doc in documents.values()), "?")
         jobs = len(self.jobs)
         return {job.name: job.finish(elapsed, version, self.frameworks, jobs) for job in self.jobs.values()}
+
+    def _outputs(self) -> dict[str, str]:
+        """checkov's output (its stdout) of every scan, by framework."""
+        if self.checkov is None:
+            return {}
+        codes = self.checkov.wait(list(self.scans.values()))
+        directory = Path(self.directory.name)
+        failed = {framework: codes.get(name, "no exit code") for framework, name in self.scans.items()}
+        failed = {framework: code for framework, code in failed.items() if code != 0}
+        if failed:
+            logs = [directory / f"{framework}.log" for framework in failed]
+            logs_text = "\n".join(log.read_text(errors="replace").strip()[-2000:] for log in logs if log.is_file())
+            raise CheckovRunError(f"checkov exited with {failed}: {logs_text}")
+        return {framework: (directory / f"{framework}.json").read_text() for framework in self.scans}
 
 
 # ---------------------------------------------------------------------------------------- internals
