@@ -7,14 +7,13 @@ A plain module (``from tests.support import ...``); ``conftest.py`` holds only f
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from silhouette_infra.synth.checks import checkov, run_checks_many
-from silhouette_infra.synth.checks.base import CheckReport
+from silhouette_infra.synth.checks.base import CheckReport, venv_executable
 from silhouette_infra.synth.engine import SynthResult, run_stack, stack_config
 
 STACKS = ("production", "staging")
@@ -71,14 +70,14 @@ class NcaNotInstalledError(RuntimeError):
 
 def nca_executable() -> Path:
     """``$SILHOUETTE_NCA`` if set, else ``<repo>/.venv-nca/bin/nca`` (``NcaNotInstalledError`` if missing)."""
-    configured = os.environ.get(NCA_ENV_VAR)
-    path = Path(configured) if configured else PROJECT_ROOT / ".venv-nca" / "bin" / "nca"
-    if not path.is_file():
-        raise NcaNotInstalledError(
-            f"network-config-analyzer not found at {path}: run `make setup` (it installs nca in its own virtual "
-            f"environment, .venv-nca), or set {NCA_ENV_VAR} to an nca executable"
-        )
-    return path
+    return venv_executable(
+        PROJECT_ROOT,
+        env_var=NCA_ENV_VAR,
+        venv=".venv-nca",
+        command="nca",
+        tool="network-config-analyzer",
+        missing=NcaNotInstalledError,
+    )
 
 
 def nca_missing() -> str | None:

@@ -7,6 +7,7 @@ justification appended to the reason (``synth/checks/conditions.py``)."""
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,21 @@ import yaml
 from silhouette_infra.synth.checks.conditions import CONDITIONS
 
 SKIPS_FILE = Path(__file__).with_name("skips.yaml")
+
+
+def venv_executable(
+    root: Path, *, env_var: str, venv: str, command: str, tool: str, missing: type[RuntimeError]
+) -> Path:
+    """A validator that lives in a virtual environment of its own (its pins clash with the project's):
+    ``$<env_var>`` if set, else ``<root>/<venv>/bin/<command>``; ``missing`` says how to install it."""
+    configured = os.environ.get(env_var)
+    path = Path(configured) if configured else root / venv / "bin" / command
+    if not path.is_file():
+        raise missing(
+            f"{tool} not found at {path}: run `make setup` (it installs {command} in its own virtual "
+            f"environment, {venv}), or set {env_var} to the path of a {command} executable"
+        )
+    return path
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ import atexit
 import contextlib
 import itertools
 import json
-import os
 import subprocess
 import tempfile
 import time
@@ -27,7 +26,15 @@ from typing import Any
 
 import yaml
 
-from silhouette_infra.synth.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips, resolve_conditions
+from silhouette_infra.synth.checks.base import (
+    CheckReport,
+    Finding,
+    Skip,
+    apply_skips,
+    load_skips,
+    resolve_conditions,
+    venv_executable,
+)
 from silhouette_infra.synth.checks.terraform_plan import to_plan, unmapped
 from silhouette_infra.synth.engine.manifests import is_kubernetes_object, manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource, unwrap_secrets
@@ -56,14 +63,14 @@ class CheckovRunError(RuntimeError):
 
 def checkov_executable() -> Path:
     """``$SILHOUETTE_CHECKOV`` if set, else ``<repo>/.venv-checkov/bin/checkov``."""
-    configured = os.environ.get(CHECKOV_ENV_VAR)
-    path = Path(configured) if configured else PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
-    if not path.is_file():
-        raise CheckovNotInstalledError(
-            f"checkov not found at {path}: run `make setup` (it installs checkov in its own virtual "
-            f"environment, .venv-checkov), or set {CHECKOV_ENV_VAR} to a checkov executable"
-        )
-    return path
+    return venv_executable(
+        PROJECT_ROOT,
+        env_var=CHECKOV_ENV_VAR,
+        venv=".venv-checkov",
+        command="checkov",
+        tool="checkov",
+        missing=CheckovNotInstalledError,
+    )
 
 
 # The warm process imports checkov once, then serves requests sent on stdin, one JSON line each: a scan
