@@ -50,8 +50,8 @@ from silhouette_infra.aws.buckets import (
     secure_bucket,
     sse_kms,
 )
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
-from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_role
 from silhouette_infra.settings.models import AuditSettings
 
@@ -229,13 +229,9 @@ def security_hub_standards(region: str, partition: str = "aws") -> dict[str, str
 
 # -------------------------------------------------------------------------------------- the component
 @dataclass
-class AuditArgs:
+class AuditArgs(LayerArgs):
     settings: AuditSettings
-    naming: Naming
-    region: str
-    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
     logs_key_arn: pulumi.Input[str]
-    protect: bool
     require_multi_az_databases: bool = False  # evaluate RDS_MULTI_AZ_SUPPORT (claimed in production)
 
 

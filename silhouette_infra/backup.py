@@ -54,8 +54,9 @@ from silhouette_infra.aws.buckets import (
     secure_bucket,
     sse_kms,
 )
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
-from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
+from silhouette_infra.aws.naming import BACKUP_TAG_KEY
 from silhouette_infra.aws.roles import service_role
 from silhouette_infra.settings.models import BackupSettings
 
@@ -236,15 +237,9 @@ def replication_role_policy(
 
 # -------------------------------------------------------------------------------------- the component
 @dataclass
-class BackupArgs:
+class BackupArgs(LayerArgs):
     settings: BackupSettings
-    naming: Naming
-    region: str
-    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
-    dr_region: str
     backups_key_arn: pulumi.Input[str]
-    dr_provider: aws.Provider
-    protect: bool
 
 
 class Backup(pulumi.ComponentResource):
@@ -268,13 +263,19 @@ class Backup(pulumi.ComponentResource):
         self._access_logs(primary.bucket)
         if settings.replicate_bucket_to_dr_region and dr_key is not None:
             replica = self._encrypted_bucket(
-                "backup-replica-bucket", "backups", args.dr_region, dr_key.arn, provider=args.dr_provider
+                "backup-replica-bucket",
+                "backups",
+                args.context.dr_region,
+                dr_key.arn,
+                provider=args.context.providers.dr,
             )
             self._replication(primary, replica, args.backups_key_arn, dr_key.arn)
 
         vault = self._vault("backup-vault", ("backups",), args.backups_key_arn, provider=None)
         dr_vault = (
-            self._vault("backup-dr-vault", ("backups", args.dr_region), dr_key.arn, provider=args.dr_provider)
+            self._vault(
+                "backup-dr-vault", ("backups", args.context.dr_region), dr_key.arn, provider=args.context.providers.dr
+            )
             if settings.copy_to_dr_region and dr_key is not None
             else None
         )
@@ -324,8 +325,8 @@ class Backup(pulumi.ComponentResource):
             ),
             deletion_window_days=DR_KEY_DELETION_WINDOW_DAYS,
             protect=args.protect,
-            tags=args.naming.name_tag("backups", args.dr_region),
-            opts=self._options(args.dr_provider),
+            tags=args.naming.name_tag("backups", args.context.dr_region),
+            opts=self._options(args.context.providers.dr),
         )
         return key
 
@@ -422,7 +423,7 @@ class Backup(pulumi.ComponentResource):
                     source_region=args.region,
                     replica_bucket_arn=str(values[2]),
                     replica_key_arn=str(values[3]),
-                    replica_region=args.dr_region,
+                    replica_region=args.context.dr_region,
                 )
             )
 

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.settings.models import EdgeSettings
 
@@ -231,9 +232,8 @@ def web_acl_rules(settings: EdgeSettings) -> list[aws.wafv2.WebAclRuleArgsDict]:
 
 
 @dataclass
-class EdgeArgs:
+class EdgeArgs(LayerArgs):
     settings: EdgeSettings
-    naming: Naming
     logs_key_arn: pulumi.Input[str]  # KMS 'logs' key for the WAF log group
     log_retention_days: int
 

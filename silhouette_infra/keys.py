@@ -10,8 +10,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
-from silhouette_infra.aws.naming import Naming
 from silhouette_infra.settings.models import KeysSettings
 
 Purpose = Literal["cluster", "databases", "logs", "backups", "ebs", "registry"]
@@ -82,12 +82,8 @@ def _policy_json(purpose: Purpose, region: str, account_and_partition: list[str]
 
 
 @dataclass
-class KeysArgs:
+class KeysArgs(LayerArgs):
     settings: KeysSettings
-    naming: Naming
-    region: str
-    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
-    protect: bool
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-import pulumi_aws as aws
-
 from silhouette_infra.apps.component import Apps, AppsArgs, Endpoints
-from silhouette_infra.apps.namespaces import PlatformNamespaces, PlatformNamespacesArgs
 from silhouette_infra.audit import Audit, AuditArgs
-from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.context import StackContext
 from silhouette_infra.backup import Backup, BackupArgs
-from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs, system_placement
+from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
+from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import DataPlacement
 from silhouette_infra.data.neo4j import Neo4j, Neo4jArgs
 from silhouette_infra.data.postgres import Postgres, PostgresArgs
@@ -22,11 +19,12 @@ from silhouette_infra.data.rabbitmq import RabbitMq, RabbitMqArgs
 from silhouette_infra.data.redis import Redis, RedisArgs
 from silhouette_infra.edge import Edge, EdgeArgs
 from silhouette_infra.keys import Keys, KeysArgs
+from silhouette_infra.namespaces.component import PlatformNamespaces, PlatformNamespacesArgs
 from silhouette_infra.network.component import Network, NetworkArgs
 from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
 from silhouette_infra.observability.stack import Monitoring, MonitoringArgs
 from silhouette_infra.observability.tracing import otlp_endpoint
-from silhouette_infra.providers import AwsProviders, build_aws_providers
+from silhouette_infra.providers import stack_context
 from silhouette_infra.registry import Registry, RegistryArgs
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.validation.rules import availability_zone_names
@@ -34,15 +32,13 @@ from silhouette_infra.validation.rules import availability_zone_names
 
 @dataclass(frozen=True)
 class _Foundation:
-    """The stack's naming, providers and account, and the layers everything else stands on."""
+    """The stack's context, and the layers everything else stands on."""
 
-    naming: Naming
-    providers: AwsProviders
-    account_id: pulumi.Output[str]
+    context: StackContext
     keys: Keys
     network: Network
     cluster: Cluster
-    addons: ClusterAddons
+    k8s: ClusterHandle
     namespaces: PlatformNamespaces
     backup: Backup
 
@@ -72,151 +68,92 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
 
 
 def _foundation(settings: Settings, stack: str) -> _Foundation:
-    """Providers, the account, keys, network, cluster with its add-ons, namespaces and backup."""
-    naming = Naming(stack)
-    providers = build_aws_providers(settings, stack)
-    aws_primary = pulumi.ResourceOptions(providers={"aws": providers.primary})
-    region = settings.aws.region
-    # One STS lookup for every layer that names the account (key policies, bucket names, confused-deputy
-    # conditions), through the stack's provider so it is the account allowed_account_ids pins.
-    account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=providers.primary)).account_id
-
-    keys = Keys(
-        "keys",
-        KeysArgs(
-            settings=settings.keys,
-            naming=naming,
-            region=region,
-            account_id=account_id,
-            protect=settings.protect_stateful,
-        ),
-        opts=aws_primary,
-    )
+    """The stack context, keys, network, cluster with its add-ons, namespaces and backup."""
+    context = stack_context(settings, stack)
+    keys = Keys("keys", KeysArgs(context, settings=settings.keys), opts=context.options())
     network = Network(
         "network",
         NetworkArgs(
+            context,
             settings=settings.network,
-            naming=naming,
-            region=region,
             availability_zones=availability_zone_names(settings),
             logs_key_arn=keys.arns.logs,
-            account_id=account_id,
         ),
-        opts=aws_primary,
+        opts=context.options(),
     )
-    cluster, addons = _cluster(settings, naming, account_id, keys, network, aws_primary)
+    cluster, k8s = _cluster(settings, context, keys, network)
     namespaces = PlatformNamespaces(
         "namespaces",
         PlatformNamespacesArgs(
             stack=stack,
             apps=settings.apps,
-            provider=cluster.provider,
-            cluster_ready=[*cluster.ready, addons],
+            cluster=k8s,
             vpc_cidr=settings.network.vpc_cidr,
             layout=network.layout,
             peered_cidrs=settings.network.peered_cidrs,
         ),
-        opts=aws_primary,
+        opts=context.options(),
     )
     backup = Backup(
         "backup",
-        BackupArgs(
-            settings=settings.backup,
-            naming=naming,
-            region=region,
-            account_id=account_id,
-            dr_region=settings.aws.dr_region,
-            backups_key_arn=keys.arns.backups,
-            dr_provider=providers.dr,
-            protect=settings.protect_stateful,
-        ),
-        opts=aws_primary,
+        BackupArgs(context, settings=settings.backup, backups_key_arn=keys.arns.backups),
+        opts=context.options(),
     )
-    return _Foundation(naming, providers, account_id, keys, network, cluster, addons, namespaces, backup)
+    return _Foundation(context, keys, network, cluster, k8s, namespaces, backup)
 
 
-def _cluster(
-    settings: Settings,
-    naming: Naming,
-    account_id: pulumi.Output[str],
-    keys: Keys,
-    network: Network,
-    aws_primary: pulumi.ResourceOptions,
-) -> tuple[Cluster, ClusterAddons]:
+def _cluster(settings: Settings, context: StackContext, keys: Keys, network: Network) -> tuple[Cluster, ClusterHandle]:
     """The EKS cluster in the private subnets, then its add-ons (load balancer controller, autoscaler,
-    metrics, External Secrets, the encrypted default StorageClass)."""
-    region = settings.aws.region
+    metrics, External Secrets, the encrypted default StorageClass); the handle the layers in it receive."""
     cluster = Cluster(
         "cluster",
         ClusterArgs(
+            context,
             settings=settings.cluster,
-            naming=naming,
-            region=region,
             vpc_id=network.vpc_id,
             private_subnet_ids=network.private_subnet_ids,
             cluster_key_arn=keys.arns.cluster,
             ebs_key_arn=keys.arns.ebs,
             logs_key_arn=keys.arns.logs,
         ),
-        opts=aws_primary,
+        opts=context.options(),
     )
     addons = ClusterAddons(
         "cluster-addons",
         ClusterAddonsArgs(
+            context,
             settings=settings.cluster_addons,
             cluster_settings=settings.cluster,
-            naming=naming,
-            region=region,
-            account_id=account_id,
-            cluster_name=cluster.name,
+            cluster=cluster,
             vpc_id=network.vpc_id,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
             ebs_key_arn=keys.arns.ebs,
             secrets_key_arn=keys.arns.databases,
-            provider=cluster.provider,
-            cluster_ready=cluster.ready,
-            retain_volumes=settings.protect_stateful,
         ),
-        opts=aws_primary,
+        opts=context.options(),
     )
-    return cluster, addons
+    return cluster, ClusterHandle.of(cluster, addons, settings.cluster)
 
 
 def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices:
     """PostgreSQL, Redis and RabbitMQ in the isolated subnets; Neo4j in the cluster."""
-    naming, providers, keys, network, cluster = (
-        foundation.naming,
-        foundation.providers,
-        foundation.keys,
-        foundation.network,
-        foundation.cluster,
-    )
-    addons, namespaces, backup, region = (
-        foundation.addons,
-        foundation.namespaces,
-        foundation.backup,
-        settings.aws.region,
-    )
-    data = pulumi.ResourceOptions(providers={"aws": providers.primary, "random": providers.random})
+    context, keys, network, backup = foundation.context, foundation.keys, foundation.network, foundation.backup
     placement = vars(
         DataPlacement(
-            naming=naming,
+            context,
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
-            node_security_group_id=cluster.node_security_group_id,
+            node_security_group_id=foundation.cluster.node_security_group_id,
             kms_key_arn=keys.arns.databases,
             logs_key_arn=keys.arns.logs,
             log_retention_days=settings.observability.service_log_retention_days,
-            protect=settings.protect_stateful,
         )
     )
+    data = context.data_options()
     postgres = Postgres(
         "postgres",
         PostgresArgs(
             **placement,
             settings=settings.postgres,
-            dr_provider=providers.dr,
             dr_key_arn=backup.dr_key_arn if settings.backup.copy_to_dr_region else None,
         ),
         opts=data,
@@ -226,22 +163,15 @@ def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices
     neo4j = Neo4j(
         "neo4j",
         Neo4jArgs(
+            context,
             settings=settings.neo4j,
-            naming=naming,
-            region=region,
-            provider=cluster.provider,
-            cluster_ready=cluster.ready,
-            secret_store_name=addons.secret_store_name,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
+            cluster=foundation.k8s,
             credentials_key_arn=keys.arns.databases,
             backup_bucket=backup.bucket_name,
             backup_bucket_arn=backup.bucket_arn,
             backup_kms_key_arn=keys.arns.backups,
             ebs_key_arn=keys.arns.ebs,
-            app_namespace=namespaces.app_namespace,
-            storage_class=addons.storage_class_name,
-            protect=settings.protect_stateful,
+            app_namespace=foundation.namespaces.app_namespace,
         ),
         opts=data,
     )
@@ -250,45 +180,32 @@ def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices
 
 def _front(settings: Settings, foundation: _Foundation, data: _DataServices) -> _Front:
     """Certificate, WAF and DNS; the image repositories; the backend and frontend behind the ALB."""
-    naming, keys, cluster, addons = foundation.naming, foundation.keys, foundation.cluster, foundation.addons
-    namespaces, backup, region = foundation.namespaces, foundation.backup, settings.aws.region
+    context, keys, namespaces, backup = foundation.context, foundation.keys, foundation.namespaces, foundation.backup
     postgres, redis, rabbitmq, neo4j = data.postgres, data.redis, data.rabbitmq, data.neo4j
-    aws_primary = pulumi.ResourceOptions(providers={"aws": foundation.providers.primary})
     edge = Edge(
         "edge",
         EdgeArgs(
+            context,
             settings=settings.edge,
-            naming=naming,
             logs_key_arn=keys.arns.logs,
             log_retention_days=settings.edge.waf_log_retention_days,
         ),
-        opts=aws_primary,
+        opts=context.options(),
     )
     registry = Registry(
         "registry",
-        RegistryArgs(
-            settings=settings.registry,
-            naming=naming,
-            key_arn=keys.arns.registry,
-            protect=settings.protect_stateful,
-        ),
-        opts=aws_primary,
+        RegistryArgs(context, settings=settings.registry, key_arn=keys.arns.registry),
+        opts=context.options(),
     )
-
     apps = Apps(
         "apps",
         AppsArgs(
+            context,
             settings=settings.apps,
             environment=settings.environment,
-            region=region,
             domain=settings.edge.domain,
-            naming=naming,
-            namespace=namespaces.app_namespace,
-            provider=cluster.provider,
-            ready=[*cluster.ready, addons, *namespaces.ready],
-            secret_store_name=addons.secret_store_name,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
+            cluster=foundation.k8s,
+            namespaces=namespaces,
             backup_bucket=backup.bucket_name,
             backup_bucket_arn=backup.bucket_arn,
             backups_key_arn=keys.arns.backups,
@@ -306,9 +223,9 @@ def _front(settings: Settings, foundation: _Foundation, data: _DataServices) -> 
             web_acl_arn=edge.web_acl_arn,
             repository_urls=registry.repository_urls,
         ),
-        opts=aws_primary,
+        opts=context.options(),
     )
-    edge.dns_record(apps.alb_hostname, region)
+    edge.dns_record(apps.alb_hostname, context.region)
     return _Front(edge, registry, apps)
 
 
@@ -316,67 +233,47 @@ def _operations(
     settings: Settings, foundation: _Foundation, data: _DataServices, front: _Front
 ) -> tuple[Audit, Alarms]:
     """Monitoring in the cluster, the account's audit services and the managed services' alarms."""
-    naming, keys, cluster, addons = foundation.naming, foundation.keys, foundation.cluster, foundation.addons
-    namespaces, account_id, region = foundation.namespaces, foundation.account_id, settings.aws.region
-    providers = foundation.providers
-    aws_primary = pulumi.ResourceOptions(providers={"aws": providers.primary})
-    data_options = pulumi.ResourceOptions(providers={"aws": providers.primary, "random": providers.random})
-    postgres, redis, rabbitmq, apps = data.postgres, data.redis, data.rabbitmq, front.apps
+    context, keys = foundation.context, foundation.keys
     Monitoring(
         "monitoring",
         MonitoringArgs(
+            context,
             settings=settings.observability,
-            naming=naming,
-            namespace=namespaces.monitoring_namespace,
-            app_namespace=namespaces.app_namespace,
+            cluster=foundation.k8s,
+            namespaces=foundation.namespaces,
             vpc_cidr=settings.network.vpc_cidr,
             service_cidr=settings.cluster.service_ipv4_cidr,
-            provider=cluster.provider,
-            ready=[*cluster.ready, addons, *namespaces.ready],
-            secret_store_name=addons.secret_store_name,
-            storage_class=addons.storage_class_name,
-            system_placement=system_placement(settings.cluster),
             secrets_key_arn=keys.arns.databases,
-            protect=settings.protect_stateful,
-            region=region,
             environment=settings.environment,
             logs_key_arn=keys.arns.logs,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
         ),
-        opts=data_options,
+        opts=context.data_options(),
     )
     audit = Audit(
         "audit",
         AuditArgs(
+            context,
             settings=settings.audit,
-            naming=naming,
-            region=region,
-            account_id=account_id,
             logs_key_arn=keys.arns.logs,
-            protect=settings.protect_stateful,
             require_multi_az_databases=settings.postgres.multi_az,
         ),
-        opts=aws_primary,
+        opts=context.options(),
     )
     alarms = Alarms(
         "alarms",
         AlarmsArgs(
+            context,
             observability=settings.observability,
             postgres=settings.postgres,
             redis=settings.redis,
             rabbitmq=settings.rabbitmq,
-            region=region,
             key_deletion_window_days=settings.keys.deletion_window_days,
-            naming=naming,
-            account_id=account_id,
-            postgres_identifier=postgres.identifier,
-            redis_replication_group_id=redis.replication_group_id,
-            rabbitmq_broker_name=rabbitmq.broker_name,
-            load_balancer_name=apps.load_balancer_ready_name,
-            protect=settings.protect_stateful,
+            postgres_identifier=data.postgres.identifier,
+            redis_replication_group_id=data.redis.replication_group_id,
+            rabbitmq_broker_name=data.rabbitmq.broker_name,
+            load_balancer_name=front.apps.load_balancer_ready_name,
         ),
-        opts=aws_primary,
+        opts=context.options(),
     )
     return audit, alarms
 

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.settings.models import RegistrySettings
 
 
@@ -43,11 +43,9 @@ def lifecycle_policy(settings: RegistrySettings) -> dict[str, Any]:
 
 
 @dataclass
-class RegistryArgs:
+class RegistryArgs(LayerArgs):
     settings: RegistrySettings
-    naming: Naming
     key_arn: pulumi.Input[str]
-    protect: bool
 
 
 class Registry(pulumi.ComponentResource):

@@ -31,7 +31,7 @@ from silhouette_infra.edge import (
 )
 from silhouette_infra.settings.models import EdgeSettings
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
-from tests.components import declare_alone
+from tests.components import declare_alone, stack_context
 from tests.support import STACKS, config_with, synth
 
 COMPONENT = "silhouette:edge:Edge"
@@ -312,7 +312,7 @@ def _declare_edge(settings: EdgeSettings) -> tuple[Edge, list[CapturedResource]]
     def build() -> Edge:
         edge = Edge(
             "edge",
-            EdgeArgs(settings=settings, naming=Naming("staging"), logs_key_arn="arn:aws:kms:k", log_retention_days=90),
+            EdgeArgs(stack_context(), settings=settings, logs_key_arn="arn:aws:kms:k", log_retention_days=90),
         )
         edge.dns_record("k8s-app-0123456789.us-east-1.elb.amazonaws.com", "us-east-1")
         return edge

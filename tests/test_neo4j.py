@@ -500,3 +500,20 @@ def test_the_platform_encrypts_the_dump_volumes_with_the_keys_layers_ebs_key(pro
     assert dump.inputs["parameters"]["kmsKeyId"] == production.outputs["kms_key_arns"]["ebs"], (
         f"{DUMP_STORAGE_CLASS}: parameters.kmsKeyId must be the EBS key"
     )
+
+
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_every_neo4j_object_waits_for_the_secret_store_and_the_storage_class(stack: str) -> None:
+    """Neo4j's ExternalSecret needs the External Secrets CRDs and the ClusterSecretStore, and its volume the
+    default StorageClass: on a first `pulumi up` every object of the layer waits for the cluster's add-ons
+    (the cluster handle's readiness), not only for the control plane and the nodes."""
+    resources = synth(stack).resources
+    (store,) = [r for r in resources if r.type.endswith(":ClusterSecretStore")]
+    (storage_class,) = [r for r in resources if r.type.endswith(":StorageClass") and r.name == "gp3-encrypted"]
+    objects = [r for r in resources if r.type.startswith("kubernetes:") and ":Neo4j$" in r.urn]
+    assert objects, "the Neo4j layer declares Kubernetes objects"
+    for resource in objects:
+        for needed in (store, storage_class):
+            assert needed.urn in resource.options["dependencies"], (
+                f"{resource.type} {resource.name}: must wait for {needed.name}"
+            )

@@ -31,9 +31,9 @@ from typing import Any
 import pytest
 import yaml
 
-from silhouette_infra.apps import network_policies as design
-from silhouette_infra.apps.network_policies import network_policies
 from silhouette_infra.data import neo4j, postgres, rabbitmq, redis
+from silhouette_infra.namespaces import network_policies as design
+from silhouette_infra.namespaces.network_policies import network_policies
 from silhouette_infra.observability.stack import monitoring_network_policies
 from silhouette_infra.observability.tracing import collector_network_policy
 from silhouette_infra.planning.layout import plan_subnets
@@ -666,7 +666,7 @@ def test_manifests_share_no_objects() -> None:
 
 def test_backend_reaches_the_aws_api_endpoints_on_443_only() -> None:
     """IRSA needs STS; with private DNS its endpoint resolves into the private subnets."""
-    from silhouette_infra.apps.network_policies import network_policies
+    from silhouette_infra.namespaces.network_policies import network_policies
 
     policies = network_policies(
         namespace="silhouette-production",

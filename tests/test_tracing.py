@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi_kubernetes as k8s
 import yaml
 
 from silhouette_infra.aws.iam import otel_collector_policy, unexplained_wildcards
-from silhouette_infra.aws.naming import Naming
 from silhouette_infra.kubernetes.workloads import config_checksum
 from silhouette_infra.observability.tracing import (
     CONFIG_FILE,
@@ -20,7 +18,7 @@ from silhouette_infra.observability.tracing import (
 )
 from silhouette_infra.settings.models import TracingSettings
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
-from tests.components import declare_alone
+from tests.components import cluster_handle, declare_alone, stack_context
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
@@ -150,19 +148,15 @@ def test_xray_encryption_is_left_alone_when_another_stack_manages_it() -> None:
         return Tracing(
             "tracing",
             TracingArgs(
+                stack_context(),
                 settings=TracingSettings(manage_xray_encryption=False),
-                naming=Naming("staging"),
                 namespace="monitoring",
                 app_namespace="silhouette-staging",
-                region="us-east-1",
                 environment="staging",
-                provider=k8s.Provider("kubernetes", kubeconfig="{}"),
+                cluster=cluster_handle(),
                 ready=[],
                 monitoring_crds=[],
-                system_placement={},
                 logs_key_arn="arn:aws:kms:us-east-1:123456789012:key/0b4f4e0e-1111-2222-3333-444455556666",
-                oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X",
-                oidc_issuer="https://oidc.eks.us-east-1.amazonaws.com/id/X",
             ),
         )
 

@@ -1,1 +1,1 @@
-"""Application layer: platform namespaces, web services, release strategies, ingress, network policies."""
+"""Application layer: the backend and frontend web services, their release strategies and the ingress."""

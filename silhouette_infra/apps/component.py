@@ -19,9 +19,10 @@ from silhouette_infra.apps.web_service import (
     WebService,
     WebServiceArgs,
 )
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
-from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.images import in_stack_repository
@@ -39,6 +40,7 @@ from silhouette_infra.kubernetes.workloads import (
     secret_volume,
     tag_pinning_reasons,
 )
+from silhouette_infra.namespaces.component import PlatformNamespaces
 from silhouette_infra.planning.release import NAME_LABEL, ReleasePlan, migration_job_name, plan_release
 from silhouette_infra.settings.models import AppsSettings, Environment
 
@@ -144,18 +146,12 @@ class Endpoints:
 
 
 @dataclass
-class AppsArgs:
+class AppsArgs(LayerArgs):
     settings: AppsSettings
     environment: Environment
-    region: str
     domain: str  # the public hostname (edge.domain)
-    naming: Naming
-    namespace: str
-    provider: k8s.Provider
-    ready: list[pulumi.Resource]
-    secret_store_name: str
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
+    cluster: ClusterHandle
+    namespaces: PlatformNamespaces
     backup_bucket: pulumi.Input[str]
     backup_bucket_arn: pulumi.Input[str]
     backups_key_arn: pulumi.Input[str]
@@ -163,6 +159,15 @@ class AppsArgs:
     certificate_arn: pulumi.Input[str]
     web_acl_arn: pulumi.Input[str]
     repository_urls: Mapping[str, pulumi.Input[str]]  # the stack's ECR repositories by name
+
+    @property
+    def namespace(self) -> str:
+        return self.namespaces.app_namespace
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """What every object of the layer waits for: the cluster with its add-ons, then the namespaces."""
+        return [*self.cluster.ready, *self.namespaces.ready]
 
 
 class Apps(pulumi.ComponentResource):
@@ -249,8 +254,7 @@ class Apps(pulumi.ComponentResource):
         return service_account_role(
             "backend",
             naming=naming,
-            oidc_provider_arn=args.oidc_provider_arn,
-            oidc_issuer=args.oidc_issuer,
+            oidc=args.cluster.oidc,
             namespace=args.namespace,
             service_account="backend",
             description="Silhouette backend: writes workflow artefacts to its prefix of the backup bucket",
@@ -283,7 +287,7 @@ class Apps(pulumi.ComponentResource):
                 namespace=args.namespace,
                 settings=args.settings.backend,
                 plan=plan,
-                provider=args.provider,
+                provider=args.cluster.provider,
                 config=config,
                 secret_files=[f"{service}-credentials" for service in CREDENTIALS],
                 images=self._images["backend"],
@@ -304,7 +308,7 @@ class Apps(pulumi.ComponentResource):
                 namespace=args.namespace,
                 settings=args.settings.frontend,
                 plan=plan,
-                provider=args.provider,
+                provider=args.cluster.provider,
                 config={**shared_config, "API_BASE_URL": "/api"},
                 images=self._images["frontend"],
                 after=args.ready,
@@ -337,7 +341,7 @@ class Apps(pulumi.ComponentResource):
             },
             spec={"ingressClassName": "alb", "rules": ingress_rules(args.domain, backend_plan)},
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=[backend, frontend, *args.ready]
+                parent=self, provider=args.cluster.provider, depends_on=[backend, frontend, *args.ready]
             ),
         )
 
@@ -361,7 +365,9 @@ class Apps(pulumi.ComponentResource):
         return setting
 
     def _k8s(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=[*self._args.ready, *after])
+        return pulumi.ResourceOptions(
+            parent=self, provider=self._args.cluster.provider, depends_on=[*self._args.ready, *after]
+        )
 
     def _credentials(self) -> list[pulumi.Resource]:
         """ExternalSecrets: each Kubernetes Secret is materialised from one Secrets Manager secret."""
@@ -379,7 +385,7 @@ class Apps(pulumi.ComponentResource):
                     kind="ExternalSecret",
                     metadata={"name": f"{service}-credentials", "namespace": args.namespace, "labels": dict(PART_OF)},
                     spec=external_secret_spec(
-                        store=args.secret_store_name,
+                        store=args.cluster.secret_store_name,
                         target=f"{service}-credentials",
                         source=source,
                         keys=("username", "password"),

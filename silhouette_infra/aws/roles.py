@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -12,6 +13,14 @@ import pulumi_aws as aws
 
 from silhouette_infra.aws.iam import irsa_trust_policy, service_assume_role_policy
 from silhouette_infra.aws.naming import Naming
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """A cluster's IAM OIDC provider: what an IRSA role's trust names."""
+
+    arn: pulumi.Input[str]
+    issuer: pulumi.Input[str]  # the issuer URL without https://
 
 
 def role_with_policies(
@@ -78,8 +87,7 @@ def service_account_role(
     name: str,
     *,
     naming: Naming,
-    oidc_provider_arn: pulumi.Input[str],
-    oidc_issuer: pulumi.Input[str],
+    oidc: OidcProvider,
     namespace: str,
     service_account: str,
     description: str,
@@ -100,7 +108,7 @@ def service_account_role(
         name,
         naming=naming,
         description=description,
-        trust_policy=pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(trust),
+        trust_policy=pulumi.Output.all(oidc.arn, oidc.issuer).apply(trust),
         managed_policy_arns=managed_policy_arns,
         inline_policies=inline_policies,
         parent=parent,

@@ -17,8 +17,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.aws import iam
-from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
+from silhouette_infra.aws.context import LayerArgs
+from silhouette_infra.aws.naming import BACKUP_TAG_KEY
 from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.cluster.eks import Cluster
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION
 from silhouette_infra.kubernetes.labels import ROLE_ARN_ANNOTATION
 from silhouette_infra.settings.models import ClusterAddonsSettings, ClusterSettings
@@ -44,21 +46,13 @@ def system_placement(settings: ClusterSettings) -> dict[str, Any]:
 
 
 @dataclass
-class ClusterAddonsArgs:
+class ClusterAddonsArgs(LayerArgs):
     settings: ClusterAddonsSettings
     cluster_settings: ClusterSettings
-    naming: Naming
-    region: str
-    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
-    cluster_name: str
+    cluster: Cluster  # the add-ons wait for its control plane and nodes, and their roles trust its OIDC provider
     vpc_id: pulumi.Input[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
     ebs_key_arn: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
-    provider: k8s.Provider
-    cluster_ready: list[pulumi.Resource]
-    retain_volumes: bool
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -100,7 +94,7 @@ class ClusterAddons(pulumi.ComponentResource):
             repository="https://aws.github.io/eks-charts",
             namespace="kube-system",
             values={
-                "clusterName": args.cluster_name,
+                "clusterName": args.cluster.name,
                 "region": args.region,
                 "vpcId": args.vpc_id,
                 # The chart's default, stated: its templates/pdb.yaml writes a budget only above one replica.
@@ -152,7 +146,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 "cluster-autoscaler": args.account_id.apply(
                     lambda account: json.dumps(
                         iam.cluster_autoscaler_policy(
-                            cluster_name=args.cluster_name, region=args.region, account_id=account
+                            cluster_name=args.cluster.name, region=args.region, account_id=account
                         )
                     )
                 )
@@ -165,7 +159,7 @@ class ClusterAddons(pulumi.ComponentResource):
             repository="https://kubernetes.github.io/autoscaler",
             namespace="kube-system",
             values={
-                "autoDiscovery": {"clusterName": args.cluster_name},
+                "autoDiscovery": {"clusterName": args.cluster.name},
                 "awsRegion": args.region,
                 "cloudProvider": "aws",
                 # Chart 9.50.1 ships v1.33.0; the autoscaler's minor must equal the cluster's (settings rule).
@@ -296,7 +290,7 @@ class ClusterAddons(pulumi.ComponentResource):
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             # Production keeps a released volume (a deleted claim must not delete data).
-            reclaim_policy="Retain" if args.retain_volumes else "Delete",
+            reclaim_policy="Retain" if args.protect else "Delete",
             opts=self._k8s(),
         )
         return name
@@ -304,16 +298,15 @@ class ClusterAddons(pulumi.ComponentResource):
     def _k8s(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
             parent=self,
-            provider=self._args.provider,
-            depends_on=[*self._args.cluster_ready, *(depends_on or [])],
+            provider=self._args.cluster.provider,
+            depends_on=[*self._args.cluster.ready, *(depends_on or [])],
         )
 
     def _role(self, name: str, namespace: str, service_account: str, description: str, **policies: Any) -> aws.iam.Role:
         return service_account_role(
             name,
             naming=self._args.naming,
-            oidc_provider_arn=self._args.oidc_provider_arn,
-            oidc_issuer=self._args.oidc_issuer,
+            oidc=self._args.cluster.oidc,
             namespace=namespace,
             service_account=service_account,
             description=description,

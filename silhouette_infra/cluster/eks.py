@@ -13,8 +13,8 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from silhouette_infra.aws import iam
-from silhouette_infra.aws.naming import Naming
-from silhouette_infra.aws.roles import service_account_role, service_role
+from silhouette_infra.aws.context import LayerArgs
+from silhouette_infra.aws.roles import OidcProvider, service_account_role, service_role
 from silhouette_infra.settings.models import ClusterSettings, NodeGroupSettings
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -51,10 +51,8 @@ def access_entries(settings: ClusterSettings) -> dict[str, eks.AccessEntryArgs]:
 
 
 @dataclass
-class ClusterArgs:
+class ClusterArgs(LayerArgs):
     settings: ClusterSettings
-    naming: Naming
-    region: str
     vpc_id: pulumi.Input[str]
     private_subnet_ids: list[pulumi.Output[str]]
     cluster_key_arn: pulumi.Input[str]
@@ -69,7 +67,7 @@ class Cluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
-    oidc_issuer: pulumi.Output[str]
+    oidc: OidcProvider
     node_security_group_id: pulumi.Output[str]
     provider: k8s.Provider
     node_groups: list[aws.eks.NodeGroup]
@@ -84,7 +82,7 @@ class Cluster(pulumi.ComponentResource):
         self.endpoint = cluster.kubeconfig.apply(_endpoint_of)
         self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
         self.oidc_provider_arn = cluster.oidc_provider_arn
-        self.oidc_issuer = cluster.oidc_issuer
+        self.oidc = OidcProvider(arn=cluster.oidc_provider_arn, issuer=cluster.oidc_issuer)
         self.node_security_group_id = cluster.node_security_group_id
         self.provider = k8s.Provider(
             "kubernetes",
@@ -207,8 +205,7 @@ class Cluster(pulumi.ComponentResource):
         return service_account_role(
             role,
             naming=self._args.naming,
-            oidc_provider_arn=self.oidc_provider_arn,
-            oidc_issuer=self.oidc_issuer,
+            oidc=self.oidc,
             namespace=namespace,
             service_account=service_account,
             description=description,

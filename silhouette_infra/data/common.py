@@ -12,22 +12,21 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.naming import Naming
 
 
 @dataclass
-class DataPlacement:
+class DataPlacement(LayerArgs):
     """What every managed data service shares: the isolated subnets, the nodes that may reach it, the
     databases key, its log settings and whether it is protected."""
 
-    naming: Naming
     vpc_id: pulumi.Input[str]
     subnet_ids: list[pulumi.Output[str]]
     node_security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
-    protect: bool
 
 
 def service_security_group(

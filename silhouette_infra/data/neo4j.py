@@ -47,10 +47,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
-from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
+from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import generated_credentials
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
@@ -589,31 +590,23 @@ def manifests(design: Neo4jDesign) -> list[Manifest]:
 
 # --------------------------------------------------------------------------------------- the component
 @dataclass
-class Neo4jArgs:
+class Neo4jArgs(LayerArgs):
     settings: Neo4jSettings
-    naming: Naming
-    region: str
-    provider: k8s.Provider
-    cluster_ready: list[pulumi.Resource]
-    secret_store_name: str
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
+    cluster: ClusterHandle
     credentials_key_arn: pulumi.Input[str]  # KMS key of the Secrets Manager secret (the databases key)
     backup_bucket: pulumi.Input[str]
     backup_bucket_arn: pulumi.Input[str]
     backup_kms_key_arn: pulumi.Input[str]
     ebs_key_arn: pulumi.Input[str]  # the keys layer's EBS key, for the backup dump's volumes
     app_namespace: str
-    storage_class: str
-    protect: bool
 
     def design(self, credentials_secret_name: pulumi.Input[str], backup_role_arn: pulumi.Input[str]) -> Neo4jDesign:
         return Neo4jDesign(
             settings=self.settings,
             stack=self.naming.stack,
             region=self.region,
-            storage_class=self.storage_class,
-            secret_store_name=self.secret_store_name,
+            storage_class=self.cluster.storage_class,
+            secret_store_name=self.cluster.secret_store_name,
             credentials_secret_name=credentials_secret_name,
             backup_bucket=self.backup_bucket,
             backup_kms_key_arn=self.backup_kms_key_arn,
@@ -661,8 +654,7 @@ class Neo4j(pulumi.ComponentResource):
         backup_role = service_account_role(
             "neo4j-backup",
             naming=args.naming,
-            oidc_provider_arn=args.oidc_provider_arn,
-            oidc_issuer=args.oidc_issuer,
+            oidc=args.cluster.oidc,
             namespace=NAMESPACE,
             service_account=BACKUP_SERVICE_ACCOUNT,
             description="Neo4j backup CronJob: writes exports to the backup bucket",
@@ -704,8 +696,8 @@ class Neo4j(pulumi.ComponentResource):
         kind = manifest["kind"]
         opts = pulumi.ResourceOptions(
             parent=self,
-            provider=self._args.provider,
-            depends_on=[*self._args.cluster_ready, *after],
+            provider=self._args.cluster.provider,
+            depends_on=[*self._args.cluster.ready, *after],
             protect=self._args.protect and kind in _STATEFUL_KINDS,
         )
         if kind not in _TYPED:

@@ -42,7 +42,6 @@ def parameters(settings: PostgresSettings) -> dict[str, tuple[str, str]]:
 @dataclass
 class PostgresArgs(DataPlacement):
     settings: PostgresSettings
-    dr_provider: aws.Provider
     # Replicates automated backups (and so point-in-time restore) to the DR region when set.
     dr_key_arn: pulumi.Input[str] | None = None
 
@@ -221,5 +220,5 @@ class Postgres(pulumi.ComponentResource):
             source_db_instance_arn=instance.arn,
             kms_key_id=dr_key_arn,
             retention_period=self._args.settings.backup_retention_days,
-            opts=pulumi.ResourceOptions(parent=self, provider=self._args.dr_provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.context.providers.dr),
         )

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import log_group_writer_policy, service_assume_role_policy
-from silhouette_infra.aws.naming import Naming
 from silhouette_infra.planning.layout import SubnetLayout, plan_subnets
 from silhouette_infra.settings.models import NetworkSettings
 
@@ -19,13 +19,10 @@ INTERNAL_ELB_TAG = {"kubernetes.io/role/internal-elb": "1"}
 
 
 @dataclass
-class NetworkArgs:
+class NetworkArgs(LayerArgs):
     settings: NetworkSettings
-    naming: Naming
-    region: str
     availability_zones: list[str]
     logs_key_arn: pulumi.Input[str]
-    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
 
 
 class Network(pulumi.ComponentResource):

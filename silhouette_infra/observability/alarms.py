@@ -35,6 +35,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.observability.alerts import PAGE_BURN_RATE, availability_budget
@@ -328,21 +329,17 @@ def _slug(text: str) -> str:
 
 
 @dataclass
-class AlarmsArgs:
+class AlarmsArgs(LayerArgs):
     observability: ObservabilitySettings
     # The services the alarms watch (thresholds follow their sizes) and the names the data layer gave them.
     postgres: PostgresSettings
     redis: RedisSettings
     rabbitmq: RabbitMqSettings
-    region: str
     key_deletion_window_days: int  # the stack's KMS setting, for the alarm topic's own key
-    naming: Naming
-    account_id: pulumi.Output[str]  # the stack's AWS account, looked up once for every layer
     postgres_identifier: str
     redis_replication_group_id: str
     rabbitmq_broker_name: str
     load_balancer_name: pulumi.Input[str]  # resolves only once the ALB exists (Apps.load_balancer_ready_name)
-    protect: bool
 
 
 class Alarms(pulumi.ComponentResource):

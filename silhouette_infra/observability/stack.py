@@ -12,13 +12,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import log_group_writer_policy
-from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import generated_credentials
 from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import PART_OF, ROLE_ARN_ANNOTATION
+from silhouette_infra.namespaces.component import PlatformNamespaces
 from silhouette_infra.observability import alertmanager, alerts
 from silhouette_infra.observability.dashboards import DASHBOARD_LABEL, dashboards
 from silhouette_infra.observability.tracing import Tracing, TracingArgs
@@ -244,25 +246,28 @@ def monitoring_network_policies(namespace: str, vpc_cidr: str, service_cidr: str
 
 
 @dataclass
-class MonitoringArgs:
+class MonitoringArgs(LayerArgs):
     settings: ObservabilitySettings
-    naming: Naming
-    namespace: str
-    app_namespace: str
+    cluster: ClusterHandle
+    namespaces: PlatformNamespaces
     vpc_cidr: str
     service_cidr: str  # the cluster's Kubernetes service CIDR (the API server's ClusterIP)
-    provider: k8s.Provider
-    ready: list[pulumi.Resource]
-    secret_store_name: str
-    storage_class: str
-    system_placement: dict[str, Any]
     secrets_key_arn: pulumi.Input[str]
-    protect: bool
-    region: str
     environment: str
     logs_key_arn: pulumi.Input[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
+
+    @property
+    def namespace(self) -> str:
+        return self.namespaces.monitoring_namespace
+
+    @property
+    def app_namespace(self) -> str:
+        return self.namespaces.app_namespace
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """What every object of the layer waits for: the cluster with its add-ons, then the namespaces."""
+        return [*self.cluster.ready, *self.namespaces.ready]
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -323,7 +328,9 @@ class Monitoring(pulumi.ComponentResource):
             version=args.settings.kube_prometheus_stack_chart,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://prometheus-community.github.io/helm-charts"),
             namespace=args.namespace,
-            values=chart_values(args.settings, storage_class=args.storage_class, system=args.system_placement),
+            values=chart_values(
+                args.settings, storage_class=args.cluster.storage_class, system=args.cluster.system_placement
+            ),
             atomic=True,
             cleanup_on_fail=True,
             max_history=10,
@@ -377,18 +384,14 @@ class Monitoring(pulumi.ComponentResource):
             "tracing",
             TracingArgs(
                 settings=args.settings.tracing,
-                naming=args.naming,
+                context=args.context,
                 namespace=args.namespace,
                 app_namespace=args.app_namespace,
-                region=args.region,
                 environment=args.environment,
-                provider=args.provider,
+                cluster=args.cluster,
                 ready=args.ready,
                 monitoring_crds=[release],
-                system_placement=args.system_placement,
                 logs_key_arn=args.logs_key_arn,
-                oidc_provider_arn=args.oidc_provider_arn,
-                oidc_issuer=args.oidc_issuer,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -408,8 +411,7 @@ class Monitoring(pulumi.ComponentResource):
         role = service_account_role(
             "fluent-bit",
             naming=naming,
-            oidc_provider_arn=args.oidc_provider_arn,
-            oidc_issuer=args.oidc_issuer,
+            oidc=args.cluster.oidc,
             namespace=args.namespace,
             service_account="aws-for-fluent-bit",
             description="Fluent Bit: ships container logs to its CloudWatch log group",
@@ -461,7 +463,9 @@ class Monitoring(pulumi.ComponentResource):
         )
 
     def _k8s(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=[*self._args.ready, *after])
+        return pulumi.ResourceOptions(
+            parent=self, provider=self._args.cluster.provider, depends_on=[*self._args.ready, *after]
+        )
 
     def _external_secret(self, name: str, source: str, keys: tuple[str, ...]) -> pulumi.Resource:
         return declare(
@@ -471,5 +475,7 @@ class Monitoring(pulumi.ComponentResource):
             api_version=EXTERNAL_SECRETS_API_VERSION,
             kind="ExternalSecret",
             metadata={"name": name, "namespace": self._args.namespace},
-            spec=external_secret_spec(store=self._args.secret_store_name, target=name, source=source, keys=keys),
+            spec=external_secret_spec(
+                store=self._args.cluster.secret_store_name, target=name, source=source, keys=keys
+            ),
         )

@@ -31,18 +31,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
-from silhouette_infra.apps.network_policies import (
-    ANYWHERE,
-    BACKEND,
-    LINK_LOCAL,
-    NAMESPACE_NAME_LABEL,
-    OTEL_COLLECTOR,
-    OTLP_GRPC_PORT,
-    OTLP_HTTP_PORT,
-)
+from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import otel_collector_policy
-from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.kubernetes.labels import PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.workloads import (
@@ -57,6 +49,15 @@ from silhouette_infra.kubernetes.workloads import (
     deployment_spec,
     pod_template,
     tag_pinning_reasons,
+)
+from silhouette_infra.namespaces.network_policies import (
+    ANYWHERE,
+    BACKEND,
+    LINK_LOCAL,
+    NAMESPACE_NAME_LABEL,
+    OTEL_COLLECTOR,
+    OTLP_GRPC_PORT,
+    OTLP_HTTP_PORT,
 )
 from silhouette_infra.planning.release import NAME_LABEL
 from silhouette_infra.settings.models import TracingSettings
@@ -185,20 +186,15 @@ def collector_deployment(
 
 
 @dataclass
-class TracingArgs:
+class TracingArgs(LayerArgs):
     settings: TracingSettings
-    naming: Naming
     namespace: str
     app_namespace: str
-    region: str
     environment: str
-    provider: k8s.Provider
-    ready: list[pulumi.Resource]
+    cluster: ClusterHandle
+    ready: list[pulumi.Resource]  # the cluster's and the namespaces' readiness (MonitoringArgs.ready)
     monitoring_crds: list[pulumi.Resource]  # what installs the ServiceMonitor CRD (kube-prometheus-stack)
-    system_placement: dict[str, Any]
     logs_key_arn: pulumi.Input[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
 
 
 class Tracing(pulumi.ComponentResource):
@@ -216,7 +212,7 @@ class Tracing(pulumi.ComponentResource):
             )
         role = self._role()
         self._metadata = {"name": OTEL_COLLECTOR, "namespace": args.namespace, "labels": dict(LABELS)}
-        self._k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=args.ready)
+        self._k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=args.ready)
         deployment = self._collector(role)
         self._service()
         if args.settings.collector_replicas > 1:
@@ -231,8 +227,7 @@ class Tracing(pulumi.ComponentResource):
         return service_account_role(
             OTEL_COLLECTOR,
             naming=args.naming,
-            oidc_provider_arn=args.oidc_provider_arn,
-            oidc_issuer=args.oidc_issuer,
+            oidc=args.cluster.oidc,
             namespace=args.namespace,
             service_account=OTEL_COLLECTOR,
             description="OpenTelemetry Collector: puts trace segments into X-Ray",
@@ -271,7 +266,7 @@ class Tracing(pulumi.ComponentResource):
         spec, annotations = collector_deployment(
             args.settings,
             config_data=config_data,
-            system=args.system_placement,
+            system=args.cluster.system_placement,
         )
         return declare(
             k8s.apps.v1.Deployment,

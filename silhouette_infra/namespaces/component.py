@@ -8,9 +8,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from silhouette_infra.apps.network_policies import network_policies
 from silhouette_infra.cluster.addons import SECRET_STORE_NAME, SECRET_STORE_NAMESPACE_LABEL
+from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.namespaces.network_policies import network_policies
 from silhouette_infra.planning.layout import SubnetLayout
 from silhouette_infra.planning.sizing import limit_range, namespace_quota
 from silhouette_infra.settings.models import AppsSettings
@@ -39,8 +40,7 @@ def default_deny(namespace: str) -> dict[str, Any]:
 class PlatformNamespacesArgs:
     stack: str
     apps: AppsSettings
-    provider: k8s.Provider
-    cluster_ready: list[pulumi.Resource]
+    cluster: ClusterHandle
     vpc_cidr: str
     layout: SubnetLayout
     peered_cidrs: list[str]
@@ -57,7 +57,9 @@ class PlatformNamespaces(pulumi.ComponentResource):
         self.monitoring_namespace = MONITORING_NAMESPACE
 
         def k8s_opts(*after: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[*args.cluster_ready, *after])
+            return pulumi.ResourceOptions(
+                parent=self, provider=args.cluster.provider, depends_on=[*args.cluster.ready, *after]
+            )
 
         app = k8s.core.v1.Namespace(
             "app-namespace",
@@ -99,7 +101,7 @@ class PlatformNamespaces(pulumi.ComponentResource):
         monitoring_deny = k8s.networking.v1.NetworkPolicy(
             "monitoring-default-deny", **default_deny(MONITORING_NAMESPACE), opts=k8s_opts(monitoring)
         )
-        # The app namespace: default deny, then exactly the flows of the design (apps/network_policies.py).
+        # The app namespace: default deny, then exactly the flows of the design (namespaces/network_policies.py).
         app_policies = [
             k8s.networking.v1.NetworkPolicy(
                 f"app-{policy['metadata']['name']}",
