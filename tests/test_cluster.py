@@ -20,6 +20,15 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 ROLE = "aws:iam/role:Role"
 
 
+ADD_ON_COMPONENTS = {
+    "silhouette:cluster:LoadBalancerController",
+    "silhouette:cluster:MetricsServer",
+    "silhouette:cluster:ClusterAutoscaler",
+    "silhouette:cluster:ExternalSecrets",
+    "silhouette:cluster:DefaultStorageClass",
+}
+
+
 def _cluster(result: SynthResult) -> CapturedResource:
     (cluster,) = result.of_type(EKS)
     return cluster
@@ -252,11 +261,7 @@ def test_addons_reach_aws_through_their_own_role(
 
 def test_addons_run_on_the_system_nodes(stack: SynthResult) -> None:
     system = next(group for group in stack.settings.cluster.node_groups if not group.runs_applications)
-    addons = [
-        r
-        for r in stack.of_type(RELEASE)
-        if (c := stack.component_of(r)) and c.type == "silhouette:cluster:ClusterAddons"
-    ]
+    addons = [r for r in stack.of_type(RELEASE) if (c := stack.component_of(r)) and c.type in ADD_ON_COMPONENTS]
     assert len(addons) == 4
     for release in addons:
         values = release.inputs["values"]
@@ -319,3 +324,20 @@ def test_cluster_outputs_are_exported_and_the_kubeconfig_is_secret(stack: SynthR
     assert outputs["oidc_provider_arn"].startswith("arn:aws:iam::")
     assert outputs["node_security_group_id"].startswith("sg-")
     assert set(outputs["repository_urls"]) == {"backend", "frontend"}
+
+
+def test_each_add_on_is_its_own_component_and_its_resources_keep_their_urns(stack: SynthResult) -> None:
+    """Each add-on is a component of its own under ClusterAddons; what it declares was ClusterAddons' own
+    child before, so each resource carries an alias to that parent and a deployed stack replaces nothing."""
+    (addons,) = stack.of_type("silhouette:cluster:ClusterAddons")
+    components = {r.urn: r for r in stack.resources if r.type in ADD_ON_COMPONENTS}
+    assert {r.type for r in components.values()} == ADD_ON_COMPONENTS
+    for component in components.values():
+        assert component.options["parent"] == addons.urn, f"{component.type}: must be a child of ClusterAddons"
+        assert component.options["aliases"] == [], f"{component.type}: new, so nothing to alias"
+    below = [r for r in stack.resources if r.options.get("parent") in components]
+    assert len(below) >= 13, "roles, policies, releases, namespace, store and StorageClass of the add-ons"
+    for resource in below:
+        assert any(f'parentUrn: "{addons.urn}"' in alias for alias in resource.options["aliases"]), (
+            f"{resource.type} {resource.name}: needs an alias to {addons.urn} (its parent before the add-on components)"
+        )

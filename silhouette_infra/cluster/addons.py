@@ -9,6 +9,7 @@ Karpenter would launch instances outside those groups and outside that check.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,8 @@ class ClusterAddonsArgs(LayerArgs):
 
 
 class ClusterAddons(pulumi.ComponentResource):
-    """Load balancer controller, metrics-server, cluster autoscaler, External Secrets, default StorageClass.
+    """Load balancer controller, metrics-server, cluster autoscaler, External Secrets, default StorageClass:
+    each a component of its own.
 
     Each release's values are checked against its chart's values.yaml and templates at the pinned version
     (tests/test_helm_values.py records the keys and where they were read); comments name the chart default
@@ -67,19 +69,93 @@ class ClusterAddons(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:cluster:ClusterAddons", name, None, opts)
+        # The add-ons' resources were this component's own children before each add-on became a component:
+        # an alias to this parent keeps their URNs, so the move replaces nothing in a deployed stack.
+        child = pulumi.ResourceOptions(parent=self, transformations=[_aliased_to(self)])
+        LoadBalancerController("load-balancer-controller", args, child)
+        MetricsServer("metrics-server", args, child)
+        ClusterAutoscaler("cluster-autoscaler", args, child)
+        self.secret_store_name = ExternalSecrets("external-secrets", args, child).store_name
+        self.storage_class_name = DefaultStorageClass("default-storage-class", args, child).class_name
+        self.register_outputs({"storage_class": self.storage_class_name, "secret_store": self.secret_store_name})
+
+
+def _aliased_to(
+    previous_parent: pulumi.Resource,
+) -> Callable[[pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None]:
+    """A transformation that gives every resource below an add-on component an alias to ``previous_parent``
+    (the add-on components themselves are new and get none)."""
+
+    def transformation(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if args.type_.startswith("silhouette:cluster:"):
+            return None
+        alias = pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=previous_parent)])
+        return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(args.opts, alias))
+
+    return transformation
+
+
+class _AddOn(pulumi.ComponentResource):
+    """One cluster add-on, a component of its own under ``ClusterAddons``. Its children keep the URNs they had
+    when they were ``ClusterAddons``' own (an alias to that parent, added by ``ClusterAddons``), so moving
+    them here replaces nothing."""
+
+    def __init__(self, kind: str, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__(f"silhouette:cluster:{kind}", name, None, opts)
         self._args = args
         self._placement = system_placement(args.cluster_settings)
-        self._load_balancer_controller()
-        self._metrics_server()
-        self._cluster_autoscaler()
-        operator = self._external_secrets()
-        self.secret_store_name = self._secret_store(operator)
-        self.storage_class_name = self._storage_class()
-        self.register_outputs({"storage_class": self.storage_class_name, "secret_store": SECRET_STORE_NAME})
 
-    def _load_balancer_controller(self) -> None:
-        """The AWS Load Balancer Controller and its role: ALBs for Ingresses, nothing else."""
-        args = self._args
+    def _k8s(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self,
+            provider=self._args.cluster.provider,
+            depends_on=[*self._args.cluster.ready, *(depends_on or [])],
+        )
+
+    def _role(self, name: str, namespace: str, service_account: str, description: str, **policies: Any) -> aws.iam.Role:
+        return service_account_role(
+            name,
+            naming=self._args.naming,
+            oidc=self._args.cluster.oidc,
+            namespace=namespace,
+            service_account=service_account,
+            description=description,
+            parent=self,
+            **policies,
+        )
+
+    def _release(
+        self,
+        name: str,
+        *,
+        chart: str,
+        version: str,
+        repository: str,
+        namespace: str,
+        values: dict[str, Any],
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> k8s.helm.v3.Release:
+        return k8s.helm.v3.Release(
+            name,
+            name=name,
+            chart=chart,
+            version=version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+            namespace=namespace,
+            values=values,
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            timeout=600,
+            opts=self._k8s(depends_on),
+        )
+
+
+class LoadBalancerController(_AddOn):
+    """The AWS Load Balancer Controller and its role: ALBs for Ingresses, nothing else."""
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("LoadBalancerController", name, args, opts)
         role = self._role(
             "load-balancer-controller",
             "kube-system",
@@ -115,13 +191,18 @@ class ClusterAddons(pulumi.ComponentResource):
                 **self._placement,
             },
         )
+        self.register_outputs({})
 
-    def _metrics_server(self) -> None:
-        """metrics-server: the resource metrics the HPAs scale on."""
+
+class MetricsServer(_AddOn):
+    """metrics-server: the resource metrics the HPAs scale on."""
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("MetricsServer", name, args, opts)
         self._release(
             "metrics-server",
             chart="metrics-server",
-            version=self._args.settings.metrics_server_chart,
+            version=args.settings.metrics_server_chart,
             repository="https://kubernetes-sigs.github.io/metrics-server/",
             namespace="kube-system",
             values={
@@ -133,10 +214,14 @@ class ClusterAddons(pulumi.ComponentResource):
                 **self._placement,
             },
         )
+        self.register_outputs({})
 
-    def _cluster_autoscaler(self) -> None:
-        """The cluster autoscaler and its role, which may resize this cluster's node groups only."""
-        args = self._args
+
+class ClusterAutoscaler(_AddOn):
+    """The cluster autoscaler and its role, which may resize this cluster's node groups only."""
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("ClusterAutoscaler", name, args, opts)
         role = self._role(
             "cluster-autoscaler",
             "kube-system",
@@ -185,10 +270,17 @@ class ClusterAddons(pulumi.ComponentResource):
                 **self._placement,
             },
         )
+        self.register_outputs({})
 
-    def _external_secrets(self) -> k8s.helm.v3.Release:
-        """External Secrets Operator in its own restricted namespace, with its role."""
-        args = self._args
+
+class ExternalSecrets(_AddOn):
+    """External Secrets Operator in its own restricted namespace, with its role, and the ClusterSecretStore on
+    this stack's Secrets Manager once the operator's chart has installed its CRDs."""
+
+    store_name: str
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("ExternalSecrets", name, args, opts)
         namespace = k8s.core.v1.Namespace(
             "external-secrets-namespace",
             metadata={
@@ -220,7 +312,7 @@ class ClusterAddons(pulumi.ComponentResource):
             },
         )
         placement = self._placement
-        return self._release(
+        operator = self._release(
             "external-secrets",
             chart="external-secrets",
             version=args.settings.external_secrets_chart,
@@ -248,17 +340,13 @@ class ClusterAddons(pulumi.ComponentResource):
             },
             depends_on=[namespace],
         )
-
-    def _secret_store(self, operator: k8s.helm.v3.Release) -> str:
-        """The ClusterSecretStore on this stack's Secrets Manager, once the operator's chart has installed its CRDs.
-        Returns its name."""
         k8s.apiextensions.CustomResource(
             "secret-store",
             api_version=EXTERNAL_SECRETS_API_VERSION,
             kind="ClusterSecretStore",
             metadata={"name": SECRET_STORE_NAME},
             spec={
-                "provider": {"aws": {"service": "SecretsManager", "region": self._args.region}},
+                "provider": {"aws": {"service": "SecretsManager", "region": args.region}},
                 # Only namespaces labelled for it may read through the store (not kube-system, not every tenant).
                 "conditions": [
                     {"namespaceSelector": {"matchLabels": {SECRET_STORE_NAMESPACE_LABEL: "aws-secrets-manager"}}}
@@ -266,16 +354,22 @@ class ClusterAddons(pulumi.ComponentResource):
             },
             opts=self._k8s(depends_on=[operator]),
         )
-        return SECRET_STORE_NAME
+        self.store_name = SECRET_STORE_NAME
+        self.register_outputs({"store_name": self.store_name})
 
-    def _storage_class(self) -> str:
-        """The default StorageClass: encrypted gp3 with the stack's EBS key, backed up by tag. Returns its name."""
-        args = self._args
-        name = "gp3-encrypted"
+
+class DefaultStorageClass(_AddOn):
+    """The default StorageClass: encrypted gp3 with the stack's EBS key, backed up by tag."""
+
+    class_name: str
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("DefaultStorageClass", name, args, opts)
+        class_name = "gp3-encrypted"
         k8s.storage.v1.StorageClass(
-            "gp3-encrypted",
+            class_name,
             metadata={
-                "name": name,
+                "name": class_name,
                 "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
             },
             provisioner="ebs.csi.aws.com",
@@ -293,49 +387,5 @@ class ClusterAddons(pulumi.ComponentResource):
             reclaim_policy="Retain" if args.protect else "Delete",
             opts=self._k8s(),
         )
-        return name
-
-    def _k8s(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(
-            parent=self,
-            provider=self._args.cluster.provider,
-            depends_on=[*self._args.cluster.ready, *(depends_on or [])],
-        )
-
-    def _role(self, name: str, namespace: str, service_account: str, description: str, **policies: Any) -> aws.iam.Role:
-        return service_account_role(
-            name,
-            naming=self._args.naming,
-            oidc=self._args.cluster.oidc,
-            namespace=namespace,
-            service_account=service_account,
-            description=description,
-            parent=self,
-            **policies,
-        )
-
-    def _release(
-        self,
-        name: str,
-        *,
-        chart: str,
-        version: str,
-        repository: str,
-        namespace: str,
-        values: dict[str, Any],
-        depends_on: list[pulumi.Resource] | None = None,
-    ) -> k8s.helm.v3.Release:
-        return k8s.helm.v3.Release(
-            name,
-            name=name,
-            chart=chart,
-            version=version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
-            namespace=namespace,
-            values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            max_history=10,
-            timeout=600,
-            opts=self._k8s(depends_on),
-        )
+        self.class_name = class_name
+        self.register_outputs({"class_name": self.class_name})
