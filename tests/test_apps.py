@@ -104,16 +104,21 @@ def test_every_hpa_targets_an_existing_deployment_within_the_quota_and_the_nodes
     assert memory_mib(resource_quota.inputs["spec"]["hard"]["requests.memory"]) > 0
 
 
-def test_hpa_ranges_follow_the_settings(production: SynthResult, staging: SynthResult) -> None:
-    for result, backend, frontend in ((production, (3, 20), (2, 10)), (staging, (1, 4), (1, 3))):
-        ranges = {
-            h.inputs["spec"]["scaleTargetRef"]["name"]: (
-                h.inputs["spec"]["minReplicas"],
-                h.inputs["spec"]["maxReplicas"],
-            )
-            for h in _in_app_namespace(result, HPA)
-        }
-        assert ranges == {"backend": backend, "frontend": frontend}, result.stack
+def test_hpa_ranges_follow_the_settings_and_production_survives_a_node_loss(stack: SynthResult) -> None:
+    """Each HPA scales between the replicas its settings give; in production the minimum is at least two, so
+    losing one node (or one AZ, with the zone spread) never leaves a service without a pod."""
+    ranges = {
+        h.inputs["spec"]["scaleTargetRef"]["name"]: (h.inputs["spec"]["minReplicas"], h.inputs["spec"]["maxReplicas"])
+        for h in _in_app_namespace(stack, HPA)
+    }
+    apps = stack.settings.apps
+    expected = {
+        name: (w.min_replicas, w.max_replicas) for name, w in (("backend", apps.backend), ("frontend", apps.frontend))
+    }
+    assert ranges == expected, f"{stack.stack}: HorizontalPodAutoscaler ranges"
+    if stack.settings.environment == "production":
+        for name, (minimum, _) in ranges.items():
+            assert minimum >= 2, f"production HorizontalPodAutoscaler {name}: minReplicas {minimum} < 2"
 
 
 def test_every_pdb_allows_an_eviction_at_minimum_replicas(stack: SynthResult) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from silhouette_infra.settings import versions
 from silhouette_infra.synth.docs import is_current
 from silhouette_infra.synth.engine import run_stack
 from silhouette_infra.validation.loader import SettingsError, load_settings
@@ -193,14 +194,23 @@ def test_stack_files_are_valid_and_keep_the_profiles_apart() -> None:
     assert production.keys.deletion_window_days == 30 and staging.keys.deletion_window_days == 7
 
 
-def test_supported_versions_are_the_defaults() -> None:
-    """The seed's PostgreSQL 14.9 and RabbitMQ 3.11 are replaced by supported versions (README, Versions)."""
-    settings = load_settings("production", {})
-    assert settings.cluster.kubernetes_version == "1.35"
-    assert settings.postgres.major_version == "17"
-    assert (settings.redis.engine, settings.redis.engine_version) == ("redis", "7.1")
-    assert settings.rabbitmq.engine_version == "3.13"
-    assert settings.neo4j.version == "5.26"
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_default_versions_are_ones_the_settings_accept(stack: str) -> None:
+    """A stack that sets no version runs only versions in settings/versions.py, the tables with their AWS
+    sources (the seed's PostgreSQL 14.9 and RabbitMQ 3.11 are refused: test_rejected_stack_settings)."""
+    settings = load_settings(stack, {})
+    accepted = {
+        "cluster.kubernetes_version": (settings.cluster.kubernetes_version, versions.EKS_KUBERNETES_VERSIONS),
+        "postgres.major_version": (settings.postgres.major_version, versions.POSTGRES_MAJOR_VERSIONS),
+        "redis.engine_version": (
+            settings.redis.engine_version,
+            versions.ELASTICACHE_ENGINE_VERSIONS[settings.redis.engine],
+        ),
+        "rabbitmq.engine_version": (settings.rabbitmq.engine_version, versions.AMAZON_MQ_RABBITMQ_VERSIONS),
+        "neo4j.version": (settings.neo4j.version, versions.NEO4J_VERSIONS),
+    }
+    for key, (default, table) in accepted.items():
+        assert default in table, f"{stack}: default {key} {default!r} is not in settings/versions.py {table}"
 
 
 def test_committed_stack_files_hold_no_secret_in_clear() -> None:
