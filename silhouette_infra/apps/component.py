@@ -166,8 +166,7 @@ class AppsArgs(LayerArgs):
 
     @property
     def ready(self) -> list[pulumi.Resource]:
-        """What every object of the layer waits for: the cluster with its add-ons, then the namespaces."""
-        return [*self.cluster.ready, *self.namespaces.ready]
+        return self.namespaces.workloads_ready
 
 
 class Apps(pulumi.ComponentResource):

@@ -49,7 +49,8 @@ class PlatformNamespacesArgs:
 class PlatformNamespaces(pulumi.ComponentResource):
     app_namespace: str
     monitoring_namespace: str
-    ready: list[pulumi.Resource]
+    ready: list[pulumi.Resource]  # the namespaces, their quota, limits and NetworkPolicies
+    workloads_ready: list[pulumi.Resource]  # what a workload here waits for: the cluster, its add-ons, then these
 
     def __init__(self, name: str, args: PlatformNamespacesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:platform:Namespaces", name, None, opts)
@@ -120,4 +121,5 @@ class PlatformNamespaces(pulumi.ComponentResource):
             )
         ]
         self.ready = [app, monitoring, quota, limits, monitoring_deny, *app_policies]
+        self.workloads_ready = [*args.cluster.ready, *self.ready]
         self.register_outputs({"app_namespace": self.app_namespace, "monitoring_namespace": self.monitoring_namespace})
