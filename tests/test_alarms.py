@@ -7,14 +7,8 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.observability.alarms import (
-    GIB,
-    instance_memory_gib,
-    postgres_max_connections,
-    redis_node_ids,
-    topic_key_policy,
-    topic_policy,
-)
+from silhouette_infra.observability.alarms import GIB, redis_node_ids, topic_key_policy, topic_policy
+from silhouette_infra.planning.throughput import instance_memory_gib, postgres_max_connections
 from silhouette_infra.synth.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 
 COMPONENT = "silhouette:observability:Alarms"

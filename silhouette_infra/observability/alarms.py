@@ -39,8 +39,7 @@ from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.observability.alerts import PAGE_BURN_RATE, availability_budget
-from silhouette_infra.planning import instance_types
-from silhouette_infra.planning.instance_types import Service
+from silhouette_infra.planning.throughput import instance_memory_gib, postgres_max_connections
 from silhouette_infra.settings.models import (
     ObservabilitySettings,
     PostgresSettings,
@@ -58,24 +57,8 @@ CONNECTIONS_PERCENT = 80
 FREE_STORAGE_PERCENT = 10
 REPLICATION_LAG_SECONDS = 5
 QUEUE_DEPTH_MESSAGES = 10_000
-# RDS for PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000)
-# (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections).
-POSTGRES_BYTES_PER_CONNECTION = 9_531_392
-POSTGRES_MAX_CONNECTIONS = 5000
 # Amazon MQ for RabbitMQ blocks publishers when a node uses 40 % of its memory (vm_memory_high_watermark).
 RABBITMQ_MEMORY_HIGH_WATERMARK = 0.4
-
-
-def instance_memory_gib(instance_class: str) -> float:
-    """Memory of an RDS instance class or an Amazon MQ broker type, from the instance catalogue."""
-    service: Service = "mq" if instance_class.startswith("mq.") else "rds"
-    return instance_types.get(instance_class, service).memory_gib
-
-
-def postgres_max_connections(instance_class: str) -> int:
-    return min(
-        int(instance_memory_gib(instance_class) * GIB) // POSTGRES_BYTES_PER_CONNECTION, POSTGRES_MAX_CONNECTIONS
-    )
 
 
 def rabbitmq_memory_alarm_bytes(settings: RabbitMqSettings) -> int:
