@@ -24,6 +24,7 @@ from silhouette_infra.network.component import Network, NetworkArgs
 from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
 from silhouette_infra.observability.stack import Monitoring, MonitoringArgs
 from silhouette_infra.observability.tracing import otlp_endpoint
+from silhouette_infra.planning.throughput import connection_line
 from silhouette_infra.providers import stack_context
 from silhouette_infra.registry import Registry, RegistryArgs
 from silhouette_infra.settings.models import Settings
@@ -142,6 +143,7 @@ def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices
             context,
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
+            subnet_cidrs=list(network.layout.isolated),
             node_security_group_id=foundation.cluster.node_security_group_id,
             kms_key_arn=keys.arns.databases,
             logs_key_arn=keys.arns.logs,
@@ -269,6 +271,8 @@ def _operations(
             rabbitmq=settings.rabbitmq,
             key_deletion_window_days=settings.keys.deletion_window_days,
             postgres_identifier=data.postgres.identifier,
+            proxy_name=data.postgres.proxy_name,
+            planned_client_connections=int(connection_line(settings).target),
             redis_replication_group_id=data.redis.replication_group_id,
             rabbitmq_broker_name=data.rabbitmq.broker_name,
             load_balancer_name=front.apps.load_balancer_ready_name,
@@ -307,6 +311,9 @@ def _outputs(
         "node_security_group_id": cluster.node_security_group_id,
         "repository_urls": registry.repository_urls,
         "postgres_endpoint": postgres.endpoint,
+        "postgres_instance_endpoint": postgres.instance_endpoint,
+        "postgres_identifier": postgres.identifier,
+        "postgres_proxy_name": postgres.proxy_name,
         "postgres_port": postgres.port,
         "postgres_secret_arn": postgres.secret_arn,
         "redis_endpoint": redis.endpoint,

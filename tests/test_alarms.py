@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from silhouette_infra.observability.alarms import GIB, redis_node_ids, topic_key_policy, topic_policy
-from silhouette_infra.planning.throughput import instance_memory_gib, postgres_max_connections
+from silhouette_infra.planning.throughput import connection_line, instance_memory_gib, postgres_max_connections
 from silhouette_infra.synth.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 
 COMPONENT = "silhouette:observability:Alarms"
@@ -161,3 +161,23 @@ def test_alb_alarms_on_the_api_error_rate_and_p95(stack: SynthResult) -> None:
     assert all(queries[key]["metric"]["stat"] == "Sum" for key in ("m1", "m2", "m3")), "rates from sums"
     assert errors["threshold"] == pytest.approx(14.4 * 0.1), "alb-5xx-rate: the page-level 14.4x burn of 0.1 %"
     assert errors["treatMissingData"] == "notBreaching", "alb-5xx-rate: no traffic is no error"
+
+
+def test_rds_proxy_alarms_watch_its_connections_by_proxy_name(stack: SynthResult) -> None:
+    """Issue 15: CloudWatch alarms on RDS Proxy's connection metrics (AWS/RDS, dimension ProxyName)."""
+    alarms = _alarms(stack)
+    proxy = stack.named("aws:rds/proxy:Proxy", "postgres-proxy").inputs["name"]
+    clients = alarms["postgres-proxy-clients"]
+    assert (clients["namespace"], clients["metricName"], clients["dimensions"]) == (
+        "AWS/RDS",
+        "ClientConnections",
+        {"ProxyName": proxy},
+    )
+    assert clients["threshold"] == connection_line(stack.settings).target, "clients beyond the planned pools"
+    for name, metrics in (
+        ("postgres-proxy-connections", {"DatabaseConnections", "MaxDatabaseConnectionsAllowed"}),
+        ("postgres-proxy-pinning", {"DatabaseConnectionsCurrentlySessionPinned", "DatabaseConnections"}),
+    ):
+        queries = [q for q in alarms[name]["metricQueries"] if "metric" in q]
+        assert {q["metric"]["metricName"] for q in queries} == metrics, name
+        assert all(q["metric"]["dimensions"] == {"ProxyName": proxy} for q in queries), name

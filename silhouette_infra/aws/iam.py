@@ -367,6 +367,33 @@ def external_secrets_policy(
     }
 
 
+def rds_proxy_secret_policy(*, secret_arn: str, kms_key_arn: str, region: str) -> Policy:
+    """RDS Proxy reads the one database secret it authenticates with, and decrypts it through Secrets Manager
+    only (RDS User Guide, "Setting up AWS Identity and Access Management (IAM) policies" for RDS Proxy)."""
+    _check_region(region)
+    _check_key_arn(kms_key_arn)
+    if not secret_arn.startswith("arn:") or "*" in secret_arn:
+        raise ValueError(f"RDS Proxy reads one secret, named by its full ARN: {secret_arn!r}")
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "RdsProxyReadDatabaseSecret",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [secret_arn],
+            },
+            {
+                "Sid": "RdsProxyDecryptViaSecretsManager",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [kms_key_arn],
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            },
+        ],
+    }
+
+
 def otel_collector_policy(*, kms_key_arn: str, region: str) -> Policy:
     """The OpenTelemetry Collector's X-Ray exporter: put trace segments and telemetry records, and use the
     key X-Ray encrypts traces with, through X-Ray only (X-Ray docs, "User permissions for encryption")."""

@@ -54,6 +54,7 @@ GIB = 1024**3
 CPU_PERCENT = 80
 MEMORY_PERCENT = 80
 CONNECTIONS_PERCENT = 80
+PINNED_PERCENT = 50
 FREE_STORAGE_PERCENT = 10
 REPLICATION_LAG_SECONDS = 5
 QUEUE_DEPTH_MESSAGES = 10_000
@@ -108,6 +109,8 @@ def alarm_specs(
     rabbitmq: RabbitMqSettings,
     slo: SloSettings,
     postgres_identifier: str,
+    proxy_name: str,
+    planned_client_connections: int,
     redis_replication_group_id: str,
     rabbitmq_broker_name: str,
     load_balancer: pulumi.Input[str],
@@ -115,6 +118,7 @@ def alarm_specs(
     """Every CloudWatch alarm of the stack (see the module docstring for what is left out and why)."""
     return [
         *_postgres_alarms(postgres, postgres_identifier),
+        *proxy_alarm_specs(proxy_name, planned_client_connections),
         *_redis_alarms(redis, redis_replication_group_id),
         *_rabbitmq_alarms(rabbitmq, rabbitmq_broker_name),
         *alb_alarm_specs(slo, load_balancer),
@@ -151,6 +155,47 @@ def _postgres_alarms(postgres: PostgresSettings, identifier: str) -> list[AlarmS
             metric="DatabaseConnections",
             dimensions=instance,
             statistic="Maximum",
+        ),
+    ]
+
+
+def proxy_alarm_specs(proxy_name: str, planned_client_connections: int) -> list[AlarmSpec]:
+    """RDS Proxy (AWS/RDS, dimension ProxyName; RDS User Guide, "Monitoring RDS Proxy metrics with Amazon
+    CloudWatch"): its database connections near the limit it may open, more clients than the throughput model
+    planned, and pinned sessions that defeat the pooling."""
+    proxy = {"ProxyName": proxy_name}
+    return [
+        AlarmSpec(
+            "postgres-proxy-connections",
+            f"RDS Proxy holds more than {CONNECTIONS_PERCENT} % of the database connections it may open",
+            CONNECTIONS_PERCENT,
+            expression="100 * m1 / m2",
+            inputs=(
+                Metric("m1", "AWS/RDS", "DatabaseConnections", proxy, statistic="Maximum"),
+                Metric("m2", "AWS/RDS", "MaxDatabaseConnectionsAllowed", proxy, statistic="Minimum"),
+            ),
+        ),
+        AlarmSpec(
+            "postgres-proxy-clients",
+            f"More than {planned_client_connections} client connections to RDS Proxy: the pods hold more than "
+            "the throughput model's pools at maximum (apps.throughput)",
+            planned_client_connections,
+            namespace="AWS/RDS",
+            metric="ClientConnections",
+            dimensions=proxy,
+            statistic="Maximum",
+        ),
+        AlarmSpec(
+            "postgres-proxy-pinning",
+            f"More than {PINNED_PERCENT} % of RDS Proxy's database connections pinned to one client session: "
+            "the pool no longer multiplexes",
+            PINNED_PERCENT,
+            expression="100 * m1 / m2",
+            inputs=(
+                Metric("m1", "AWS/RDS", "DatabaseConnectionsCurrentlySessionPinned", proxy, statistic="Average"),
+                Metric("m2", "AWS/RDS", "DatabaseConnections", proxy, statistic="Average"),
+            ),
+            treat_missing_data="notBreaching",  # no connections, nothing pinned
         ),
     ]
 
@@ -320,6 +365,8 @@ class AlarmsArgs(LayerArgs):
     rabbitmq: RabbitMqSettings
     key_deletion_window_days: int  # the stack's KMS setting, for the alarm topic's own key
     postgres_identifier: str
+    proxy_name: str
+    planned_client_connections: int  # the throughput model's pools at maximum (planning/throughput.py)
     redis_replication_group_id: str
     rabbitmq_broker_name: str
     load_balancer_name: pulumi.Input[str]  # resolves only once the ALB exists (Apps.load_balancer_ready_name)
@@ -372,6 +419,8 @@ class Alarms(pulumi.ComponentResource):
             rabbitmq=args.rabbitmq,
             slo=args.observability.slo,
             postgres_identifier=args.postgres_identifier,
+            proxy_name=args.proxy_name,
+            planned_client_connections=args.planned_client_connections,
             redis_replication_group_id=args.redis_replication_group_id,
             rabbitmq_broker_name=args.rabbitmq_broker_name,
             # app/<name>/<id>: the ALB metrics' LoadBalancer dimension

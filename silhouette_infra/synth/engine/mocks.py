@@ -191,6 +191,9 @@ class AwsLikeMocks(mocks.Mocks):
                 computed["masterUserSecrets"] = [
                     {"secretArn": secret, "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"), "secretStatus": "active"}
                 ]
+        if typ == "aws:rds/proxy:Proxy":
+            # RDS Proxy endpoints are <proxy name>.proxy-<random>.<region>.rds.amazonaws.com.
+            computed["endpoint"] = f"{resource_id}.proxy-c{_digest(resource_id, 12)}.{region}.rds.amazonaws.com"
         if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
             short_region = "".join(part if i != 1 else part[0] for i, part in enumerate(region.split("-")))
             host = f"{resource_id}.{_digest(resource_id, 6)}.{short_region}.cache.amazonaws.com"
