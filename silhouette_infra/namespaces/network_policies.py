@@ -35,12 +35,20 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
-from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF
-from silhouette_infra.planning.release import NAME_LABEL
-
-Manifest = dict[str, Any]
+from silhouette_infra.kubernetes.network_policy import DNS_NAMESPACE as DNS_NAMESPACE
+from silhouette_infra.kubernetes.network_policy import DNS_PORT as DNS_PORT
+from silhouette_infra.kubernetes.network_policy import DNS_SELECTOR as DNS_SELECTOR
+from silhouette_infra.kubernetes.network_policy import NAMESPACE_NAME_LABEL as NAMESPACE_NAME_LABEL
+from silhouette_infra.kubernetes.network_policy import Manifest
+from silhouette_infra.kubernetes.network_policy import dns as _dns
+from silhouette_infra.kubernetes.network_policy import ip_block as _ip_block
+from silhouette_infra.kubernetes.network_policy import ip_blocks as _ip_blocks
+from silhouette_infra.kubernetes.network_policy import pods_in as _pods_in
+from silhouette_infra.kubernetes.network_policy import policy as _policy
+from silhouette_infra.kubernetes.network_policy import port as _port
+from silhouette_infra.kubernetes.network_policy import selector as _selector
 
 BACKEND: Final = "backend"
 FRONTEND: Final = "frontend"
@@ -55,13 +63,8 @@ RABBITMQ_PORT: Final = 5671  # AMQP over TLS, the only listener Amazon MQ opens
 NEO4J_BOLT_PORT: Final = 7687
 OTLP_GRPC_PORT: Final = 4317
 OTLP_HTTP_PORT: Final = 4318
-DNS_PORT: Final = 53
 INTERNET_PORTS: Final = (80, 443)
 
-# Set by the API server on every namespace (Kubernetes >= 1.22): the one namespace label nobody can forge.
-NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
-DNS_NAMESPACE: Final = "kube-system"
-DNS_SELECTOR: Final = {"k8s-app": "kube-dns"}  # CoreDNS on EKS keeps kube-dns's label
 
 # Never reachable through the internet rule: link-local (instance metadata, EKS Pod Identity agent, Amazon
 # DNS/NTP), RFC 1918 private networks and RFC 6598 shared address space (carrier-grade NAT, EKS custom
@@ -70,7 +73,6 @@ LINK_LOCAL: Final = "169.254.0.0/16"
 PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 ANYWHERE: Final = "0.0.0.0/0"
 
-LABELS: Final = {**PART_OF, **MANAGED_BY}
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -142,19 +144,6 @@ def network_policies(
         ),
         _policy(MIGRATIONS, namespace, _migration_flows(isolated_subnet_cidrs)),
     ]
-
-
-# The builders below return fresh dicts on every call rather than shared values: every manifest owns its
-# dicts, so that a caller changing one changes nothing else, and YAML dumps carry no anchors.
-
-
-def _policy(name: str, namespace: str, spec: Manifest) -> Manifest:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(LABELS)},
-        "spec": spec,
-    }
 
 
 def _frontend_flows(
@@ -232,14 +221,6 @@ def _scraped_by_prometheus(monitoring_namespace: str, metrics_port: int) -> Mani
     return {"from": [_pods_in(monitoring_namespace, PROMETHEUS)], "ports": [_port(metrics_port)]}
 
 
-def _dns() -> Manifest:
-    peer = {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
-        "podSelector": {"matchLabels": dict(DNS_SELECTOR)},
-    }
-    return {"to": [peer], "ports": [_port(DNS_PORT, "UDP"), _port(DNS_PORT)]}
-
-
 def internet_exceptions(vpc_cidr: str, peered_cidrs: Sequence[str] = ()) -> list[str]:
     """What the backend's internet rule excludes: link-local, private ranges, and the VPC and peered
     networks where no private range covers them already."""
@@ -249,33 +230,6 @@ def internet_exceptions(vpc_cidr: str, peered_cidrs: Sequence[str] = ()) -> list
         if not any(network.subnet_of(ipaddress.IPv4Network(e)) for e in excluded):
             excluded.append(str(network))
     return excluded
-
-
-def _selector(name: str) -> Manifest:
-    return {"matchLabels": {NAME_LABEL: name}}
-
-
-def _pods_in(namespace: str, name: str) -> Manifest:
-    """One peer with both selectors: pods named ``name`` *in* ``namespace`` (two peers would mean either)."""
-    return {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}},
-        "podSelector": _selector(name),
-    }
-
-
-def _ip_block(cidr: str, excluded: Sequence[str] = ()) -> Manifest:
-    block: Manifest = {"cidr": cidr}
-    if excluded:
-        block["except"] = list(excluded)
-    return {"ipBlock": block}
-
-
-def _ip_blocks(cidrs: Sequence[str]) -> list[Manifest]:
-    return [_ip_block(cidr) for cidr in cidrs]
-
-
-def _port(number: int, protocol: str = "TCP") -> Manifest:
-    return {"protocol": protocol, "port": number}
 
 
 def _validate(
