@@ -129,6 +129,8 @@ def _cluster(settings: Settings, context: StackContext, keys: Keys, network: Net
             vpc_id=network.vpc_id,
             ebs_key_arn=keys.arns.ebs,
             secrets_key_arn=keys.arns.databases,
+            private_subnet_cidrs=list(network.layout.private),
+            isolated_subnet_cidrs=list(network.layout.isolated),
         ),
         opts=context.options(),
     )
@@ -224,6 +226,7 @@ def _front(settings: Settings, foundation: _Foundation, data: _DataServices) -> 
             certificate_arn=edge.certificate_arn,
             web_acl_arn=edge.web_acl_arn,
             repository_urls=registry.repository_urls,
+            queues=settings.rabbitmq.queues,
         ),
         opts=context.options(),
     )

@@ -12,6 +12,8 @@ A pure function on plain data, returning ``networking.k8s.io/v1`` NetworkPolicy 
   metadata 169.254.169.254 and every other link-local service), the private and carrier-grade NAT ranges,
   the VPC and peered networks. The data subnets are reachable through their own rule, on their ports only;
 * the migration Job's pods -> PostgreSQL and DNS;
+* the workflow workers -> PostgreSQL (through RDS Proxy, in the isolated subnets), Redis, RabbitMQ on AMQPS,
+  Neo4j, the collector, DNS and HTTPS to the internet; Prometheus -> their metrics port;
 * frontend -> DNS.
 
 Nothing else: a pod of the namespace that no rule names (a debug pod, a future service) can send and
@@ -53,6 +55,7 @@ from silhouette_infra.kubernetes.network_policy import selector as _selector
 BACKEND: Final = "backend"
 FRONTEND: Final = "frontend"
 MIGRATIONS: Final = "backend-migrations"
+WORKER: Final = "worker"
 PROMETHEUS: Final = "prometheus"
 NEO4J: Final = "neo4j"
 OTEL_COLLECTOR: Final = "otel-collector"  # in the monitoring namespace
@@ -143,6 +146,19 @@ def network_policies(
             ),
         ),
         _policy(MIGRATIONS, namespace, _migration_flows(isolated_subnet_cidrs)),
+        _policy(
+            WORKER,
+            namespace,
+            _worker_flows(
+                isolated_subnet_cidrs=isolated_subnet_cidrs,
+                monitoring_namespace=monitoring_namespace,
+                neo4j_namespace=neo4j_namespace,
+                vpc_cidr=vpc_cidr,
+                peered_cidrs=peered_cidrs,
+                aws_endpoint_cidrs=aws_endpoint_cidrs,
+                metrics_port=metrics_port,
+            ),
+        ),
     ]
 
 
@@ -203,6 +219,41 @@ def _backend_flows(
                 "to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))],
                 "ports": [_port(p) for p in INTERNET_PORTS],
             },
+            *([{"to": _ip_blocks(aws_endpoint_cidrs), "ports": [_port(443)]}] if aws_endpoint_cidrs else []),
+        ],
+    }
+
+
+def _worker_flows(
+    *,
+    isolated_subnet_cidrs: Sequence[str],
+    monitoring_namespace: str,
+    neo4j_namespace: str,
+    vpc_cidr: str,
+    peered_cidrs: Sequence[str],
+    aws_endpoint_cidrs: Sequence[str],
+    metrics_port: int,
+) -> Manifest:
+    """The workflow workers: in from Prometheus only (no Service, no ALB); out to PostgreSQL (RDS Proxy),
+    Redis and RabbitMQ (AMQPS, never its management API), Neo4j, the collector, DNS, HTTPS to the internet
+    for workflow steps that call external APIs (never the metadata address or private ranges), and the VPC
+    endpoints if any."""
+    return {
+        "podSelector": _selector(WORKER),
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [_scraped_by_prometheus(monitoring_namespace, metrics_port)],
+        "egress": [
+            {
+                "to": _ip_blocks(isolated_subnet_cidrs),
+                "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)],
+            },
+            {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
+            {
+                "to": [_pods_in(monitoring_namespace, OTEL_COLLECTOR)],
+                "ports": [_port(OTLP_GRPC_PORT), _port(OTLP_HTTP_PORT)],
+            },
+            _dns(),
+            {"to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))], "ports": [_port(443)]},
             *([{"to": _ip_blocks(aws_endpoint_cidrs), "ports": [_port(443)]}] if aws_endpoint_cidrs else []),
         ],
     }

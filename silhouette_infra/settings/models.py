@@ -294,6 +294,7 @@ class ClusterAddonsSettings(Section):
         description="cluster-autoscaler image; its minor version must equal the cluster's Kubernetes version.",
     )
     external_secrets_chart: HelmChartVersion = Field("0.20.4", description="Chart version of external-secrets.")
+    keda_chart: HelmChartVersion = Field("2.20.2", description="Chart version of KEDA (kedacore/keda).")
 
 
 class RegistrySettings(Section):
@@ -480,8 +481,8 @@ class WorkerSettings(Section):
     args: list[str] = Field(
         default_factory=lambda: ["worker"],
         min_length=1,
-        description="Arguments the backend image's entrypoint runs a workflow worker with (the workers run "
-        "apps.backend.image).",
+        description="Arguments the backend image's entrypoint runs a workflow worker with (the workers run the "
+        "backend's serving image: the active colour, the stable track).",
     )
     queue: QueueName = Field("workflow-executions", description="Queue the workers consume (one of rabbitmq.queues).")
     min_replicas: int = Field(2, ge=1, le=500, description="KEDA minimum replicas.")
