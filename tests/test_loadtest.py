@@ -18,7 +18,7 @@ from silhouette_infra.observability.alerts import availability_budget
 from silhouette_infra.settings.models import SloSettings
 from silhouette_infra.synth import loadtest
 from silhouette_infra.synth.engine import known_stacks, stack_config
-from silhouette_infra.validation.loader import load_settings
+from silhouette_infra.validation.loader import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "loadtest" / "api.js"
@@ -171,3 +171,23 @@ def test_k6_refuses_a_missing_base_url_or_unknown_stack_in_one_line(
         f"loadtest/api.js with {env}: {result.stderr!r}"
     )
     assert len(result.stderr.strip().splitlines()) == 1, "one line, no stack trace"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("api_requests_per_second", 0),
+        ("workflows_per_hour", -1),
+        ("queue_messages_per_second", 0),
+        ("workflow_peak_factor", 0.5),
+        ("cache_hit_ratio_percent", 100),
+        ("database_availability_percent", 100),
+    ],
+)
+def test_an_impossible_objective_is_a_settings_error_naming_the_key(key: str, value: float) -> None:
+    """Issue 15, bad input: throughput figures of zero or negative (and objectives no service can meet) stop
+    the program before anything is declared, naming the key."""
+    config = {"silhouette:observability": json.dumps({"slo": {key: value}})}
+    with pytest.raises(SettingsError) as raised:
+        load_settings("staging", config)
+    assert f"silhouette:observability.slo.{key}: " in str(raised.value), str(raised.value)

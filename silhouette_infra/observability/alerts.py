@@ -106,41 +106,37 @@ def _annotations(summary: str, description: str, runbook_url: str) -> dict[str, 
     return {"summary": summary, "description": description, "runbook_url": runbook_url}
 
 
+def _record(ratio: str, window: str, expr: str) -> dict[str, str]:
+    return {"record": ratio.format(window=window), "expr": expr}
+
+
 def recording_rules(slo: SloSettings) -> list[dict[str, Any]]:
     """Error ratio and slow-request ratio of the API per namespace, and each data store's failed-call ratio per
     namespace and store, over every burn-rate window."""
     threshold = _le_matcher(slo.latency_p95_ms / 1000)
     rules: list[dict[str, Any]] = []
     for window in WINDOWS:
-        rules.append(
-            {
-                "record": ERROR_RATIO.format(window=window),
-                "expr": (
-                    f'sum by (namespace) (rate(http_requests_total{{{BACKEND},code=~"5.."}}[{window}]))\n'
-                    f"/\nsum by (namespace) (rate(http_requests_total{{{BACKEND}}}[{window}]))"
-                ),
-            }
-        )
-        rules.append(
-            {
-                "record": SLOW_RATIO.format(window=window),
-                "expr": (
-                    f"1 - (\n  sum by (namespace) (rate(http_request_duration_seconds_bucket{{{BACKEND},{threshold}}}"
-                    f"[{window}]))\n  /\n  sum by (namespace) (rate(http_request_duration_seconds_bucket"
-                    f'{{{BACKEND},le="+Inf"}}[{window}]))\n)'
-                ),
-            }
-        )
-    for window in WINDOWS:
-        rules.append(
-            {
-                "record": DATASTORE_ERROR_RATIO.format(window=window),
-                "expr": (
-                    f"sum by (namespace, store) (rate(silhouette_datastore_errors_total[{window}]))\n/\n"
-                    f"sum by (namespace, store) (rate(silhouette_datastore_duration_seconds_count[{window}]))"
-                ),
-            }
-        )
+        rules += [
+            _record(
+                ERROR_RATIO,
+                window,
+                f'sum by (namespace) (rate(http_requests_total{{{BACKEND},code=~"5.."}}[{window}]))\n'
+                f"/\nsum by (namespace) (rate(http_requests_total{{{BACKEND}}}[{window}]))",
+            ),
+            _record(
+                SLOW_RATIO,
+                window,
+                f"1 - (\n  sum by (namespace) (rate(http_request_duration_seconds_bucket{{{BACKEND},{threshold}}}"
+                f"[{window}]))\n  /\n  sum by (namespace) (rate(http_request_duration_seconds_bucket"
+                f'{{{BACKEND},le="+Inf"}}[{window}]))\n)',
+            ),
+            _record(
+                DATASTORE_ERROR_RATIO,
+                window,
+                f"sum by (namespace, store) (rate(silhouette_datastore_errors_total[{window}]))\n/\n"
+                f"sum by (namespace, store) (rate(silhouette_datastore_duration_seconds_count[{window}]))",
+            ),
+        ]
     rules.append(
         {
             "record": "slo:api_request_duration_seconds:p95_rate5m",
