@@ -1,21 +1,21 @@
 // Load test of the Silhouette API (k6, https://grafana.com/docs/k6/latest/).
 //
-// Ramps to the API's throughput objective and holds it while workflows are enqueued at the design's peak
-// rate; the run fails when the SLOs are missed (p95 latency, error rate). Every figure comes from
-// loadtest/slo.json, which `make docs` generates from silhouette:observability.slo of each stack file:
-// edit the settings, never this file's numbers.
+// Ramps to the stack's API throughput target and holds it while workflows are enqueued at its peak rate;
+// the run fails when the SLOs are missed (p95 latency, error rate). Every figure comes from
+// loadtest/slo.json, which `make docs` generates from each stack file (silhouette:observability.slo for
+// the thresholds, silhouette:apps.throughput for the rates): edit the settings, never this file's numbers.
 //
 //   k6 run -e BASE_URL=https://<stack's domain> -e STACK=staging loadtest/api.js
 //
 // Environment (k6 -e NAME=value):
 //   BASE_URL       required: scheme and host of the API, e.g. https://silhouette.example.com
-//   STACK          whose objectives to use (default staging)
+//   STACK          whose objectives and targets to use (default staging; production is the design's 1,000/s)
 //   API_PATH       path requested at the ramped rate (default /api/healthz)
 //   WORKFLOW_PATH  path a workflow execution is POSTed to; {id} is replaced by WORKFLOW_ID
 //                  (default /api/workflows/{id}/executions)
 //   WORKFLOW_ID    workflow to execute (default load-test)
 //   TOKEN          bearer token sent with every request (default none)
-//   API_RATE       requests/s to ramp to (default: the stack's api_requests_per_second)
+//   API_RATE       requests/s to ramp to (default: the stack's apps.throughput.api_requests_per_second)
 //   RAMP, HOLD     ramp-up and steady durations (default 5m and 10m); workflows are enqueued during HOLD
 //   MAX_VUS        most virtual users k6 may start for the API scenario (default API_RATE)
 // The paths are the application's: the defaults are the backend's health route behind the ALB's /api rule
@@ -42,7 +42,7 @@ const API_RATE = Number(__ENV.API_RATE || figures.api_requests_per_second);
 const RAMP = __ENV.RAMP || '5m';
 const HOLD = __ENV.HOLD || '10m';
 const MAX_VUS = Number(__ENV.MAX_VUS || API_RATE);
-// Workflows per hour at the design's peak: the average rate times the peak factor, both from the settings.
+// Workflows per hour at the peak: the stack's hourly target times its peak factor (apps.throughput).
 const WORKFLOWS_PER_HOUR = Math.round(figures.workflows_per_hour * figures.workflow_peak_factor);
 
 export const options = {

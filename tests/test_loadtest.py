@@ -1,7 +1,8 @@
 """The k6 load test (issue 15 part 5), checked offline: k6 itself is not installable here, so the script is
 loaded in Node with stub ``k6`` and ``k6/http`` modules (``tests/k6_harness.mjs``), which also checks its
-syntax. Its thresholds must be the SLO settings of the stack it runs against, its rates the design's, and
-``loadtest/slo.json`` (the only place the script reads figures from) must be what ``make docs`` writes.
+syntax. Its thresholds must be the SLO settings of the stack it runs against, its rates that stack's throughput
+targets (``apps.throughput``), and ``loadtest/slo.json`` (the only place the script reads figures from) must be
+what ``make docs`` writes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from silhouette_infra.observability.alerts import availability_budget
-from silhouette_infra.settings.models import SloSettings
+from silhouette_infra.settings.models import Settings
 from silhouette_infra.synth import loadtest
 from silhouette_infra.synth.engine import known_stacks, stack_config
 from silhouette_infra.validation.loader import SettingsError, load_settings
@@ -73,8 +74,8 @@ def _loaded(directory: Path, **env: str) -> dict[str, Any]:
     return loaded
 
 
-def _slo(stack: str) -> SloSettings:
-    return load_settings(stack, stack_config(stack)).observability.slo
+def _settings(stack: str) -> Settings:
+    return load_settings(stack, stack_config(stack))
 
 
 @pytest.fixture(scope="module")
@@ -90,36 +91,36 @@ def test_slo_json_is_what_make_docs_generates_from_the_stack_settings() -> None:
 def test_k6_thresholds_are_the_stacks_slos(runs: dict[str, dict[str, Any]], stack: str) -> None:
     """p95 below the API's latency objective, failed requests below its error budget (the alerts' budget:
     the stricter of availability and error rate), read from the settings, not from slo.json."""
-    slo = _slo(stack)
+    slo = _settings(stack).observability.slo
     assert runs[stack]["options"]["thresholds"] == {
         "http_req_duration": [f"p(95)<{slo.latency_p95_ms}"],
         "http_req_failed": [f"rate<{availability_budget(slo):g}"],
     }, f"loadtest/api.js with STACK={stack}: thresholds differ from silhouette:observability.slo"
 
 
-def test_the_default_thresholds_are_the_designs_objectives(runs: dict[str, dict[str, Any]]) -> None:
-    """The design: p95 < 200 ms and errors < 0.1 %."""
-    assert runs["production"]["options"]["thresholds"] == {
-        "http_req_duration": ["p(95)<200"],
-        "http_req_failed": ["rate<0.001"],
-    }
+def test_production_runs_the_designs_figures(runs: dict[str, dict[str, Any]]) -> None:
+    """The design: 1,000 requests/s at p95 < 200 ms and errors < 0.1 %; 10,000 workflows an hour (x 2 at peak)."""
+    options = runs["production"]["options"]
+    assert options["thresholds"] == {"http_req_duration": ["p(95)<200"], "http_req_failed": ["rate<0.001"]}
+    assert max(stage["target"] for stage in options["scenarios"]["api"]["stages"]) == 1000
+    assert options["scenarios"]["workflows"]["rate"] == 20_000
 
 
 @pytest.mark.parametrize("stack", known_stacks())
 def test_k6_ramps_to_the_api_objective_and_enqueues_workflows_at_the_peak_rate(
     runs: dict[str, dict[str, Any]], stack: str
 ) -> None:
-    slo = _slo(stack)
+    targets = _settings(stack).apps.throughput
     scenarios = runs[stack]["options"]["scenarios"]
     api = scenarios["api"]
     assert (api["executor"], api["timeUnit"]) == ("ramping-arrival-rate", "1s"), "api: an open model, per second"
-    assert max(stage["target"] for stage in api["stages"]) == slo.api_requests_per_second, (
-        f"api scenario of STACK={stack}: ramps to api_requests_per_second"
+    assert max(stage["target"] for stage in api["stages"]) == targets.api_requests_per_second, (
+        f"api scenario of STACK={stack}: ramps to apps.throughput.api_requests_per_second"
     )
     assert api["stages"][0]["target"] == api["stages"][1]["target"], "api: ramp, then hold the rate"
     workflows = scenarios["workflows"]
     assert (workflows["executor"], workflows["timeUnit"]) == ("constant-arrival-rate", "1h")
-    assert workflows["rate"] == round(slo.workflows_per_hour * slo.workflow_peak_factor), (
+    assert workflows["rate"] == round(targets.workflows_per_hour * targets.workflow_peak_factor), (
         f"workflows scenario of STACK={stack}: workflows_per_hour x workflow_peak_factor per hour"
     )
     assert (workflows["startTime"], workflows["duration"]) == (
@@ -176,10 +177,8 @@ def test_k6_refuses_a_missing_base_url_or_unknown_stack_in_one_line(
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("api_requests_per_second", 0),
-        ("workflows_per_hour", -1),
         ("queue_messages_per_second", 0),
-        ("workflow_peak_factor", 0.5),
+        ("queue_messages_per_second", -5),
         ("cache_hit_ratio_percent", 100),
         ("database_availability_percent", 100),
     ],

@@ -624,22 +624,6 @@ class SloSettings(Section):
     cache_hit_ratio_percent: float = Field(
         90, gt=0, lt=100, description="Cache hit ratio objective: share of Redis key lookups that hit."
     )
-    api_requests_per_second: int = Field(
-        1000,
-        ge=1,
-        description="API throughput at which the latency and error-rate objectives hold: the load test's "
-        "target rate (loadtest/api.js).",
-    )
-    workflows_per_hour: int = Field(
-        10000, ge=1, description="Workflows enqueued per hour on average, by the design; the load test's base rate."
-    )
-    workflow_peak_factor: float = Field(
-        2.0,
-        ge=1,
-        le=10,
-        description="Peak over the average workflow rate the load test enqueues at (a design choice, to be "
-        "replaced by the measured peak-to-average ratio).",
-    )
 
 
 class ObservabilitySettings(Section):
