@@ -26,8 +26,9 @@ What is decided here, and why:
   - Redis latency per node: ``GetTypeCmdsLatency`` and ``SetTypeCmdsLatency``, the average server-side
     latency of read and write commands in microseconds, above the cache p95 objective
     (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.Redis.html). Not
-    ``SuccessfulReadRequestLatency``: ElastiCache publishes it for Valkey 7.2 and later only, and the
-    default engine is Redis OSS 7.1.
+    ``SuccessfulReadRequestLatency``: ElastiCache publishes it for Valkey 7.2 and later only
+    (https://aws.amazon.com/blogs/database/monitor-server-side-latency-for-amazon-elasticache-for-valkey/),
+    and the default engine is Redis OSS 7.1.
   - Redis hit ratio: ``CacheHits / (CacheHits + CacheMisses)`` summed over every node of the group (the
     ratio ``CacheHitRate`` gives per node), below the objective; no lookups, no datapoint, not breaching.
   - RabbitMQ throughput: the consumers' ``AckRate`` short of what they owe, the ``PublishRate`` up to the
