@@ -603,6 +603,28 @@ class SloSettings(Section):
     database_p95_ms: int = Field(50, ge=1, description="Database query p95 objective.")
     cache_p95_ms: int = Field(5, ge=1, description="Cache p95 objective.")
     queue_p95_ms: int = Field(100, ge=1, description="Queue publish-to-consume p95 objective.")
+    database_availability_percent: float = Field(
+        99.95,
+        gt=90,
+        lt=100,
+        description="PostgreSQL availability objective: share of the application's database calls that do not "
+        "fail for want of the database (burn-rate alerts on the rest).",
+    )
+    cache_availability_percent: float = Field(
+        99.9, gt=90, lt=100, description="Redis availability objective, measured like the database's."
+    )
+    queue_availability_percent: float = Field(
+        99.9, gt=90, lt=100, description="RabbitMQ availability objective, measured like the database's."
+    )
+    queue_messages_per_second: int = Field(
+        100,
+        ge=1,
+        description="Queue throughput objective: the consumers keep up with (acknowledge) publishes of up to "
+        "this many messages per second.",
+    )
+    cache_hit_ratio_percent: float = Field(
+        90, gt=0, lt=100, description="Cache hit ratio objective: share of Redis key lookups that hit."
+    )
 
 
 class ObservabilitySettings(Section):

@@ -1,7 +1,7 @@
 """Offline tools of the Silhouette Pulumi program, with no cloud account and no Pulumi CLI.
 
 synth runs a stack's real program under Pulumi's mocks, prints per layer what it declares and checks it;
-docs regenerates the README's configuration reference from the settings models.
+docs regenerates the README's configuration reference and loadtest/slo.json from the settings.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
+    from silhouette_infra.synth import loadtest
     from silhouette_infra.synth.docs import README, render_reference, update_readme
 
     if args.print:
@@ -58,6 +59,8 @@ def _docs(args: argparse.Namespace) -> int:
         return 0
     changed = update_readme(README)
     print(f"{README.name}: configuration reference {'updated' if changed else 'already up to date'}")
+    changed = loadtest.update()
+    print(f"loadtest/{loadtest.SLO_JSON.name}: {'updated' if changed else 'already up to date'}")
     return 0
 
 
@@ -74,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--out", help="write resources.json, outputs.json and Kubernetes manifests under OUT/<stack>")
     synth.add_argument("--no-checks", action="store_true", help="skip the validators (settings are still validated)")
     synth.set_defaults(handler=_synth)
-    docs = commands.add_parser("docs", help="regenerate the README's configuration reference from the models")
+    docs = commands.add_parser(
+        "docs", help="regenerate the README's configuration reference and loadtest/slo.json from the settings"
+    )
     docs.add_argument("--print", action="store_true", help="print the reference instead of updating README.md")
     docs.set_defaults(handler=_docs)
     args = parser.parse_args(argv)
