@@ -86,7 +86,7 @@ def test_the_state_bucket_is_versioned_kms_encrypted_tls_only_private_logged_and
     logging = of_bucket("aws:s3/bucketLogging:BucketLogging", state)
     assert logging.inputs["targetBucket"] == logs.id, "state bucket: access logs do not go to the log bucket"
     log_policy = statements(document(of_bucket("aws:s3/bucketPolicy:BucketPolicy", logs), "policy"))
-    delivery = log_policy["S3ServerAccessLogs"]
+    delivery = log_policy["S3ServerAccessLogDelivery"]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}, "log bucket: S3 logging cannot write"
     assert delivery["Condition"]["ArnLike"]["aws:SourceArn"] == state.outputs["arn"], (
         "log bucket: S3 logging may write on behalf of any bucket, not only the state bucket"

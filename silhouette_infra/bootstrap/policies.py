@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from silhouette_infra.aws.buckets import deny_insecure_transport
-from silhouette_infra.aws.iam import VERSION
+from silhouette_infra.aws.iam import VERSION, web_identity_trust_policy
 
 Policy = dict[str, Any]
 
@@ -107,23 +106,11 @@ def github_trust_policy(*, provider_arn: str, subjects: list[str]) -> Policy:
     """AssumeRoleWithWebIdentity through GitHub's OIDC provider, for tokens with audience ``sts.amazonaws.com``
     and one of ``subjects`` exactly (``StringEquals``: no wildcard, so no other repository, branch or
     environment)."""
-    return {
-        "Version": VERSION,
-        "Statement": [
-            {
-                "Sid": "GitHubActionsOidc",
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE,
-                        f"{GITHUB_OIDC_HOST}:sub": subjects,
-                    }
-                },
-            }
-        ],
-    }
+    return web_identity_trust_policy(
+        "GitHubActionsOidc",
+        provider_arn=provider_arn,
+        claims={f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE, f"{GITHUB_OIDC_HOST}:sub": subjects},
+    )
 
 
 def state_reader_policy(*, bucket_arn: str, state_key_arn: str, secrets_key_arn: str) -> Policy:
@@ -207,28 +194,6 @@ def deploy_boundary_policy(
                 "Effect": "Deny",
                 "Action": list(KEY_GUARD_ACTIONS),
                 "Resource": key_arns,
-            },
-        ],
-    }
-
-
-def access_log_bucket_policy(*, log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> Policy:
-    """TLS only, and S3's logging service may write the source bucket's access logs, for this account only
-    (``aws:SourceArn`` and ``aws:SourceAccount``, against the confused deputy)."""
-    return {
-        "Version": VERSION,
-        "Statement": [
-            deny_insecure_transport(log_bucket_arn),
-            {
-                "Sid": "S3ServerAccessLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{log_bucket_arn}/*",
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
             },
         ],
     }

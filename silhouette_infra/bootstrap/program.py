@@ -16,7 +16,14 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
-from silhouette_infra.aws.buckets import bucket_name, encrypted_bucket_policy, lifecycle_rule, secure_bucket, sse_kms
+from silhouette_infra.aws.buckets import (
+    access_log_bucket_policy,
+    bucket_name,
+    encrypted_bucket_policy,
+    lifecycle_rule,
+    secure_bucket,
+    sse_kms,
+)
 from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
 from silhouette_infra.aws.naming import PROJECT, Naming
 from silhouette_infra.aws.roles import role_with_policies
@@ -104,11 +111,7 @@ class StateBackend(pulumi.ComponentResource):
                 )
             ],
             policy=lambda arn: arn.apply(
-                lambda log_arn: json.dumps(
-                    policies.access_log_bucket_policy(
-                        log_bucket_arn=log_arn, source_bucket_arn=state_arn, account_id=settings.account_id
-                    )
-                )
+                lambda log_arn: json.dumps(access_log_bucket_policy(log_arn, state_arn, settings.account_id))
             ),
             parent=self,
             protect=True,
