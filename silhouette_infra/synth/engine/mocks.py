@@ -162,6 +162,9 @@ class AwsLikeMocks(mocks.Mocks):
             "aws:iam/policy:Policy": f"arn:aws:iam::{account}:policy/{resource_id}",
             "aws:s3/bucket:Bucket": f"arn:aws:s3:::{resource_id}",
             "aws:s3/bucketV2:BucketV2": f"arn:aws:s3:::{resource_id}",
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+                f"arn:aws:iam::{account}:oidc-provider/{str(inputs.get('url', name)).removeprefix('https://')}"
+            ),
         }
         arn = arn_by_type.get(
             typ, f"arn:aws:{service}:{region}:{account}:{typ.rsplit(':', 1)[1].lower()}/{resource_id}"
