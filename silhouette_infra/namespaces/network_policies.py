@@ -205,15 +205,7 @@ def _backend_flows(
             _scraped_by_prometheus(monitoring_namespace, metrics_port),
         ],
         "egress": [
-            {
-                "to": _ip_blocks(isolated_subnet_cidrs),
-                "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)],
-            },
-            {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
-            {
-                "to": [_pods_in(monitoring_namespace, OTEL_COLLECTOR)],
-                "ports": [_port(OTLP_GRPC_PORT), _port(OTLP_HTTP_PORT)],
-            },
+            *_data_and_telemetry(isolated_subnet_cidrs, neo4j_namespace, monitoring_namespace),
             _dns(),
             {
                 "to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))],
@@ -243,20 +235,30 @@ def _worker_flows(
         "policyTypes": ["Ingress", "Egress"],
         "ingress": [_scraped_by_prometheus(monitoring_namespace, metrics_port)],
         "egress": [
-            {
-                "to": _ip_blocks(isolated_subnet_cidrs),
-                "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)],
-            },
-            {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
-            {
-                "to": [_pods_in(monitoring_namespace, OTEL_COLLECTOR)],
-                "ports": [_port(OTLP_GRPC_PORT), _port(OTLP_HTTP_PORT)],
-            },
+            *_data_and_telemetry(isolated_subnet_cidrs, neo4j_namespace, monitoring_namespace),
             _dns(),
             {"to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))], "ports": [_port(443)]},
             *([{"to": _ip_blocks(aws_endpoint_cidrs), "ports": [_port(443)]}] if aws_endpoint_cidrs else []),
         ],
     }
+
+
+def _data_and_telemetry(
+    isolated_subnet_cidrs: Sequence[str], neo4j_namespace: str, monitoring_namespace: str
+) -> list[Manifest]:
+    """What the backend and the workers share: the data services in the isolated subnets on their ports (AMQPS
+    only for the broker), Neo4j on Bolt, the collector on OTLP."""
+    return [
+        {
+            "to": _ip_blocks(isolated_subnet_cidrs),
+            "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)],
+        },
+        {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
+        {
+            "to": [_pods_in(monitoring_namespace, OTEL_COLLECTOR)],
+            "ports": [_port(OTLP_GRPC_PORT), _port(OTLP_HTTP_PORT)],
+        },
+    ]
 
 
 def _migration_flows(isolated_subnet_cidrs: Sequence[str]) -> Manifest:
