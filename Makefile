@@ -13,7 +13,7 @@ CHECKOV_VERSION := 3.3.30
 NCA_VENV := .venv-nca
 NCA_VERSION := 2.1.0
 
-.PHONY: setup tools synth test bench lint docs snapshot-stateful clean FORCE
+.PHONY: setup tools synth review test bench lint docs snapshot-stateful clean FORCE
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
@@ -51,6 +51,18 @@ $(NCA_VENV)/.installed: Makefile
 synth: setup
 	$(VENV)/bin/python -m silhouette_infra synth --stack $(STACK) $(if $(OUT),--out $(OUT))
 
+# The offline review of a change (README, "Reviewing a change offline"): each stack synthesised at BASE and in
+# the clean working tree, with every check; prints the text diff, writes review/<stack>.md (the pull request
+# comment). Exit 1 when a stateful resource would be deleted or replaced without an acknowledgement in
+# review-acknowledgements.yaml, 2 on bad input; both stacks are reviewed either way, the worst exit wins.
+REVIEW_STACKS := staging production
+review: setup
+	@test -n "$(BASE)" || { echo "make review needs BASE=<git ref>, e.g. make review BASE=origin/main" >&2; exit 2; }
+	@status=0; for stack in $(REVIEW_STACKS); do \
+	  $(VENV)/bin/python -m silhouette_infra synth --stack $$stack --against "$(BASE)" --out review; \
+	  code=$$?; [ $$code -gt $$status ] && status=$$code; \
+	done; exit $$status
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -87,4 +99,4 @@ snapshot-stateful: setup
 	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
-	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) out review .pytest_cache .mypy_cache .ruff_cache

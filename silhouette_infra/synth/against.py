@@ -1,0 +1,190 @@
+"""``synth --against REF``: a stack synthesised at a git ref and in the working tree, then compared.
+
+The ref is checked out in a temporary ``git worktree`` (removed afterwards, whatever happens) and each
+side runs its own commit's ``python -m silhouette_infra synth --out``, in its own directory as the working
+directory (``python -m`` puts it first on ``sys.path``, ahead of the editable install): the ref's program,
+settings models and stack files, not this tree's. The two synths run at the same time, one per core, and
+the comparison reads what they wrote (``readable.py`` gives both the same view, so a ref whose synth wrote
+policies as strings compares cleanly).
+
+The working tree must be clean: the report says which commits it compares, and a diff of uncommitted
+files would name a commit it does not describe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from silhouette_infra.synth.diff import Review, Side, review
+from silhouette_infra.synth.readable import CHECKS_FILE, COST_FILE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+POLL_SECONDS = 0.05
+# checks/checkov.py's override, set for the ref's worktree (which has no .venv-checkov); importing that
+# module would import the SDKs into this process, which only waits for the two synths.
+CHECKOV_ENV_VAR = "SILHOUETTE_CHECKOV"
+
+
+class ReviewError(Exception):
+    """Bad input for a review (unknown ref, dirty tree, a program that fails): one line for the user."""
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A finished review and how long its parts took."""
+
+    review: Review
+    seconds: float
+    synth_seconds: float
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+
+
+def resolve(root: Path, ref: str) -> str:
+    """The commit ``ref`` names, or ``ReviewError``."""
+    if _git(root, "rev-parse", "--git-dir").returncode != 0:
+        raise ReviewError(f"synth --against: {root} is not a git repository")
+    found = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if found.returncode != 0 or not found.stdout.strip():
+        raise ReviewError(
+            f"synth --against: unknown git ref {ref!r} (no commit by that name here; in CI, fetch it first: "
+            "actions/checkout with fetch-depth: 0)"
+        )
+    return found.stdout.strip()
+
+
+def ensure_clean(root: Path) -> None:
+    """``ReviewError`` naming the first changed path when the working tree differs from its commit."""
+    status = _git(root, "status", "--porcelain", "--untracked-files=normal").stdout.splitlines()
+    if status:
+        raise ReviewError(
+            f"synth --against: the working tree has uncommitted changes ({len(status)} path(s), first: "
+            f"{status[0].strip()}); commit or stash them: the review compares commits"
+        )
+
+
+@contextmanager
+def temporary_worktree(root: Path, commit: str) -> Iterator[Path]:
+    """A detached worktree of ``commit`` in a temporary directory, removed on the way out."""
+    parent = Path(tempfile.mkdtemp(prefix="silhouette-review-"))
+    tree = parent / "tree"
+    try:
+        added = _git(root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
+        if added.returncode != 0:
+            raise ReviewError(f"synth --against: git worktree add failed: {_last_line(added.stderr)}")
+        yield tree
+    finally:
+        _git(root, "worktree", "remove", "--force", str(tree))
+        shutil.rmtree(parent, ignore_errors=True)
+        _git(root, "worktree", "prune")
+
+
+@dataclass
+class _Run:
+    """One side's synth: ``tree``'s own ``python -m silhouette_infra synth`` writing under ``out``."""
+
+    label: str
+    process: subprocess.Popen[bytes]
+    out: Path
+    log: Path
+    stopped: bool = False  # killed by the review because the other side failed (or it was interrupted)
+
+    @classmethod
+    def start(cls, tree: Path, label: str, stack: str, out: Path, checks: bool) -> _Run:
+        command = [sys.executable, "-m", "silhouette_infra", "synth", "--stack", stack, "--out", str(out)]
+        environment = {**os.environ, "PYTHONPATH": str(tree)}
+        checkov = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
+        if CHECKOV_ENV_VAR not in environment and checkov.is_file():
+            environment[CHECKOV_ENV_VAR] = str(checkov)  # a fresh worktree has no .venv-checkov of its own
+        log = out.with_suffix(".log")
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [*command, *([] if checks else ["--no-checks"])],
+                cwd=tree,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        return cls(label, process, out, log)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+            self.stopped = True
+
+    def raise_if_failed(self) -> None:
+        """``ReviewError`` when this side's program failed (exit 1 is only failed checks: it wrote its files)."""
+        if self.stopped or self.process.returncode in (0, 1):
+            return
+        reason = _last_line(self.log.read_text(errors="replace"))
+        raise ReviewError(f"synth --against: the program fails at {self.label}: {reason}")
+
+    def side(self, stack: str) -> Side:
+        directory = self.out / stack
+        resources = directory / "resources.json"
+        if self.stopped or not resources.is_file():
+            raise ReviewError(f"synth --against: the synth of {self.label} wrote no {resources.name}")
+        return Side(
+            resources=json.loads(resources.read_text()),
+            cost=_optional_json(directory / COST_FILE),
+            checks=_optional_json(directory / CHECKS_FILE),
+            label=self.label,
+        )
+
+
+def _wait_for(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Wait for every synth; when one fails (exit 2 or a traceback), stop waiting for the others."""
+    while any(process.poll() is None for process in processes):
+        if any(process.returncode not in (None, 0, 1) for process in processes):
+            return  # the caller kills what still runs and reports the failure
+        time.sleep(POLL_SECONDS)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _optional_json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def review_against(stack: str, ref: str, *, checks: bool, root: Path = PROJECT_ROOT) -> Compared:
+    """Review the working tree's ``stack`` against ``ref``. ``ReviewError`` on bad input."""
+    started = time.perf_counter()
+    base_commit = resolve(root, ref)
+    ensure_clean(root)
+    head_commit = resolve(root, "HEAD")
+    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+    base_label = base_commit[:7] if base_commit.startswith(ref) else f"{ref} ({base_commit[:7]})"
+    head_label = f"{branch if branch and branch != 'HEAD' else 'HEAD'} ({head_commit[:7]})"
+    with temporary_worktree(root, base_commit) as tree, tempfile.TemporaryDirectory(prefix="silhouette-out-") as out:
+        scratch = Path(out)
+        synth_started = time.perf_counter()
+        runs: list[_Run] = []
+        try:
+            runs.append(_Run.start(tree, base_label, stack, scratch / "base", checks))
+            runs.append(_Run.start(root, head_label, stack, scratch / "head", checks))
+            _wait_for([run.process for run in runs])
+        finally:
+            for run in runs:
+                run.stop()
+        synth_seconds = time.perf_counter() - synth_started
+        for run in runs:
+            run.raise_if_failed()
+        before, after = (run.side(stack) for run in runs)
+    return Compared(review(stack, before, after, checks), time.perf_counter() - started, synth_seconds)
