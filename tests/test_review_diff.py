@@ -36,10 +36,8 @@ from silhouette_infra.synth.diff import (
     resource_changes,
 )
 from silhouette_infra.synth.readable import computed_outputs, parsed_json_strings, readable_resource, yaml_text
-from silhouette_infra.synth.replacing import REPLACING, SOURCE_DOCUMENTED, SOURCE_READ
 from silhouette_infra.synth.review_report import marker, render_markdown, render_text, verdict
-from silhouette_infra.synth.summary import write_out
-from tests.support import commit_edit, copy_of_the_project, git, synth
+from tests.support import commit_edit, copy_of_the_project, git
 
 RDS = "aws:rds/instance:Instance"
 STACK_FILE = "Pulumi.staging.yaml"
@@ -139,6 +137,14 @@ def test_the_markdown_comment_starts_with_its_marker_and_shows_the_diff(harmless
     assert f"| ~ update | `postgres` | `{RDS}` | silhouette:data:Postgres |" in markdown, markdown
     assert "```diff\n  backupRetentionPeriod:\n-   7\n+   10\n```" in markdown, markdown
     assert ":white_check_mark:" in markdown, markdown
+
+
+def test_a_commit_synthesised_by_an_earlier_review_comes_from_the_cache(
+    harmless: ReviewRun, replaced: ReviewRun
+) -> None:
+    """The replacement's review is against the commit the harmless review synthesised as its head."""
+    assert "(2 side(s) synthesised" in harmless.stderr, harmless.stderr
+    assert "(1 side(s) synthesised" in replaced.stderr and "1 from the cache" in replaced.stderr, replaced.stderr
 
 
 def test_replacing_the_database_fails_and_says_which_property_replaces_it(replaced: ReviewRun) -> None:
@@ -344,30 +350,7 @@ def test_the_committed_acknowledgements_file_is_valid() -> None:
     load_acknowledgements(Path(__file__).resolve().parents[1] / "review-acknowledgements.yaml")
 
 
-# ---------------------------------------------------------------- the table and what synth --out writes
-
-
-def test_every_declared_type_has_replacing_properties_with_a_source() -> None:
-    declared = {r.type for stack in ("production", "staging") for r in synth(stack).resources if r.custom}
-    missing = sorted(declared - set(REPLACING))
-    assert missing == [], f"types the program declares with no entry in synth/replacing.py: {missing}"
-    for type_token, entry in REPLACING.items():
-        assert entry.source and entry.evidence in (SOURCE_READ, SOURCE_DOCUMENTED), f"{type_token}: no source"
-
-
-def test_synth_out_is_readable_and_deterministic(tmp_path: Path) -> None:
-    """Policies parsed, no echoed outputs, literal blocks; and the same bytes when written twice."""
-    write_out(synth("staging"), tmp_path / "one")
-    write_out(synth("staging"), tmp_path / "two")
-    for one in sorted((tmp_path / "one").rglob("*.*")):
-        two = tmp_path / "two" / one.relative_to(tmp_path / "one")
-        assert one.read_bytes() == two.read_bytes(), f"{one.name} differs between two writes"
-    resources = json.loads((tmp_path / "one" / "resources.json").read_text())
-    roles = [r for r in resources if r["type"] == "aws:iam/role:Role"]
-    assert roles and all(isinstance(r["inputs"]["assumeRolePolicy"], dict) for r in roles), "policies not parsed"
-    echoed = [(r["urn"], k) for r in resources for k, v in r["outputs"].items() if r["inputs"].get(k) == v]
-    assert echoed == [], f"outputs that only echo inputs: {echoed[:5]}"
-    assert json.loads((tmp_path / "one" / "cost.json").read_text())["layers"], "cost.json has no layers"
+# ---------------------------------------------------------------- what synth --out writes
 
 
 def test_yaml_literal_blocks_round_trip() -> None:

@@ -8,11 +8,15 @@ the comparison reads what they wrote (``readable.py`` gives both the same view, 
 policies as strings compares cleanly).
 
 The working tree must be clean: the report says which commits it compares, and a diff of uncommitted
-files would name a commit it does not describe.
+files would name a commit it does not describe. Being clean, each side is a commit, so what its synth
+wrote is kept in the repository's git directory (``SynthCache``) under a key of the commit's tree, the
+stack, the checks and the Python that ran it: a review run again, or against the same base, synthesises
+only what changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -21,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,10 @@ from silhouette_infra.synth.readable import CHECKS_FILE, COST_FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 0.05
+RESOURCES_FILE = "resources.json"
+CACHED_FILES = (RESOURCES_FILE, COST_FILE, CHECKS_FILE)
+CACHE_DIRECTORY = "silhouette-review-cache"  # in the git directory: never in the working tree
+CACHE_ENTRIES = 8  # a few MB each
 # checks/checkov.py's override, set for the ref's worktree (which has no .venv-checkov); importing that
 # module would import the SDKs into this process, which only waits for the two synths.
 CHECKOV_ENV_VAR = "SILHOUETTE_CHECKOV"
@@ -47,6 +55,7 @@ class Compared:
     review: Review
     seconds: float
     synth_seconds: float
+    synthesised: int  # sides synthesised now (0 to 2); the others came from the cache
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -133,17 +142,59 @@ class _Run:
         reason = _last_line(self.log.read_text(errors="replace"))
         raise ReviewError(f"synth --against: the program fails at {self.label}: {reason}")
 
-    def side(self, stack: str) -> Side:
+    def written(self, stack: str) -> Path:
+        """The directory this synth wrote for ``stack``; ``ReviewError`` when it wrote none."""
         directory = self.out / stack
-        resources = directory / "resources.json"
-        if self.stopped or not resources.is_file():
-            raise ReviewError(f"synth --against: the synth of {self.label} wrote no {resources.name}")
-        return Side(
-            resources=json.loads(resources.read_text()),
-            cost=_optional_json(directory / COST_FILE),
-            checks=_optional_json(directory / CHECKS_FILE),
-            label=self.label,
-        )
+        if self.stopped or not (directory / RESOURCES_FILE).is_file():
+            raise ReviewError(f"synth --against: the synth of {self.label} wrote no {RESOURCES_FILE}")
+        return directory
+
+
+class SynthCache:
+    """What the synth of a commit wrote (resources, cost, checks), kept in the repository's git directory,
+    the most recent ``CACHE_ENTRIES`` of them. The key is the commit's tree (program, stack files, lock file
+    and tooling alike), the stack, whether the checks ran, and the Python (its virtual environment) that ran
+    the synth."""
+
+    def __init__(self, root: Path) -> None:
+        git_dir = _git(root, "rev-parse", "--git-common-dir").stdout.strip()
+        self.directory = (root / git_dir).resolve() / CACHE_DIRECTORY
+        self.root = root
+
+    def key(self, commit: str, stack: str, checks: bool) -> str:
+        tree = _git(self.root, "rev-parse", f"{commit}^{{tree}}").stdout.strip()
+        identity = "\0".join([tree, stack, str(checks), sys.executable, sys.version])
+        return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+    def get(self, key: str) -> Path | None:
+        entry = self.directory / key
+        if not (entry / RESOURCES_FILE).is_file():
+            return None
+        os.utime(entry)  # most recently used
+        return entry
+
+    def put(self, key: str, written: Path) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=self.directory))
+        for name in CACHED_FILES:
+            if (written / name).is_file():
+                shutil.copyfile(written / name, staging / name)
+        shutil.rmtree(self.directory / key, ignore_errors=True)
+        staging.rename(self.directory / key)
+        entries = sorted(self.directory.iterdir(), key=lambda entry: entry.stat().st_mtime, reverse=True)
+        for old in entries[CACHE_ENTRIES:]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _side(directory: Path | None, label: str) -> Side:
+    if directory is None:
+        raise ReviewError(f"synth --against: the synth of {label} could not be kept in {CACHE_DIRECTORY}")
+    return Side(
+        resources=json.loads((directory / RESOURCES_FILE).read_text()),
+        cost=_optional_json(directory / COST_FILE),
+        checks=_optional_json(directory / CHECKS_FILE),
+        label=label,
+    )
 
 
 def _wait_for(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -172,19 +223,30 @@ def review_against(stack: str, ref: str, *, checks: bool, root: Path = PROJECT_R
     branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
     base_label = base_commit[:7] if base_commit.startswith(ref) else f"{ref} ({base_commit[:7]})"
     head_label = f"{branch if branch and branch != 'HEAD' else 'HEAD'} ({head_commit[:7]})"
-    with temporary_worktree(root, base_commit) as tree, tempfile.TemporaryDirectory(prefix="silhouette-out-") as out:
-        scratch = Path(out)
+    cache = SynthCache(root)
+    keys = [cache.key(commit, stack, checks) for commit in (base_commit, head_commit)]
+    cached = [cache.get(key) for key in keys]
+    with ExitStack() as cleanup:
+        scratch = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="silhouette-out-")))
         synth_started = time.perf_counter()
-        runs: list[_Run] = []
+        runs: dict[int, _Run] = {}
         try:
-            runs.append(_Run.start(tree, base_label, stack, scratch / "base", checks))
-            runs.append(_Run.start(root, head_label, stack, scratch / "head", checks))
-            _wait_for([run.process for run in runs])
+            if cached[0] is None:
+                tree = cleanup.enter_context(temporary_worktree(root, base_commit))
+                runs[0] = _Run.start(tree, base_label, stack, scratch / "base", checks)
+            if cached[1] is None:
+                runs[1] = _Run.start(root, head_label, stack, scratch / "head", checks)
+            _wait_for([run.process for run in runs.values()])
         finally:
-            for run in runs:
+            for run in runs.values():
                 run.stop()
         synth_seconds = time.perf_counter() - synth_started
-        for run in runs:
+        for run in runs.values():
             run.raise_if_failed()
-        before, after = (run.side(stack) for run in runs)
-    return Compared(review(stack, before, after, checks), time.perf_counter() - started, synth_seconds)
+        for side, run in runs.items():
+            cache.put(keys[side], run.written(stack))
+            cached[side] = cache.get(keys[side])
+    before, after = (_side(directory, label) for directory, label in zip(cached, (base_label, head_label), strict=True))
+    return Compared(
+        review(stack, before, after, checks), time.perf_counter() - started, synth_seconds, synthesised=len(runs)
+    )

@@ -82,7 +82,8 @@ def _review(args: argparse.Namespace) -> int:
         path.write_text(markdown)
         print(f"wrote {path}", file=sys.stderr)
     print(
-        f"review of {args.stack} took {compared.seconds:.1f} s (the two synths {compared.synth_seconds:.1f} s)",
+        f"review of {args.stack} took {compared.seconds:.1f} s ({compared.synthesised} side(s) synthesised in "
+        f"{compared.synth_seconds:.1f} s, {2 - compared.synthesised} from the cache of earlier reviews)",
         file=sys.stderr,
     )
     return 0 if result.ok else 1
