@@ -230,6 +230,15 @@ REPLACING: dict[str, Replacing] = {
         _TF + "rds/instance_automated_backups_replication.go",
         note="the resource has no update: every argument replaces it",
     ),
+    "aws:rds/proxy:Proxy": Replacing(("name", "engineFamily", "vpcSubnetIds"), _TF + "rds/proxy.go"),
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": Replacing(
+        ("dbProxyName",), _TF + "rds/proxy_default_target_group.go"
+    ),
+    "aws:rds/proxyTarget:ProxyTarget": Replacing(
+        ("dbProxyName", "targetGroupName", "dbInstanceIdentifier", "dbClusterIdentifier"),
+        _TF + "rds/proxy_target.go",
+        note="the resource has no update: every argument replaces it",
+    ),
     "aws:elasticache/subnetGroup:SubnetGroup": Replacing(("name",), _TF + "elasticache/subnet_group.go"),
     "aws:elasticache/parameterGroup:ParameterGroup": Replacing(
         ("name", "family", "description"), _TF + "elasticache/parameter_group.go"
