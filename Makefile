@@ -99,4 +99,4 @@ snapshot-stateful: setup
 	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
-	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) out review .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) out review .review-cache .pytest_cache .mypy_cache .ruff_cache

@@ -50,7 +50,7 @@ def test_cold_synth_of_production_with_every_check(benchmark: BenchmarkFixture, 
 
 def test_review_of_two_production_commits_with_every_check(benchmark: BenchmarkFixture, repository: Path) -> None:
     def forget_earlier_reviews() -> None:
-        shutil.rmtree(repository / ".git" / CACHE_DIRECTORY, ignore_errors=True)
+        shutil.rmtree(repository / CACHE_DIRECTORY, ignore_errors=True)
 
     completed = timed(benchmark, lambda: _run(repository, "--against", "HEAD~1"), ROUNDS, forget_earlier_reviews)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]

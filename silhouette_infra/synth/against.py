@@ -9,7 +9,7 @@ policies as strings compares cleanly).
 
 The working tree must be clean: the report says which commits it compares, and a diff of uncommitted
 files would name a commit it does not describe. Being clean, each side is a commit, so what its synth
-wrote is kept in the repository's git directory (``SynthCache``) under a key of the commit's tree, the
+wrote is kept in ``.review-cache/`` (ignored by git; ``SynthCache``) under a key of the commit's tree, the
 stack, the checks and the Python that ran it: a review run again, or against the same base, synthesises
 only what changed.
 """
@@ -37,7 +37,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 0.05
 RESOURCES_FILE = "resources.json"
 CACHED_FILES = (RESOURCES_FILE, COST_FILE, CHECKS_FILE)
-CACHE_DIRECTORY = "silhouette-review-cache"  # in the git directory: never in the working tree
+CACHE_DIRECTORY = ".review-cache"  # at the root of the working tree, ignored by git (.gitignore)
 CACHE_ENTRIES = 8  # a few MB each
 # checks/checkov.py's override, set for the ref's worktree (which has no .venv-checkov); importing that
 # module would import the SDKs into this process, which only waits for the two synths.
@@ -96,9 +96,10 @@ def temporary_worktree(root: Path, commit: str) -> Iterator[Path]:
             raise ReviewError(f"synth --against: git worktree add failed: {_last_line(added.stderr)}")
         yield tree
     finally:
-        _git(root, "worktree", "remove", "--force", str(tree))
+        removed = _git(root, "worktree", "remove", "--force", str(tree)).returncode == 0
         shutil.rmtree(parent, ignore_errors=True)
-        _git(root, "worktree", "prune")
+        if not removed:
+            _git(root, "worktree", "prune")  # the directory is gone: drop git's record of it
 
 
 @dataclass
@@ -151,14 +152,13 @@ class _Run:
 
 
 class SynthCache:
-    """What the synth of a commit wrote (resources, cost, checks), kept in the repository's git directory,
-    the most recent ``CACHE_ENTRIES`` of them. The key is the commit's tree (program, stack files, lock file
-    and tooling alike), the stack, whether the checks ran, and the Python (its virtual environment) that ran
-    the synth."""
+    """What the synth of a commit wrote (resources, cost, checks), kept in this working tree's ignored
+    ``.review-cache/``, the most recent ``CACHE_ENTRIES`` of them. The key is the commit's tree (program,
+    stack files, lock file and tooling alike), the stack, whether the checks ran, and the Python (its
+    virtual environment) that ran the synth."""
 
     def __init__(self, root: Path) -> None:
-        git_dir = _git(root, "rev-parse", "--git-common-dir").stdout.strip()
-        self.directory = (root / git_dir).resolve() / CACHE_DIRECTORY
+        self.directory = root / CACHE_DIRECTORY
         self.root = root
 
     def key(self, commit: str, stack: str, checks: bool) -> str:
