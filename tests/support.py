@@ -7,6 +7,9 @@ A plain module (``from tests.support import ...``); ``conftest.py`` holds only f
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -87,3 +90,48 @@ def nca_missing() -> str | None:
     except NcaNotInstalledError as error:
         return str(error)
     return None
+
+
+# A repository of our own for the review diff's tests and benchmark: commits need an identity, whatever the
+# machine's git configuration says.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Silhouette review test",
+    "GIT_AUTHOR_EMAIL": "review-test@example.com",
+    "GIT_COMMITTER_NAME": "Silhouette review test",
+    "GIT_COMMITTER_EMAIL": "review-test@example.com",
+}
+
+
+def git(repository: Path, *args: str) -> str:
+    """``git args`` in ``repository``; its output, or a failed assertion naming the command."""
+    completed = subprocess.run(
+        ["git", *args], cwd=repository, capture_output=True, text=True, check=False, env={**os.environ, **GIT_IDENTITY}
+    )
+    assert completed.returncode == 0, f"git {' '.join(args)} in {repository}: {completed.stderr.strip()}"
+    return completed.stdout.strip()
+
+
+def copy_of_the_project(directory: Path) -> Path:
+    """A new git repository in ``directory`` whose one commit holds the project's files as they are in this
+    working tree (committed or not, ignored files left out): what the tests review is the code under test."""
+    listed = git(PROJECT_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.split("\0")):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            target = directory / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(directory, "init", "--quiet", "--initial-branch=main")
+    git(directory, "add", "--all")
+    git(directory, "commit", "--quiet", "--message", "the project as under test")
+    return directory
+
+
+def commit_edit(repository: Path, path: str, old: str, new: str, message: str) -> str:
+    """Replace ``old`` by ``new`` in one file, commit, and return the commit."""
+    file = repository / path
+    text = file.read_text()
+    assert old in text, f"{path} no longer contains {old!r}: update the test's edit"
+    file.write_text(text.replace(old, new, 1))
+    git(repository, "commit", "--quiet", "--all", "--message", message)
+    return git(repository, "rev-parse", "HEAD")

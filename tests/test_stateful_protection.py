@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from silhouette_infra.synth.engine import SynthResult
+from silhouette_infra.synth.replacing import REPLACING, SOURCE_DOCUMENTED, SOURCE_READ
 from silhouette_infra.synth.stateful import identity, replacement_problems, stateful
 from tests.support import config_with, synth
 
@@ -87,3 +88,15 @@ def test_production_services_refuse_deletion_themselves(
 
 def test_staging_is_deliberately_unprotected(staging: SynthResult) -> None:
     assert not any(r.protect for r in stateful(staging.resources)), "staging must be disposable"
+
+
+def test_every_declared_type_has_replacing_properties_with_a_source(
+    production: SynthResult, staging: SynthResult
+) -> None:
+    """The review diff (synth --against) says which changes replace a resource from replacing.py's table:
+    a type missing there would show as "replacing properties unknown"."""
+    declared = {r.type for result in (production, staging) for r in result.resources if r.custom}
+    missing = sorted(declared - set(REPLACING))
+    assert missing == [], f"types the program declares with no entry in synth/replacing.py: {missing}"
+    for type_token, entry in REPLACING.items():
+        assert entry.source and entry.evidence in (SOURCE_READ, SOURCE_DOCUMENTED), f"{type_token}: no source"

@@ -10,6 +10,9 @@ import yaml
 
 from silhouette_infra.synth.checks.base import SKIPS_FILE, load_skips
 from silhouette_infra.synth.cli import main
+from silhouette_infra.synth.engine import SynthResult
+from silhouette_infra.synth.readable import yaml_text
+from silhouette_infra.synth.summary import write_out
 from tests.support import STACKS, checks
 
 
@@ -57,11 +60,11 @@ def test_synth_writes_resources_and_manifests(tmp_path: Path, capsys: pytest.Cap
     manifests = sorted((tmp_path / "staging" / "manifests").glob("*.yaml"))
     assert manifests, "synth --out wrote no Kubernetes manifest"
     # The engine receives inputs through protobuf Structs, whose key order differs between runs: the
-    # manifests are written in sorted-key order so that two synths of one program diff clean.
+    # manifests are written in sorted-key order so that two synths of one program diff clean (readable.py).
     for manifest in manifests:
         text = manifest.read_text()
-        canonical = yaml.safe_dump(yaml.safe_load(text), sort_keys=True)
-        assert text == canonical, f"{manifest.name} is not written in sorted-key order"
+        canonical = yaml_text(yaml.safe_load(text))
+        assert text == canonical, f"{manifest.name} is not written in sorted-key order with literal blocks"
 
 
 def test_synth_exits_non_zero_on_invalid_settings(
@@ -77,3 +80,19 @@ def test_synth_exits_non_zero_on_invalid_settings(
     )
     assert main(["synth", "--stack", "production"]) == 2
     assert "silhouette:postgres.multi_az: production requires Multi-AZ" in capsys.readouterr().err
+
+
+def test_synth_out_is_written_for_review(staging: SynthResult, tmp_path: Path) -> None:
+    """resources.json with JSON policies parsed and no output that only echoes an input, cost.json; and
+    write_out depends only on what was declared (two writes of one run are byte-identical)."""
+    write_out(staging, tmp_path / "one")
+    write_out(staging, tmp_path / "two")
+    for one in sorted((tmp_path / "one").rglob("*.*")):
+        two = tmp_path / "two" / one.relative_to(tmp_path / "one")
+        assert one.read_bytes() == two.read_bytes(), f"{one.name} differs between two writes"
+    resources = json.loads((tmp_path / "one" / "resources.json").read_text())
+    roles = [r for r in resources if r["type"] == "aws:iam/role:Role"]
+    assert roles and all(isinstance(r["inputs"]["assumeRolePolicy"], dict) for r in roles), "policies not parsed"
+    echoed = [(r["urn"], k) for r in resources for k, v in r["outputs"].items() if r["inputs"].get(k) == v]
+    assert echoed == [], f"outputs that only echo inputs: {echoed[:5]}"
+    assert json.loads((tmp_path / "one" / "cost.json").read_text())["layers"], "cost.json has no layers"

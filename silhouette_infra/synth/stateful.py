@@ -1,7 +1,8 @@
 """What counts as stateful, which input changes replace it, and the guard that compares two runs.
 
 The properties are those the AWS provider (Terraform schema ``ForceNew``) cannot change in place: a
-new value means delete-and-create, which for these resources loses data.
+new value means delete-and-create, which for these resources loses data. They come from the table of
+every declared type in ``replacing.py``, which says where each list comes from.
 """
 
 from __future__ import annotations
@@ -9,31 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from silhouette_infra.synth.engine.mocks import CapturedResource
+from silhouette_infra.synth.replacing import REPLACING
 
+# The stateful types of replacing.py's table (every declared type, with its source) and their properties.
 REPLACING_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "aws:rds/instance:Instance": ("identifier", "engine", "kmsKeyId", "storageEncrypted", "username", "dbName"),
-    "aws:elasticache/replicationGroup:ReplicationGroup": (
-        "replicationGroupId",
-        "atRestEncryptionEnabled",
-        "kmsKeyId",
-        "port",
-        "subnetGroupName",
-    ),
-    "aws:mq/broker:Broker": (
-        "brokerName",
-        "engineType",
-        "deploymentMode",
-        "encryptionOptions",
-        "publiclyAccessible",
-        "storageType",
-        "subnetIds",
-    ),
-    "aws:s3/bucket:Bucket": ("bucket", "bucketPrefix"),
-    "aws:kms/key:Key": ("customerMasterKeySpec", "keyUsage", "multiRegion"),
-    "aws:backup/vault:Vault": ("name", "kmsKeyArn"),
-    "aws:secretsmanager/secret:Secret": ("name", "namePrefix"),
-    "aws:ecr/repository:Repository": ("name", "encryptionConfigurations"),
-    "eks:index:Cluster": ("name", "encryptionConfigKeyArn"),
+    type_token: entry.properties for type_token, entry in REPLACING.items() if entry.stateful
 }
 
 

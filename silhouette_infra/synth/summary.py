@@ -8,14 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.synth.checks.base import CheckReport
 from silhouette_infra.synth.cost import monthly_cost
 from silhouette_infra.synth.engine.manifests import manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import SynthResult
+from silhouette_infra.synth.readable import (
+    CHECKS_FILE,
+    COST_FILE,
+    parsed_json_strings,
+    readable_resource,
+    yaml_text,
+)
 from silhouette_infra.synth.throughput import summary_lines
 from silhouette_infra.validation.rules import availability_zone_names
 
@@ -148,26 +153,49 @@ def render(result: SynthResult, reports: list[CheckReport] | None, seconds: floa
     return "\n".join(lines)
 
 
-def write_out(result: SynthResult, directory: Path) -> None:
-    """Every resource as JSON and every Kubernetes object as a YAML manifest."""
+def write_out(result: SynthResult, directory: Path, reports: list[CheckReport] | None = None) -> None:
+    """Every resource as JSON, every Kubernetes object as a YAML manifest, the cost estimate and, when the
+    checks ran, their failures: readable and deterministic (``readable.py``), and what ``synth --against``
+    compares between two commits."""
     directory.mkdir(parents=True, exist_ok=True)
     resources = [
-        {
-            "urn": r.urn,
-            "type": r.type,
-            "name": r.name,
-            "custom": r.custom,
-            "inputs": r.inputs,
-            "options": r.options,
-            "outputs": r.outputs,
-        }
+        readable_resource(
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "custom": r.custom,
+                "inputs": r.inputs,
+                "options": r.options,
+                "outputs": r.outputs,
+            }
+        )
         for r in result.resources
     ]
-    (directory / "resources.json").write_text(json.dumps(resources, indent=2, sort_keys=True) + "\n")
-    (directory / "outputs.json").write_text(json.dumps(result.outputs, indent=2, sort_keys=True) + "\n")
+    _write_json(directory / "resources.json", resources)
+    _write_json(directory / "outputs.json", parsed_json_strings(result.outputs))
+    estimate = monthly_cost(result.settings)
+    _write_json(
+        directory / COST_FILE,
+        {"layers": estimate.layers, "total": round(estimate.total, 2), "unpriced": estimate.unpriced},
+    )
+    if reports is not None:
+        findings = sorted(
+            (
+                {"validator": report.validator, "check": f.check, "resource": f.resource, "message": f.message}
+                for report in reports
+                for f in report.failures
+            ),
+            key=lambda finding: (finding["validator"], finding["check"], finding["resource"], finding["message"]),
+        )
+        _write_json(directory / CHECKS_FILE, {"validators": sorted(r.validator for r in reports), "failures": findings})
     manifests_dir = directory / "manifests"
     manifests_dir.mkdir(exist_ok=True)
     for resource in result.kubernetes_objects():
         manifest = manifest_of(resource)
         filename = object_name(manifest).replace("/", "_") + ".yaml"
-        (manifests_dir / filename).write_text(yaml.safe_dump(manifest, sort_keys=True))
+        (manifests_dir / filename).write_text(yaml_text(manifest))
+
+
+def _write_json(path: Path, document: object) -> None:
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
