@@ -380,6 +380,8 @@ REPLACING: dict[str, Replacing] = {
     ),
     "kubernetes:external-secrets.io/v1:ClusterSecretStore": _k8s(),
     "kubernetes:external-secrets.io/v1:ExternalSecret": _k8s(),
+    "kubernetes:keda.sh/v1alpha1:ScaledObject": _k8s(),
+    "kubernetes:keda.sh/v1alpha1:TriggerAuthentication": _k8s(),
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": _k8s(),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": _k8s(),
     "kubernetes:helm.sh/v3:Release": Replacing(
