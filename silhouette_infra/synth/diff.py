@@ -282,9 +282,9 @@ def _spec_urn(alias: str, urn: str) -> str | None:
     fields = dict(_SPEC_FIELD.findall(alias))
     head, qualified_type, name = urn.rsplit("::", 2)[0], *urn.rsplit("::", 2)[1:]
     own_type = fields.get("type") or qualified_type.rsplit("$", 1)[-1]
-    parent = fields.get("parentUrn")
-    if parent is None:
-        return None
+    parent = fields.get("parentUrn", "")
+    if parent.count("::") < 3:
+        return None  # no parent, or a parent given another way: only full URNs are compared then
     parent_chain = parent.rsplit("::", 2)[1]
     chain = [part for part in parent_chain.split("$") if part != "pulumi:pulumi:Stack"]
     return f"{head}::{'$'.join([*chain, own_type])}::{fields.get('name') or name}"
