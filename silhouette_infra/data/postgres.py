@@ -117,7 +117,9 @@ class Postgres(pulumi.ComponentResource):
             naming=naming,
             vpc_id=args.vpc_id,
             ingress=[Ingress(PORT, proxy_security_group.id, "postgres from RDS Proxy")],
-            description="PostgreSQL 5432 from RDS Proxy only",
+            # A group's description cannot change in place, and a replacement under the same name fails
+            # (InvalidGroup.Duplicate): it keeps the text it was created with; the rule says who gets in.
+            description="PostgreSQL 5432 from the EKS nodes only",
             parent=self,
         )
         return subnet_group, proxy_security_group, security_group

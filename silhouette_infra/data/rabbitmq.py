@@ -89,7 +89,9 @@ class RabbitMq(pulumi.ComponentResource):
                 from_nodes("rabbitmq", PORT, args.node_security_group_id),
                 from_nodes("rabbitmq", MANAGEMENT_PORT, args.node_security_group_id, " management API"),
             ],
-            description=f"RabbitMQ AMQPS {PORT} and management API {MANAGEMENT_PORT} from the EKS nodes only",
+            # Kept as created: a new description would replace the group, which its fixed name forbids
+            # (data/postgres.py); the rules name both ports.
+            description=f"RabbitMQ AMQPS {PORT} from the EKS nodes only",
             parent=self,
         )
         # The secret holds the endpoint next to the password, so it is written once the broker
