@@ -58,22 +58,37 @@ from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
 from silhouette_infra.aws.naming import BACKUP_TAG_KEY
 from silhouette_infra.aws.roles import service_role
+from silhouette_infra.data.neo4j import NAMESPACE as NEO4J_NAMESPACE
+from silhouette_infra.planning.recovery import (
+    DATABASE_PITR_RPO_MINUTES,
+    HOURLY_INTERVAL_MINUTES,
+    REPLICATION_TIME_MINUTES,
+    SNAPSHOT_INTERVAL_HOURS,
+    START_WINDOW_MINUTES,
+)
 from silhouette_infra.settings.models import BackupSettings
 
 # ------------------------------------------------------------------------------------ the schedule
 # AWS Backup cron: six fields (minutes hours day-of-month month day-of-week year), in UTC, with "?" in one
 # of the two day fields (https://docs.aws.amazon.com/AmazonCloudWatch/latest/events/ScheduledEvents.html).
-SNAPSHOT_INTERVAL_HOURS = 6
 SIX_HOURLY_SCHEDULE = f"cron(0 */{SNAPSHOT_INTERVAL_HOURS} * * ? *)"
 DAILY_SCHEDULE = "cron(0 0 * * ? *)"
 WEEKLY_SCHEDULE = "cron(0 0 ? * SUN *)"
 # A job must start within 60 minutes (the smallest start window AWS Backup accepts) and finish before the
 # next 6-hourly slot, so that a slow job never makes the next one wait.
-START_WINDOW_MINUTES = 60
 COMPLETION_WINDOW_MINUTES = SNAPSHOT_INTERVAL_HOURS * 60 - START_WINDOW_MINUTES
-# RDS point-in-time restore reaches back to within about 5 minutes of now (LatestRestorableTime).
-DATABASE_PITR_RPO_MINUTES = 5
-REPLICATION_TIME_MINUTES = 15
+# Neo4j's volume, hourly (the shortest interval AWS Backup runs a rule at): its RPO in the DR region is 1 h
+# (planning/recovery.py) instead of the 6-hourly plan's 7 h. An EBS snapshot is incremental, so an hourly one
+# stores only the blocks changed in the hour. A job finishes within two hours; AWS Backup does not start a
+# job for a resource while one is still running for it.
+HOURLY_SCHEDULE = f"cron(0 */{HOURLY_INTERVAL_MINUTES // 60} * * ? *)"
+HOURLY_COMPLETION_WINDOW_MINUTES = 2 * HOURLY_INTERVAL_MINUTES
+# The EBS CSI driver tags every volume it creates with the claim's namespace (extra-create-metadata, on in the
+# EKS add-on: https://github.com/kubernetes-sigs/aws-ebs-csi-driver/blob/master/docs/tagging.md); AWS Backup
+# combines the conditions of one selection with AND
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupSelection.html).
+PVC_NAMESPACE_TAG = "kubernetes.io/created-for/pvc/namespace"
+EBS_VOLUMES = "arn:aws:ec2:*:*:volume/*"
 
 # ------------------------------------------------------------------------------------- the buckets
 ACCESS_LOG_RETENTION_DAYS = 365
@@ -102,9 +117,14 @@ def backup_rules(settings: BackupSettings) -> list[BackupRule]:
     ]
 
 
+def hourly_rule(settings: BackupSettings) -> BackupRule:
+    """The hourly rule of the plan that snapshots Neo4j's volume."""
+    return BackupRule("hourly", HOURLY_SCHEDULE, settings.hourly_retention_days)
+
+
 def vault_lock_min_retention_days(settings: BackupSettings) -> int:
     """The shortest retention of any rule: a lock with a longer minimum would fail that rule's jobs."""
-    return min(rule.retention_days for rule in backup_rules(settings))
+    return min(rule.retention_days for rule in [*backup_rules(settings), hourly_rule(settings)])
 
 
 @dataclass(frozen=True)
@@ -482,7 +502,69 @@ class Backup(pulumi.ComponentResource):
         return vault
 
     def _plan(self, vault: aws.backup.Vault, dr_vault: aws.backup.Vault | None) -> None:
+        """The stack's plan over every resource tagged for it, and the hourly plan over Neo4j's volume."""
         args, naming = self._args, self._args.naming
+        role = service_role(
+            "backup",
+            naming=naming,
+            description="Lets AWS Backup snapshot, copy and restore the resources the plan selects",
+            # AWS Backup can only use a role that a principal of this account passes to it (iam:PassRole).
+            service="backup.amazonaws.com",
+            managed_policy_arns=list(BACKUP_SERVICE_POLICIES),
+            parent=self,
+        )
+        plan = self._plan_of("backup-plan", "backups", backup_rules(args.settings), vault, dr_vault)
+        aws.backup.Selection(
+            "backup-selection",
+            name=naming.physical("tagged"),
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            selection_tags=[
+                aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=BACKUP_TAG_KEY, value=naming.prefix)
+            ],
+            opts=self._options(),
+        )
+        hourly = self._plan_of(
+            "backup-hourly-plan",
+            "neo4j-hourly",
+            [hourly_rule(args.settings)],
+            vault,
+            dr_vault,
+            completion_window=HOURLY_COMPLETION_WINDOW_MINUTES,
+        )
+        aws.backup.Selection(
+            "backup-hourly-selection",
+            name=naming.physical("neo4j-volume"),
+            plan_id=hourly.id,
+            iam_role_arn=role.arn,
+            resources=[EBS_VOLUMES],
+            conditions=[
+                aws.backup.SelectionConditionArgs(
+                    string_equals=[
+                        aws.backup.SelectionConditionStringEqualArgs(
+                            key=f"aws:ResourceTag/{BACKUP_TAG_KEY}", value=naming.prefix
+                        ),
+                        aws.backup.SelectionConditionStringEqualArgs(
+                            key=f"aws:ResourceTag/{PVC_NAMESPACE_TAG}", value=NEO4J_NAMESPACE
+                        ),
+                    ]
+                )
+            ],
+            opts=self._options(),
+        )
+
+    def _plan_of(
+        self,
+        name: str,
+        purpose: str,
+        backup_rules: Sequence[BackupRule],
+        vault: aws.backup.Vault,
+        dr_vault: aws.backup.Vault | None,
+        *,
+        completion_window: int = COMPLETION_WINDOW_MINUTES,
+    ) -> aws.backup.Plan:
+        """A plan of ``backup_rules`` into ``vault``, each recovery point copied to ``dr_vault`` if there is one."""
+        naming = self._args.naming
         rules = [
             aws.backup.PlanRuleArgs(
                 rule_name=rule.name,
@@ -490,7 +572,7 @@ class Backup(pulumi.ComponentResource):
                 schedule=rule.schedule,
                 schedule_expression_timezone="Etc/UTC",
                 start_window=START_WINDOW_MINUTES,
-                completion_window=COMPLETION_WINDOW_MINUTES,
+                completion_window=completion_window,
                 enable_continuous_backup=False,
                 lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=rule.retention_days),
                 copy_actions=[
@@ -502,31 +584,8 @@ class Backup(pulumi.ComponentResource):
                 if dr_vault is not None
                 else None,
             )
-            for rule in backup_rules(args.settings)
+            for rule in backup_rules
         ]
-        plan = aws.backup.Plan(
-            "backup-plan",
-            name=naming.physical("backups"),
-            rules=rules,
-            tags=naming.name_tag("backups"),
-            opts=self._options(),
-        )
-        role = service_role(
-            "backup",
-            naming=naming,
-            description="Lets AWS Backup snapshot, copy and restore the resources the plan selects",
-            # AWS Backup can only use a role that a principal of this account passes to it (iam:PassRole).
-            service="backup.amazonaws.com",
-            managed_policy_arns=list(BACKUP_SERVICE_POLICIES),
-            parent=self,
-        )
-        aws.backup.Selection(
-            "backup-selection",
-            name=naming.physical("tagged"),
-            plan_id=plan.id,
-            iam_role_arn=role.arn,
-            selection_tags=[
-                aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=BACKUP_TAG_KEY, value=naming.prefix)
-            ],
-            opts=self._options(),
+        return aws.backup.Plan(
+            name, name=naming.physical(purpose), rules=rules, tags=naming.name_tag(purpose), opts=self._options()
         )

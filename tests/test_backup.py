@@ -14,13 +14,13 @@ from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
 from silhouette_infra.backup import (
     BACKUP_SERVICE_POLICIES,
     COMPLETION_WINDOW_MINUTES,
-    START_WINDOW_MINUTES,
     backup_rules,
     recovery_objectives,
     replication_role_policy,
     rpo_hours,
     vault_lock_min_retention_days,
 )
+from silhouette_infra.planning.recovery import START_WINDOW_MINUTES
 from silhouette_infra.settings.models import BackupSettings
 from silhouette_infra.synth.engine import MOCK_ACCOUNT_ID, CapturedResource, SynthResult
 

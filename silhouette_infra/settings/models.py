@@ -407,6 +407,38 @@ class BackupSettings(Section):
     noncurrent_version_expiration_days: int = Field(
         90, ge=1, le=3650, description="Days a superseded object version is kept."
     )
+    hourly_retention_days: int = Field(
+        2,
+        ge=1,
+        le=35,
+        description="Retention of the hourly snapshots of Neo4j's volume (the plan that brings its RPO to 1 h).",
+    )
+
+
+# --------------------------------------------------------------------------------------- recovery
+ExportInterval = Literal[15, 20, 30, 60]
+
+
+class RecoverySettings(Section):
+    rpo_minutes: int = Field(
+        60,
+        ge=5,
+        le=1440,
+        description="Recovery point objective: the most data, in minutes, a production stack may lose when its "
+        "region is lost (every stateful service, planning/recovery.py); a production stack above it is refused.",
+    )
+    rto_minutes: int = Field(
+        240,
+        ge=15,
+        le=2880,
+        description="Recovery time objective: the longest, in minutes, the estimated `pulumi up` critical path of "
+        "the dr stack may take.",
+    )
+    export_interval_minutes: ExportInterval = Field(
+        30,
+        description="How often the Redis snapshot and the RabbitMQ definitions are exported to the backup bucket "
+        "(which replicates them to the DR region).",
+    )
 
 
 # --------------------------------------------------------------------------------------- edge
@@ -697,6 +729,9 @@ class Settings(Section):
     rabbitmq: RabbitMqSettings = Field(default_factory=RabbitMqSettings, description="Amazon MQ RabbitMQ broker.")
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings, description="Neo4j in the cluster.")
     backup: BackupSettings = Field(default_factory=BackupSettings, description="S3 backup bucket and AWS Backup.")
+    recovery: RecoverySettings = Field(
+        default_factory=RecoverySettings, description="Regional recovery: objectives and exports."
+    )
     edge: EdgeSettings = Field(default_factory=EdgeSettings, description="Certificate, WAF and DNS.")
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Account-level audit services.")
     apps: AppsSettings = Field(default_factory=AppsSettings, description="Backend and frontend workloads.")

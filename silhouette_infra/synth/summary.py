@@ -21,6 +21,7 @@ from silhouette_infra.synth.readable import (
     readable_resource,
     yaml_text,
 )
+from silhouette_infra.synth.recovery import rpo_lines
 from silhouette_infra.synth.throughput import summary_lines
 from silhouette_infra.validation.rules import availability_zone_names
 
@@ -78,7 +79,7 @@ LAYER_SETTINGS: dict[str, KeySettings] = {
     },
     "silhouette:backup:Backup": lambda s: {
         "plan": f"every 6 h kept {s.backup.six_hourly_retention_days} d, daily {s.backup.daily_retention_days} d, "
-        f"weekly {s.backup.weekly_retention_days} d",
+        f"weekly {s.backup.weekly_retention_days} d; Neo4j's volume hourly kept {s.backup.hourly_retention_days} d",
         "DR copies": f"to {s.aws.dr_region}" if s.backup.copy_to_dr_region else "none (single region)",
     },
     "silhouette:registry:Registry": lambda s: {
@@ -117,6 +118,8 @@ def render(result: SynthResult, reports: list[CheckReport] | None, seconds: floa
         ),
         "",
         *summary_lines(settings),
+        "",
+        *rpo_lines(settings),
         "",
     ]
     layers: dict[str, Counter[str]] = defaultdict(Counter)

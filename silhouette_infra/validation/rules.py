@@ -12,6 +12,7 @@ from silhouette_infra.planning import instance_types
 from silhouette_infra.planning.capacity import Resources, Workload, capacity, demand, pod_requests
 from silhouette_infra.planning.instance_types import Service
 from silhouette_infra.planning.layout import LayoutError, plan_subnets
+from silhouette_infra.planning.recovery import rpo_issues
 from silhouette_infra.planning.release import plan_release
 from silhouette_infra.planning.sizing import required_quota
 from silhouette_infra.planning.throughput import throughput_table
@@ -47,6 +48,7 @@ def check(settings: Settings) -> list[Issue]:
         *_throughput(settings),
         *_alert_email(settings),
         *_production(settings),
+        *rpo_issues(settings),
     ]
 
 

@@ -1,0 +1,114 @@
+"""Regional recovery (issue 14): every stateful service of production can be rebuilt in the DR region, losing at
+most ``recovery.rpo_minutes`` of data (the design's RPO 1 h)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from silhouette_infra.backup import EBS_VOLUMES, HOURLY_SCHEDULE, PVC_NAMESPACE_TAG
+from silhouette_infra.planning.recovery import cron_interval_minutes, recovery_table
+from silhouette_infra.synth.engine import SynthResult
+from silhouette_infra.synth.recovery import rpo_lines
+from silhouette_infra.validation.loader import SettingsError, load_settings
+from tests.support import config_with, synth
+
+PLAN = "aws:backup/plan:Plan"
+SELECTION = "aws:backup/selection:Selection"
+VAULT = "aws:backup/vault:Vault"
+
+
+@pytest.fixture(scope="module")
+def production() -> SynthResult:
+    return synth("production")
+
+
+# --------------------------------------------------------------------------------------------- the RPO
+def test_every_stateful_service_of_production_loses_at_most_the_rpo(production: SynthResult) -> None:
+    settings = production.settings
+    for row in recovery_table(settings):
+        assert row.rpo_minutes is not None, f"{row.service}: no recovery source in {settings.aws.dr_region}"
+        assert row.rpo_minutes <= settings.recovery.rpo_minutes == 60, (
+            f"{row.service}: RPO {row.rpo_minutes} min in {settings.aws.dr_region} above the design's 1 h"
+        )
+
+
+def test_neo4j_rpo_comes_from_hourly_snapshots_not_the_six_hourly_dumps(production: SynthResult) -> None:
+    (neo4j,) = [row for row in recovery_table(production.settings) if row.service == "Neo4j"]
+    by_name = {source.name.split(" ")[0]: source.rpo_minutes for source in neo4j.sources}
+    assert by_name == {"hourly": 60, "dump": 6 * 60 + 15}, f"Neo4j sources: {by_name}"
+
+
+def test_synth_prints_the_rpo_of_every_service(production: SynthResult) -> None:
+    lines = rpo_lines(production.settings)
+    assert lines[0].startswith("recovery points in us-west-2") and "objective 60 min" in lines[0], lines[0]
+    for service, rpo in [("PostgreSQL", 5), ("Redis", 45), ("RabbitMQ", 45), ("Neo4j", 60), ("backup bucket", 15)]:
+        assert any(line.strip().startswith(f"{service}: RPO {rpo} min") for line in lines), (
+            f"synth's RPO table has no '{service}: RPO {rpo} min' line:\n" + "\n".join(lines)
+        )
+
+
+def test_a_single_region_stack_says_it_has_nothing_in_the_dr_region() -> None:
+    settings = synth("staging").settings
+    assert all(row.rpo_minutes is None for row in recovery_table(settings)), "staging copies nothing to us-west-2"
+    assert "no objective outside production" in rpo_lines(settings)[0]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "minutes"),
+    [("0 */6 * * *", 360), ("*/20 * * * *", 20), ("30 2 * * *", 1440), ("0 1,2,12 * * *", 780), ("0 3 * * 0", 10080)],
+)
+def test_cron_interval_is_the_longest_gap_between_runs(schedule: str, minutes: int) -> None:
+    assert cron_interval_minutes(schedule) == minutes, f"cron {schedule!r}"
+
+
+# ------------------------------------------------------------------------------------ the settings rule
+@pytest.mark.parametrize(
+    ("overrides", "service"),
+    [
+        ({"recovery": {"rpo_minutes": 30}}, "Neo4j"),
+        ({"recovery": {"export_interval_minutes": 60}}, "Redis"),
+        ({"backup": {"copy_to_dr_region": False}}, "PostgreSQL"),
+    ],
+)
+def test_production_above_its_rpo_is_refused_naming_the_service(overrides: dict[str, Any], service: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings("production", config_with("production", **overrides))
+    message = str(raised.value)
+    assert "silhouette:recovery.rpo_minutes: " in message and service in message, (
+        f"production with {overrides}: the error must name recovery.rpo_minutes and {service}:\n{message}"
+    )
+
+
+def test_staging_has_no_rpo_objective() -> None:
+    load_settings("staging", config_with("staging", recovery={"rpo_minutes": 5}))
+
+
+# -------------------------------------------------------------------------- Neo4j's hourly snapshots
+def test_neo4j_volume_is_snapshotted_hourly_and_copied_to_the_dr_vault(production: SynthResult) -> None:
+    """AWS Backup runs a rule at most hourly; the copy action sends each point to the DR vault
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupRule.html)."""
+    plan = production.named(PLAN, "backup-hourly-plan")
+    (rule,) = plan.inputs["rules"]
+    assert rule["schedule"] == HOURLY_SCHEDULE == "cron(0 */1 * * ? *)", f"{plan.name}: hourly schedule"
+    assert rule["startWindow"] == 60 and rule["completionWindow"] == 120, f"{plan.name}: windows"
+    assert rule["lifecycle"]["deleteAfter"] == production.settings.backup.hourly_retention_days
+    dr_vault = production.named(VAULT, "backup-dr-vault")
+    (copy,) = rule["copyActions"]
+    assert copy["destinationVaultArn"] == dr_vault.outputs["arn"], f"{plan.name}: copies go to the DR vault"
+
+    selection = production.named(SELECTION, "backup-hourly-selection")
+    assert selection.inputs["planId"] == plan.id and selection.inputs["resources"] == [EBS_VOLUMES]
+    (condition,) = selection.inputs["conditions"]
+    assert {(c["key"], c["value"]) for c in condition["stringEquals"]} == {
+        ("aws:ResourceTag/Backup", "silhouette-production"),
+        (f"aws:ResourceTag/{PVC_NAMESPACE_TAG}", "neo4j"),
+    }, f"{selection.name}: only the stack's volumes in the neo4j namespace"
+
+
+def test_vault_lock_allows_the_hourly_retention(production: SynthResult) -> None:
+    for lock in production.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration"):
+        assert lock.inputs["minRetentionDays"] <= production.settings.backup.hourly_retention_days, (
+            f"{lock.name}: a minimum above the hourly rule's retention fails its jobs"
+        )
