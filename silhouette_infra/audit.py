@@ -44,6 +44,7 @@ import pulumi
 import pulumi_aws as aws
 
 from silhouette_infra.aws.buckets import (
+    SecureBucket,
     bucket_name,
     encrypted_bucket_policy,
     lifecycle_rule,
@@ -52,6 +53,7 @@ from silhouette_infra.aws.buckets import (
 )
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
+from silhouette_infra.aws.replication import BucketReplica, replicate_bucket
 from silhouette_infra.aws.roles import service_role
 from silhouette_infra.settings.models import AuditSettings
 
@@ -254,7 +256,10 @@ class Audit(pulumi.ComponentResource):
         self.audit_key_arn = None
         if settings.cloudtrail or settings.config_recorder:
             key = self._key()
-            bucket, bucket_policy = self._bucket(key)
+            secure = self._bucket(key)
+            bucket, bucket_policy = secure.bucket, secure.policy
+            if settings.replicate_to_dr_region:
+                self._replica(secure, key)
             self.audit_key_arn = key.arn
             self.audit_bucket_name = bucket.bucket
             if settings.cloudtrail:
@@ -297,7 +302,7 @@ class Audit(pulumi.ComponentResource):
         )
         return key
 
-    def _bucket(self, key: aws.kms.Key) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+    def _bucket(self, key: aws.kms.Key) -> SecureBucket:
         args = self._args
         trail = self._trail_arn if args.settings.cloudtrail else None
 
@@ -313,25 +318,68 @@ class Audit(pulumi.ComponentResource):
                 )
             )
 
-        audit_bucket = secure_bucket(
+        return secure_bucket(
             "audit-bucket",
             physical_name=args.account_id.apply(
                 lambda account: bucket_name(args.naming, "audit", args.region, account)
             ),
             tags=args.naming.name_tag("audit"),
             encryption=sse_kms(key.arn),
-            lifecycle=[
-                lifecycle_rule(
-                    "retention",
-                    expiration_days=args.settings.audit_log_retention_days,
-                    noncurrent_days=NONCURRENT_VERSION_DAYS,
-                )
-            ],
+            lifecycle=[self._retention()],
             policy=policy,
             parent=self,
             protect=args.protect,
         )
-        return audit_bucket.bucket, audit_bucket.policy
+
+    def _retention(self) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+        return lifecycle_rule(
+            "retention",
+            expiration_days=self._args.settings.audit_log_retention_days,
+            noncurrent_days=NONCURRENT_VERSION_DAYS,
+        )
+
+    def _replica(self, source: SecureBucket, source_key: aws.kms.Key) -> None:
+        """The audit history survives the loss of the region: a bucket in the DR region, under an audit key of
+        its own there, receives every log file within 15 minutes (Replication Time Control), kept as long."""
+        args = self._args
+        dr_region, dr = args.context.dr_region, args.context.providers.dr
+        key = customer_managed_key(
+            "audit-dr-key",
+            naming=args.naming,
+            purpose="audit",
+            description="Replica of the CloudTrail and AWS Config audit logs in the DR region",
+            policy=args.account_id.apply(lambda account: json.dumps(delegated_key_policy("audit", account_id=account))),
+            deletion_window_days=KEY_DELETION_WINDOW_DAYS,
+            protect=args.protect,
+            tags=args.naming.name_tag("audit", dr_region),
+            opts=pulumi.ResourceOptions(parent=self, provider=dr),
+        )
+
+        def policy(bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+            return pulumi.Output.all(bucket_arn, key.arn).apply(
+                lambda values: json.dumps(encrypted_bucket_policy(str(values[0]), str(values[1])))
+            )
+
+        replica = secure_bucket(
+            "audit-replica-bucket",
+            physical_name=args.account_id.apply(lambda account: bucket_name(args.naming, "audit", dr_region, account)),
+            tags=args.naming.name_tag("audit", dr_region),
+            encryption=sse_kms(key.arn),
+            lifecycle=[self._retention()],
+            policy=policy,
+            parent=self,
+            protect=args.protect,
+            provider=dr,
+        )
+        replicate_bucket(
+            "audit-replication",
+            BucketReplica(source, source_key.arn, args.region),
+            BucketReplica(replica, key.arn, dr_region),
+            naming=args.naming,
+            account_id=args.account_id,
+            description="Lets S3 replicate the audit bucket to the DR region",
+            parent=self,
+        )
 
     # ---------------------------------------------------------------------------------- CloudTrail
     def _trail(

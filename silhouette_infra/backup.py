@@ -40,7 +40,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -57,12 +56,12 @@ from silhouette_infra.aws.buckets import (
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
 from silhouette_infra.aws.naming import BACKUP_TAG_KEY
+from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES, BucketReplica, replicate_bucket
 from silhouette_infra.aws.roles import service_role
 from silhouette_infra.data.neo4j import NAMESPACE as NEO4J_NAMESPACE
 from silhouette_infra.planning.recovery import (
     DATABASE_PITR_RPO_MINUTES,
     HOURLY_INTERVAL_MINUTES,
-    REPLICATION_TIME_MINUTES,
     SNAPSHOT_INTERVAL_HOURS,
     START_WINDOW_MINUTES,
 )
@@ -168,71 +167,6 @@ def recovery_objectives(settings: BackupSettings) -> RecoveryObjectives:
 
 
 # --------------------------------------------------------------------------------- policy documents
-def replication_role_policy(
-    *,
-    source_bucket_arn: str,
-    source_key_arn: str,
-    source_region: str,
-    replica_bucket_arn: str,
-    replica_key_arn: str,
-    replica_region: str,
-) -> dict[str, Any]:
-    """What S3 replication needs, and nothing else
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
-
-    The keys are usable only through S3 in their region and for their bucket. With S3 Bucket Keys the
-    encryption context is the bucket's ARN rather than the object's, so both are allowed.
-    """
-
-    def through_s3(region: str, bucket_arn: str) -> dict[str, Any]:
-        return {
-            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
-            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
-        }
-
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadReplicationConfiguration",
-                "Effect": "Allow",
-                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                "Resource": source_bucket_arn,
-            },
-            {
-                "Sid": "ReadSourceVersions",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObjectVersionForReplication",
-                    "s3:GetObjectVersionAcl",
-                    "s3:GetObjectVersionTagging",
-                ],
-                "Resource": f"{source_bucket_arn}/*",
-            },
-            {
-                "Sid": "WriteReplicas",
-                "Effect": "Allow",
-                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                "Resource": f"{replica_bucket_arn}/*",
-            },
-            {
-                "Sid": "DecryptSourceObjects",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": source_key_arn,
-                "Condition": through_s3(source_region, source_bucket_arn),
-            },
-            {
-                "Sid": "EncryptReplicas",
-                "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": replica_key_arn,
-                "Condition": through_s3(replica_region, replica_bucket_arn),
-            },
-        ],
-    }
-
-
 # -------------------------------------------------------------------------------------- the component
 @dataclass
 class BackupArgs(LayerArgs):
@@ -412,72 +346,14 @@ class Backup(pulumi.ComponentResource):
         replica_key_arn: pulumi.Input[str],
     ) -> None:
         args = self._args
-
-        def policy(values: list[Any]) -> str:
-            return json.dumps(
-                replication_role_policy(
-                    source_bucket_arn=str(values[0]),
-                    source_key_arn=str(values[1]),
-                    source_region=args.region,
-                    replica_bucket_arn=str(values[2]),
-                    replica_key_arn=str(values[3]),
-                    replica_region=args.context.dr_region,
-                )
-            )
-
-        role = service_role(
+        replicate_bucket(
             "backup-replication",
+            BucketReplica(source, source_key_arn, args.region),
+            BucketReplica(replica, replica_key_arn, args.context.dr_region),
             naming=args.naming,
+            account_id=args.account_id,
             description="Lets S3 replicate the backup bucket to the DR region",
-            service="s3.amazonaws.com",
-            source_account=args.account_id,
-            inline_policies={
-                "replicate": pulumi.Output.all(
-                    source.bucket.arn, source_key_arn, replica.bucket.arn, replica_key_arn
-                ).apply(policy)
-            },
             parent=self,
-        )
-        aws.s3.BucketReplicationConfig(
-            "backup-replication",
-            bucket=source.bucket.id,
-            role=role.arn,
-            rules=[
-                aws.s3.BucketReplicationConfigRuleArgs(
-                    id="to-dr-region",
-                    status="Enabled",
-                    priority=1,
-                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(),
-                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
-                        status="Enabled"
-                    ),
-                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-                        sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
-                            status="Enabled"
-                        )
-                    ),
-                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
-                        bucket=replica.bucket.arn,
-                        encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                            replica_kms_key_id=replica_key_arn
-                        ),
-                        replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
-                            status="Enabled",
-                            time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
-                                minutes=REPLICATION_TIME_MINUTES
-                            ),
-                        ),
-                        metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
-                            status="Enabled",
-                            event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
-                                minutes=REPLICATION_TIME_MINUTES
-                            ),
-                        ),
-                    ),
-                )
-            ],
-            # S3 refuses a replication configuration until both buckets are versioned.
-            opts=self._options(depends_on=[source.versioning, replica.versioning]),
         )
 
     def _vault(

@@ -12,6 +12,8 @@ import pulumi_aws as aws
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.settings.models import RegistrySettings
 
+PROJECT_PREFIX = "silhouette"  # repositories are <project>/<stack>/<service>
+
 
 def lifecycle_policy(settings: RegistrySettings) -> dict[str, Any]:
     """Untagged layers expire quickly; tagged releases are kept deep enough to roll back."""
@@ -58,7 +60,7 @@ class Registry(pulumi.ComponentResource):
         for repository_name in args.settings.repositories:
             repository = aws.ecr.Repository(
                 repository_name,
-                name=f"silhouette/{args.naming.stack}/{repository_name}",
+                name=f"{PROJECT_PREFIX}/{args.naming.stack}/{repository_name}",
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
                 encryption_configurations=[
@@ -75,4 +77,35 @@ class Registry(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.repository_urls[repository_name] = repository.repository_url
+        if args.settings.replicate_to_dr_region:
+            self._replication(args)
         self.register_outputs({"repository_urls": self.repository_urls})
+
+    def _replication(self, args: RegistryArgs) -> None:
+        """Every image pushed to the stack's repositories is replicated to the DR region, so the dr stack pulls
+        the same digests there (https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html).
+
+        The configuration is one per registry (account and region): a second stack in the same account would
+        replace this one, so it names this stack's repository prefix only and is declared by production alone.
+        Replicated repositories are created in the DR region encrypted like the source (AES-256 where the
+        source's KMS key does not exist there); they are the images, not data to protect further."""
+        aws.ecr.ReplicationConfiguration(
+            "registry-replication",
+            replication_configuration=aws.ecr.ReplicationConfigurationReplicationConfigurationArgs(
+                rules=[
+                    aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs(
+                        destinations=[
+                            aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
+                                region=args.context.dr_region, registry_id=args.account_id
+                            )
+                        ],
+                        repository_filters=[
+                            aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
+                                filter=f"{PROJECT_PREFIX}/{args.naming.stack}/", filter_type="PREFIX_MATCH"
+                            )
+                        ],
+                    )
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -27,8 +27,8 @@ def _children(result: SynthResult, type_token: str) -> list[CapturedResource]:
     return [r for r in result.of_type(type_token) if result.component_of(r) is component]
 
 
-def _one(result: SynthResult, type_token: str, suffix: str = "") -> CapturedResource:
-    (found,) = [r for r in _children(result, type_token) if r.name.endswith(suffix)]
+def _one(result: SynthResult, type_token: str, suffix: str = "", prefix: str = "") -> CapturedResource:
+    (found,) = [r for r in _children(result, type_token) if r.name.endswith(suffix) and r.name.startswith(prefix)]
     return found
 
 
@@ -105,20 +105,24 @@ def test_audit_bucket_accepts_cloudtrail_for_this_trail_only_over_tls() -> None:
 
 def test_audit_bucket_is_private_versioned_kms_encrypted_and_kept_seven_years(stack: SynthResult) -> None:
     key_arn = stack.named(KEY, "audit-key").outputs["arn"]
-    assert _one(stack, "aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"] == {
-        "status": "Enabled"
-    }
+    assert _one(stack, "aws:s3/bucketVersioning:BucketVersioning", prefix="audit-bucket-").inputs[
+        "versioningConfiguration"
+    ] == {"status": "Enabled"}
     (rule,) = _one(
-        stack, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        stack,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        prefix="audit-bucket-",
     ).inputs["rules"]
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}
-    block = _one(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = _one(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", prefix="audit-bucket-").inputs
     assert all(
         block[flag] for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    (lifecycle,) = _one(stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    (lifecycle,) = _one(
+        stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", prefix="audit-bucket-"
+    ).inputs["rules"]
     assert lifecycle["expiration"]["days"] == 2557
-    policy = json.loads(_one(stack, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    policy = json.loads(_one(stack, "aws:s3/bucketPolicy:BucketPolicy", prefix="audit-bucket-").inputs["policy"])
     assert _statement(policy, "CloudTrailWrite")["Condition"]["StringEquals"]["aws:SourceArn"].endswith(
         f"trail/silhouette-{stack.stack}-trail"
     )

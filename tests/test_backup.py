@@ -11,12 +11,12 @@ import pytest
 
 from silhouette_infra.aws.buckets import access_log_bucket_policy, bucket_name, encrypted_bucket_policy
 from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
+from silhouette_infra.aws.replication import replication_role_policy
 from silhouette_infra.backup import (
     BACKUP_SERVICE_POLICIES,
     COMPLETION_WINDOW_MINUTES,
     backup_rules,
     recovery_objectives,
-    replication_role_policy,
     rpo_hours,
     vault_lock_min_retention_days,
 )
@@ -251,7 +251,7 @@ def test_production_replicates_the_backup_bucket_to_the_dr_region_under_its_own_
     _assert_private_versioned_kms_bucket(production, "backup-replica-bucket", dr_key)
     replica = production.named(BUCKET, "backup-replica-bucket")
     assert replica.inputs["bucket"] == f"silhouette-production-backups-us-west-2-{MOCK_ACCOUNT_ID}"
-    (config,) = production.of_type(REPLICATION)
+    config = production.named(REPLICATION, "backup-replication")
     assert config.inputs["bucket"] == production.named(BUCKET, "backup-bucket").id
     assert config.inputs["role"] == production.named(ROLE, "backup-replication-role").outputs["arn"]
     (rule,) = config.inputs["rules"]

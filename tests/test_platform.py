@@ -14,10 +14,10 @@ REQUIRED_TAGS = {"Project", "Environment", "ManagedBy", "CostCenter", "DataClass
 
 
 def test_every_aws_resource_uses_the_stacks_explicit_provider(stack: SynthResult) -> None:
-    """The primary region's provider, or the DR region's for the DR copies (backups, replica bucket)."""
+    """The primary region's provider, or the DR region's for the DR copies (backups, replica buckets)."""
     primary = stack.named(PROVIDER, "aws-primary")
     dr = stack.named(PROVIDER, "aws-dr")
-    dr_layers = {"silhouette:backup:Backup", "silhouette:data:Postgres"}
+    dr_layers = {"silhouette:backup:Backup", "silhouette:data:Postgres", "silhouette:audit:Audit"}
     for resource in stack.aws_resources():
         provider = resource.options["provider"]
         where = f"{stack.stack}: {resource.type} {resource.name} uses provider {provider!r}"

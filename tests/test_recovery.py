@@ -112,3 +112,39 @@ def test_vault_lock_allows_the_hourly_retention(production: SynthResult) -> None
         assert lock.inputs["minRetentionDays"] <= production.settings.backup.hourly_retention_days, (
             f"{lock.name}: a minimum above the hourly rule's retention fails its jobs"
         )
+
+
+# ---------------------------------------------------------------------- sources kept in the DR region
+def test_audit_history_is_replicated_to_the_dr_region_under_its_own_key(production: SynthResult) -> None:
+    """Closes the README's former gap: the audit bucket (CloudTrail, AWS Config) reaches the DR region within
+    15 minutes (Replication Time Control), encrypted there with an audit key of its own."""
+    replica = production.named("aws:s3/bucket:Bucket", "audit-replica-bucket")
+    assert replica.inputs["bucket"].startswith("silhouette-production-audit-us-west-2-"), replica.inputs["bucket"]
+    assert replica.protect, "audit-replica-bucket: protected like the audit bucket"
+    config = production.named("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "audit-replication")
+    assert config.inputs["bucket"] == production.named("aws:s3/bucket:Bucket", "audit-bucket").id
+    (rule,) = config.inputs["rules"]
+    destination = rule["destination"]
+    assert destination["bucket"] == replica.outputs["arn"], "audit-replication: to the DR replica"
+    dr_key = production.named("aws:kms/key:Key", "audit-dr-key")
+    assert destination["encryptionConfiguration"] == {"replicaKmsKeyId": dr_key.outputs["arn"]}
+    assert destination["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
+    lifecycles = {
+        r.name: r.inputs["rules"][0]["expiration"]["days"]
+        for r in production.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        if r.name.startswith("audit-")
+    }
+    assert set(lifecycles.values()) == {2557}, f"the replica keeps the audit logs as long (7 years): {lifecycles}"
+
+
+def test_images_are_replicated_to_the_dr_region(production: SynthResult) -> None:
+    """ECR registry replication (https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html): the dr
+    stack pulls the same digests in us-west-2, limited to this stack's repositories."""
+    config = production.named("aws:ecr/replicationConfiguration:ReplicationConfiguration", "registry-replication")
+    (rule,) = config.inputs["replicationConfiguration"]["rules"]
+    assert [d["region"] for d in rule["destinations"]] == ["us-west-2"], "registry-replication: to the DR region"
+    assert rule["repositoryFilters"] == [{"filter": "silhouette/production/", "filterType": "PREFIX_MATCH"}]
+    staging = synth("staging")
+    assert not staging.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration"), (
+        "staging replicates nothing (and one configuration per registry belongs to production)"
+    )

@@ -25,12 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
+from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES
 from silhouette_infra.settings.models import Settings
 
 # RDS: transaction logs uploaded every 5 minutes (USER_PIT.html).
 DATABASE_PITR_RPO_MINUTES = 5
-# S3 Replication Time Control: 15 minutes for 99.99 % of objects.
-REPLICATION_TIME_MINUTES = 15
 # AWS Backup: the plan's 6-hourly rule, the hourly rule of Neo4j's volume, and the smallest start window.
 SNAPSHOT_INTERVAL_HOURS = 6
 HOURLY_INTERVAL_MINUTES = 60

@@ -305,6 +305,11 @@ class RegistrySettings(Section):
         100, ge=10, le=1000, description="Tagged images kept per repository (older ones expire; rollback depth)."
     )
     untagged_expiry_days: int = Field(7, ge=1, le=90, description="Days before an untagged image expires.")
+    replicate_to_dr_region: bool = Field(
+        True,
+        description="Replicate the stack's repositories to the DR region (registry replication: the images are "
+        "there when the dr stack starts; required in production).",
+    )
 
 
 # --------------------------------------------------------------------------------------- data services
@@ -468,6 +473,11 @@ class AuditSettings(Section):
     guardduty: bool = Field(True, description="Enable GuardDuty (off when the account already has it).")
     config_recorder: bool = Field(True, description="Enable the AWS Config recorder and managed rules.")
     security_hub: bool = Field(True, description="Enable Security Hub with the Foundational and CIS standards.")
+    replicate_to_dr_region: bool = Field(
+        True,
+        description="Replicate the audit bucket (CloudTrail and AWS Config history) to a bucket in the DR region "
+        "(required in production).",
+    )
     audit_log_retention_days: LogRetentionDays = Field(2557, description="Retention of audit-class logs (7 years).")
 
 

@@ -62,6 +62,8 @@ STAGING: dict[str, Any] = {
         "memory_limit": "2Gi",
     },
     "backup": {"copy_to_dr_region": False, "replicate_bucket_to_dr_region": False},
+    "audit": {"replicate_to_dr_region": False},
+    "registry": {"replicate_to_dr_region": False},
     "apps": {
         "backend": {"min_replicas": 1, "max_replicas": 4},
         "frontend": {"min_replicas": 1, "max_replicas": 3},

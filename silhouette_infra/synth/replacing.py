@@ -220,6 +220,10 @@ REPLACING: dict[str, Replacing] = {
         ("role", "policyArn"), _TF + "iam/role_policy_attachment.go"
     ),
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": Replacing(("repository",), _TF + "ecr/lifecycle_policy.go"),
+    # Registry-wide, updated in place: the resource's rules are one updatable block.
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": Replacing(
+        (), _TF + "ecr/replication_configuration.go"
+    ),
     # ---- data services, their groups and secrets
     "aws:rds/subnetGroup:SubnetGroup": Replacing(("name", "namePrefix"), _TF + "rds/subnet_group.go"),
     "aws:rds/parameterGroup:ParameterGroup": Replacing(

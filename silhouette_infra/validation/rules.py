@@ -423,6 +423,8 @@ def _production(settings: Settings) -> Iterator[Issue]:
         (settings.protect_stateful, "protect_stateful", "true"),
         (settings.backup.copy_to_dr_region, "backup.copy_to_dr_region", "true (copies to the DR region)"),
         (settings.backup.replicate_bucket_to_dr_region, "backup.replicate_bucket_to_dr_region", "true"),
+        (settings.audit.replicate_to_dr_region, "audit.replicate_to_dr_region", "true"),
+        (settings.registry.replicate_to_dr_region, "registry.replicate_to_dr_region", "true"),
         (settings.apps.backend.min_replicas >= 2, "apps.backend.min_replicas", "2 or more replicas"),
         (settings.apps.frontend.min_replicas >= 2, "apps.frontend.min_replicas", "2 or more replicas"),
         (settings.apps.worker.min_replicas >= 2, "apps.worker.min_replicas", "2 or more replicas"),

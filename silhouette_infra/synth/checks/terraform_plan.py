@@ -87,6 +87,7 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "aws_vpc_security_group_ingress_rule",
     # ECR
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": "aws_ecr_lifecycle_policy",
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": "aws_ecr_replication_configuration",
     "aws:ecr/repository:Repository": "aws_ecr_repository",
     "aws:ecr/repositoryPolicy:RepositoryPolicy": "aws_ecr_repository_policy",
     # EKS
