@@ -432,6 +432,11 @@ class RecoverySettings(Section):
         description="Recovery point objective: the most data, in minutes, a production stack may lose when its "
         "region is lost (every stateful service, planning/recovery.py); a production stack above it is refused.",
     )
+    mode: Literal["cold", "pilot_light"] = Field(
+        "cold",
+        description="What runs in the DR region before a disaster: nothing (cold), or the network, the EKS control "
+        "plane and a minimal node group (pilot_light); the RTO estimate counts only what is still to create.",
+    )
     rto_minutes: int = Field(
         240,
         ge=15,

@@ -11,6 +11,7 @@ from typing import Any
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.synth.checks.base import CheckReport
 from silhouette_infra.synth.cost import monthly_cost
+from silhouette_infra.synth.critical_path import rto_lines
 from silhouette_infra.synth.engine.manifests import manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import SynthResult
@@ -120,6 +121,8 @@ def render(result: SynthResult, reports: list[CheckReport] | None, seconds: floa
         *summary_lines(settings),
         "",
         *rpo_lines(settings),
+        "",
+        *rto_lines(result),
         "",
     ]
     layers: dict[str, Counter[str]] = defaultdict(Counter)
