@@ -12,12 +12,13 @@ from silhouette_infra.backup import Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
 from silhouette_infra.cluster.handle import ClusterHandle
-from silhouette_infra.data.common import DataPlacement
+from silhouette_infra.data.common import DataPlacement, SecretReplica
 from silhouette_infra.data.neo4j import Neo4j, Neo4jArgs
 from silhouette_infra.data.postgres import Postgres, PostgresArgs
 from silhouette_infra.data.rabbitmq import RabbitMq, RabbitMqArgs
 from silhouette_infra.data.redis import Redis, RedisArgs
 from silhouette_infra.edge import Edge, EdgeArgs
+from silhouette_infra.exports import Exports, ExportsArgs
 from silhouette_infra.keys import Keys, KeysArgs
 from silhouette_infra.namespaces.component import PlatformNamespaces, PlatformNamespacesArgs
 from silhouette_infra.network.component import Network, NetworkArgs
@@ -176,10 +177,19 @@ def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices
             backup_kms_key_arn=keys.arns.backups,
             ebs_key_arn=keys.arns.ebs,
             app_namespace=foundation.namespaces.app_namespace,
+            credentials_replica=_secret_replica(settings, backup),
         ),
         opts=data,
     )
     return _DataServices(postgres, redis, rabbitmq, neo4j)
+
+
+def _secret_replica(settings: Settings, backup: Backup) -> SecretReplica | None:
+    """Secrets whose value a recovery cannot regenerate are replicated to the DR region, under the DR region's
+    backups key (the key that already guards every copy there), when the stack copies to the DR region."""
+    if not settings.backup.copy_to_dr_region or backup.dr_key_arn is None:
+        return None
+    return SecretReplica(settings.aws.dr_region, backup.dr_key_arn)
 
 
 def _front(settings: Settings, foundation: _Foundation, data: _DataServices) -> _Front:
@@ -251,8 +261,23 @@ def _operations(
             secrets_key_arn=keys.arns.databases,
             environment=settings.environment,
             logs_key_arn=keys.arns.logs,
+            receivers_replica=_secret_replica(settings, foundation.backup),
         ),
         opts=context.data_options(),
+    )
+    # What a recovery in the DR region starts from and the managed services do not copy there themselves.
+    Exports(
+        "exports",
+        ExportsArgs(
+            context,
+            settings=settings.recovery,
+            cluster=foundation.k8s,
+            broker_secret_name=data.rabbitmq.secret_name,
+            backup_bucket=foundation.backup.bucket_name,
+            backup_bucket_arn=foundation.backup.bucket_arn,
+            backup_kms_key_arn=keys.arns.backups,
+        ),
+        opts=context.options(),
     )
     audit = Audit(
         "audit",

@@ -3,6 +3,7 @@ most ``recovery.rpo_minutes`` of data (the design's RPO 1 h)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from silhouette_infra.backup import EBS_VOLUMES, HOURLY_SCHEDULE, PVC_NAMESPACE_TAG
 from silhouette_infra.planning.recovery import cron_interval_minutes, recovery_table
 from silhouette_infra.synth.engine import SynthResult
-from silhouette_infra.synth.recovery import rpo_lines
+from silhouette_infra.synth.recovery import recovery_sources, rpo_lines
 from silhouette_infra.validation.loader import SettingsError, load_settings
 from tests.support import config_with, synth
 
@@ -28,6 +29,9 @@ def production() -> SynthResult:
 def test_every_stateful_service_of_production_loses_at_most_the_rpo(production: SynthResult) -> None:
     settings = production.settings
     for row in recovery_table(settings):
+        if row.cache:
+            assert row.service == "Redis", f"{row.service}: only the cache may go without a recovery source"
+            continue
         assert row.rpo_minutes is not None, f"{row.service}: no recovery source in {settings.aws.dr_region}"
         assert row.rpo_minutes <= settings.recovery.rpo_minutes == 60, (
             f"{row.service}: RPO {row.rpo_minutes} min in {settings.aws.dr_region} above the design's 1 h"
@@ -43,10 +47,15 @@ def test_neo4j_rpo_comes_from_hourly_snapshots_not_the_six_hourly_dumps(producti
 def test_synth_prints_the_rpo_of_every_service(production: SynthResult) -> None:
     lines = rpo_lines(production.settings)
     assert lines[0].startswith("recovery points in us-west-2") and "objective 60 min" in lines[0], lines[0]
-    for service, rpo in [("PostgreSQL", 5), ("Redis", 45), ("RabbitMQ", 45), ("Neo4j", 60), ("backup bucket", 15)]:
+    for service, rpo in [("PostgreSQL", 5), ("RabbitMQ", 45), ("Neo4j", 60), ("backup bucket", 15)]:
         assert any(line.strip().startswith(f"{service}: RPO {rpo} min") for line in lines), (
             f"synth's RPO table has no '{service}: RPO {rpo} min' line:\n" + "\n".join(lines)
         )
+
+
+def test_the_cache_is_listed_but_not_counted(production: SynthResult) -> None:
+    (redis,) = [line for line in rpo_lines(production.settings) if line.strip().startswith("Redis")]
+    assert "not counted against the objective" in redis and "PostgreSQL" in redis, redis
 
 
 def test_a_single_region_stack_says_it_has_nothing_in_the_dr_region() -> None:
@@ -68,7 +77,7 @@ def test_cron_interval_is_the_longest_gap_between_runs(schedule: str, minutes: i
     ("overrides", "service"),
     [
         ({"recovery": {"rpo_minutes": 30}}, "Neo4j"),
-        ({"recovery": {"export_interval_minutes": 60}}, "Redis"),
+        ({"recovery": {"export_interval_minutes": 60}}, "RabbitMQ"),
         ({"backup": {"copy_to_dr_region": False}}, "PostgreSQL"),
     ],
 )
@@ -148,3 +157,56 @@ def test_images_are_replicated_to_the_dr_region(production: SynthResult) -> None
     assert not staging.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration"), (
         "staging replicates nothing (and one configuration per registry belongs to production)"
     )
+
+
+# ------------------------------------------------------------------------------ the coverage walk (item 1)
+def test_every_stateful_resource_of_production_has_a_recovery_source_in_the_dr_region(
+    production: SynthResult,
+) -> None:
+    """Walks every stateful resource (synth/replacing.py's stateful types, and StatefulSets) of production: each
+    has a copy kept in us-west-2, or a written reason it needs none (synth/recovery.py NOT_COPIED)."""
+    sources = recovery_sources(production)
+    missing = [urn for urn, source in sources.items() if source is None]
+    assert not missing, f"production: no recovery source in us-west-2 for {missing}"
+    names = {urn.rsplit("::", 1)[1]: source for urn, source in sources.items()}
+    assert names["postgres"] == "automated backups replicated", names["postgres"]
+    assert names["neo4j"] == "hourly volume snapshots copied to the DR vault", names["neo4j"]
+    assert names["rabbitmq"] == "definitions exported to the replicated backup bucket", names["rabbitmq"]
+    assert names["audit-bucket"] == names["backup-bucket"] == "replicated with Replication Time Control"
+    assert names["neo4j-secret"] == names["alertmanager-receivers-secret"] == "secret replicated"
+
+
+def test_the_walk_finds_a_stack_that_copies_nothing() -> None:
+    """The same walk on staging (single region by design) names what it would lose: the walk can fail."""
+    sources = {urn.rsplit("::", 1)[1]: source for urn, source in recovery_sources(synth("staging")).items()}
+    for name in ("postgres", "backup-bucket", "audit-bucket", "backup-vault", "neo4j", "rabbitmq", "backend"):
+        assert sources[name] is None, f"staging: {name} has no copy in us-west-2, the walk says {sources[name]!r}"
+
+
+# ------------------------------------------------------------------------- the RabbitMQ definitions export
+def test_rabbitmq_definitions_are_exported_without_users_on_the_schedule(production: SynthResult) -> None:
+    (job,) = [r for r in production.of_type("kubernetes:batch/v1:CronJob") if r.name == "exports-rabbitmq-definitions"]
+    spec = job.inputs["spec"]
+    assert spec["schedule"] == "*/30 * * * *" and spec["concurrencyPolicy"] == "Forbid", spec["schedule"]
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    (fetch,) = pod["initContainers"]
+    script = fetch["command"][-1]
+    assert "/api/definitions/" in script, "exports-rabbitmq-definitions: the vhost's definitions"
+    for private in ("users", "permissions"):
+        assert f'"{private}"' in script, f"exports-rabbitmq-definitions: {private} are dropped before upload"
+    assert not any("env" in c and any("valueFrom" in e for e in c["env"]) for c in pod["initContainers"]), (
+        "exports-rabbitmq-definitions: the broker's password is a mounted file, never an environment variable"
+    )
+    (upload,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in upload["env"]}
+    assert env["EXPORT_PREFIX"] == "rabbitmq-definitions/production/", env
+    assert env["BACKUP_BUCKET"] == production.named("aws:s3/bucket:Bucket", "backup-bucket").outputs["bucket"]
+
+
+def test_definitions_role_may_only_write_its_prefix(production: SynthResult) -> None:
+    role = production.named("aws:iam/role:Role", "rabbitmq-definitions-role")
+    (inline,) = [p for p in production.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
+    statements = json.loads(inline.inputs["policy"])["Statement"]
+    bucket = production.named("aws:s3/bucket:Bucket", "backup-bucket").outputs["arn"]
+    assert statements[0]["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"], statements[0]
+    assert statements[0]["Resource"] == f"{bucket}/rabbitmq-definitions/production/*", statements[0]

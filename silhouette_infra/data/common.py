@@ -97,6 +97,18 @@ class Credentials:
         self._resolve_connection(connection)
 
 
+@dataclass(frozen=True)
+class SecretReplica:
+    """Where a secret is replicated: the DR region, under a key of that region. Secrets Manager keeps the replica
+    in step with the primary (https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html)."""
+
+    region: str
+    kms_key_arn: pulumi.Input[str]
+
+    def args(self) -> list[aws.secretsmanager.SecretReplicaArgs]:
+        return [aws.secretsmanager.SecretReplicaArgs(region=self.region, kms_key_id=self.kms_key_arn)]
+
+
 def generated_credentials(
     name: str,
     *,
@@ -109,11 +121,14 @@ def generated_credentials(
     length: int = 40,
     override_special: str = "!#$%&*()-_=+[]{}<>:?",
     connection_later: bool = False,
+    replica: SecretReplica | None = None,
 ) -> Credentials:
     """A random password, stored with its username (and, with ``connection_later``, the connection details
     given to ``Credentials.connect``) in a KMS-encrypted secret.
 
-    The password never appears in a stack output; consumers read the secret (External Secrets).
+    The password never appears in a stack output; consumers read the secret (External Secrets). With ``replica``,
+    the secret is replicated to the DR region: for a service whose restored data keeps the password (Neo4j's
+    volume holds its users), a new one generated there would not open it.
     """
     child = pulumi.ResourceOptions(parent=parent)
     password = random.RandomPassword(
@@ -132,6 +147,7 @@ def generated_credentials(
         description=description,
         kms_key_id=kms_key_arn,
         recovery_window_in_days=30 if protect else 7,
+        replicas=replica.args() if replica is not None else None,
         tags=naming.name_tag(name, "credentials"),
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )

@@ -52,7 +52,7 @@ from silhouette_infra.aws.iam import own_prefix_policy
 from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
-from silhouette_infra.data.common import generated_credentials
+from silhouette_infra.data.common import SecretReplica, generated_credentials
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.quantities import memory_mib
@@ -608,6 +608,7 @@ class Neo4jArgs(LayerArgs):
     backup_kms_key_arn: pulumi.Input[str]
     ebs_key_arn: pulumi.Input[str]  # the keys layer's EBS key, for the backup dump's volumes
     app_namespace: str
+    credentials_replica: SecretReplica | None = None  # the DR region's copy of the credentials (production)
 
     def design(self, credentials_secret_name: pulumi.Input[str], backup_role_arn: pulumi.Input[str]) -> Neo4jDesign:
         return Neo4jDesign(
@@ -658,6 +659,8 @@ class Neo4j(pulumi.ComponentResource):
             description="Neo4j admin credentials (materialised in the cluster by External Secrets)",
             protect=args.protect,
             parent=self,
+            # A restored volume keeps Neo4j's users: the DR region needs this password, not a new one.
+            replica=args.credentials_replica,
         )
         self.secret_arn = credentials.secret.arn
         backup_role = service_account_role(

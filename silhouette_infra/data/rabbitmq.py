@@ -73,6 +73,7 @@ class RabbitMq(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     port: int
     secret_arn: pulumi.Output[str]
+    secret_name: pulumi.Output[str]  # what External Secrets reads (the recovery exports)
     broker_name: str  # known before the broker exists: alarms select its metrics by it
 
     def __init__(self, name: str, args: RabbitMqArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -151,4 +152,5 @@ class RabbitMq(pulumi.ComponentResource):
         self.endpoint = broker.instances.apply(lambda instances: amqps_endpoint(instances[0].endpoints or []))
         credentials.connect(self.endpoint.apply(connection_details))
         self.secret_arn = credentials.secret.arn
+        self.secret_name = credentials.secret.name
         self.register_outputs({"endpoint": self.endpoint, "port": PORT, "secret_arn": self.secret_arn})

@@ -16,7 +16,7 @@ from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import log_group_writer_policy
 from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.handle import ClusterHandle
-from silhouette_infra.data.common import generated_credentials
+from silhouette_infra.data.common import SecretReplica, generated_credentials
 from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import PART_OF, ROLE_ARN_ANNOTATION
@@ -255,6 +255,7 @@ class MonitoringArgs(LayerArgs):
     secrets_key_arn: pulumi.Input[str]
     environment: str
     logs_key_arn: pulumi.Input[str]
+    receivers_replica: SecretReplica | None = None  # the DR region's copy of what an operator put (production)
 
     @property
     def namespace(self) -> str:
@@ -309,6 +310,8 @@ class Monitoring(pulumi.ComponentResource):
             description=f"Alertmanager receivers: JSON with {', '.join(RECEIVER_KEYS)}",
             kms_key_id=args.secrets_key_arn,
             recovery_window_in_days=30 if args.protect else 7,
+            # Put by an operator, not generated: the DR region has it only if it is replicated.
+            replicas=args.receivers_replica.args() if args.receivers_replica is not None else None,
             tags=naming.name_tag(RECEIVERS_SECRET),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

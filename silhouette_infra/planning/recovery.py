@@ -60,6 +60,7 @@ class ServiceRecovery:
     sources: tuple[Source, ...]
     key: str  # the setting that shortens the freshest source's interval
     note: str = ""
+    cache: bool = False  # holds nothing that is not elsewhere: not counted against the objective
 
     @property
     def best(self) -> Source | None:
@@ -130,13 +131,10 @@ def recovery_table(settings: Settings) -> list[ServiceRecovery]:
         ),
         ServiceRecovery(
             "Redis",
-            bucket_sources(
-                f"snapshot exported to the backup bucket every {export} min, replicated to {dr}",
-                export,
-                "the snapshot and its export",
-            ),
-            "recovery.export_interval_minutes",
-            note="a cache: what is lost is rebuilt from PostgreSQL",
+            (),
+            "redis.snapshot_retention_days",
+            note="a cache: started empty in the DR region and refilled from PostgreSQL (its RDB is not exported)",
+            cache=True,
         ),
         ServiceRecovery(
             "RabbitMQ",
@@ -179,13 +177,16 @@ def recovery_table(settings: Settings) -> list[ServiceRecovery]:
 
 
 def rpo_issues(settings: Settings) -> list[tuple[str, str]]:
-    """A production stack must be able to rebuild every stateful service in the DR region within its RPO."""
+    """A production stack must be able to rebuild every stateful service in the DR region within its RPO. A cache
+    (Redis, whose every key is derived from PostgreSQL: docs/architecture.md, targets) is listed, not counted."""
     if not settings.is_production:
         return []
     target = settings.recovery.rpo_minutes
     issues: list[tuple[str, str]] = []
     for row in recovery_table(settings):
         rpo = row.rpo_minutes
+        if row.cache:
+            continue
         if rpo is None:
             issues.append(("recovery.rpo_minutes", f"{row.service} has no recovery source in {settings.aws.dr_region}"))
         elif rpo > target and row.best is not None:

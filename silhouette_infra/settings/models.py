@@ -444,10 +444,17 @@ class RecoverySettings(Section):
         description="Recovery time objective: the longest, in minutes, the estimated `pulumi up` critical path of "
         "the dr stack may take.",
     )
+    definitions_image: PinnedImage = Field(
+        "python:3.13.1-slim",
+        description="Image that reads the RabbitMQ definitions from the management API (Python standard library).",
+    )
+    aws_cli_image: PinnedImage = Field(
+        "amazon/aws-cli:2.31.0", description="Image that uploads the exports to the backup bucket."
+    )
     export_interval_minutes: ExportInterval = Field(
         30,
-        description="How often the Redis snapshot and the RabbitMQ definitions are exported to the backup bucket "
-        "(which replicates them to the DR region).",
+        description="How often the RabbitMQ definitions are exported to the backup bucket (which replicates them to "
+        "the DR region).",
     )
 
 

@@ -1,0 +1,361 @@
+"""Recovery exports (issue 14): what the managed services cannot copy to the DR region themselves, exported on a
+schedule to the backup bucket, which replicates to the DR region within 15 minutes (Replication Time Control).
+
+* **RabbitMQ definitions.** Amazon MQ has no backup (AWS Backup does not support it). Every
+  ``recovery.export_interval_minutes`` a CronJob reads the definitions of the broker's virtual host from the
+  management API, ``GET /api/definitions/<vhost>``: queues, exchanges, bindings and policies of that vhost,
+  never users or permissions (https://www.rabbitmq.com/docs/http-api-reference), so no password hash leaves the
+  broker. The dr stack imports them with ``POST /api/definitions/<vhost>``. Messages are not exported: what was
+  in flight is lost with the region (publishers retry; README, "Regional recovery").
+
+The job runs in namespace ``dr-exports``: Pod Security ``restricted``, default-deny NetworkPolicies with egress
+only to DNS and to 443 (the broker's management API in the isolated subnets, which the nodes' security group
+may reach, and the S3/STS endpoints), its AWS credentials from IRSA, its broker credentials from Secrets
+Manager through External Secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from silhouette_infra.aws.context import LayerArgs
+from silhouette_infra.aws.iam import own_prefix_policy
+from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
+from silhouette_infra.cluster.handle import ClusterHandle
+from silhouette_infra.data.rabbitmq import MANAGEMENT_PORT
+from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
+from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
+from silhouette_infra.kubernetes.workloads import (
+    Container,
+    Manifest,
+    Resources,
+    VolumeMount,
+    checkov_skips,
+    cron_job_spec,
+    empty_dir,
+    job_spec,
+    pod_template,
+    secret_volume,
+    tag_pinning_reasons,
+)
+from silhouette_infra.settings.models import RecoverySettings
+
+NAMESPACE = "dr-exports"
+DEFINITIONS_JOB = "rabbitmq-definitions"
+DEFINITIONS_SERVICE_ACCOUNT = "rabbitmq-definitions"
+BROKER_SECRET = "rabbitmq-management"
+EXPORT_DIR = "/export"
+BROKER_DIR = "/var/run/secrets/broker"
+DEFINITIONS_FILE = f"{EXPORT_DIR}/definitions.json"
+VHOST = "/"
+EXPORT_UID = 65532  # no user of the images or of the nodes
+COMMON_LABELS = {**PART_OF, **MANAGED_BY, "app.kubernetes.io/name": "dr-exports"}
+DEFINITIONS_LABELS = {**COMMON_LABELS, "app.kubernetes.io/component": DEFINITIONS_JOB}
+TAG_PINNING_REASON = (
+    "exact release tags from the stack settings (recovery.definitions_image, recovery.aws_cli_image), reviewed in "
+    "pull requests; their digests cannot be resolved offline - append @sha256 to pin by digest"
+)
+
+# The management API's definitions of one vhost (no users, no permissions); written whole or not at all.
+FETCH_SCRIPT = """\
+import base64, json, os, ssl, urllib.parse, urllib.request
+def read(key):
+    with open(os.path.join(os.environ["BROKER_DIR"], key)) as secret:
+        return secret.read().strip()
+url = "https://%s/api/definitions/%s" % (read("host"), urllib.parse.quote(os.environ["VHOST"], safe=""))
+token = base64.b64encode(("%s:%s" % (read("username"), read("password"))).encode()).decode()
+request = urllib.request.Request(url, headers={"Authorization": "Basic " + token})
+with urllib.request.urlopen(request, timeout=60, context=ssl.create_default_context()) as response:
+    definitions = json.load(response)
+for private in ("users", "permissions", "topic_permissions"):
+    definitions.pop(private, None)
+path = os.environ["DEFINITIONS_FILE"]
+with open(path + ".partial", "w") as out:
+    json.dump(definitions, out)
+os.rename(path + ".partial", path)
+print("rabbitmq definitions: %d queues, %d exchanges" % (len(definitions.get("queues", [])),
+      len(definitions.get("exchanges", []))))
+"""
+
+UPLOAD_SCRIPT = """\
+set -eu
+key="${EXPORT_PREFIX}$(date -u +%Y%m%dT%H%M%SZ).json"
+aws s3 cp "$DEFINITIONS_FILE" "s3://$BACKUP_BUCKET/$key" \\
+  --sse aws:kms --sse-kms-key-id "$BACKUP_KMS_KEY_ARN" --only-show-errors --no-progress
+echo "rabbitmq definitions uploaded to s3://$BACKUP_BUCKET/$key"
+"""
+
+
+def definitions_prefix(stack: str) -> str:
+    """Where a stack's RabbitMQ definitions are in the backup bucket (and its replica in the DR region)."""
+    return f"rabbitmq-definitions/{stack}/"
+
+
+def export_schedule(interval_minutes: int) -> str:
+    """The cron schedule of an export every ``interval_minutes`` (15, 20, 30 or 60)."""
+    return "0 * * * *" if interval_minutes == 60 else f"*/{interval_minutes} * * * *"
+
+
+def definitions_role_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, region: str) -> dict[str, Any]:
+    """Write (never read, list or delete) the definitions under the stack's prefix, with the backup key."""
+    return own_prefix_policy(
+        sid="WriteRabbitMqDefinitions",
+        bucket_arn=bucket_arn,
+        prefix=definitions_prefix(stack),
+        actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+        kms_key_arn=kms_key_arn,
+        region=region,
+    )
+
+
+@dataclass(frozen=True)
+class ExportsDesign:
+    """Everything the Kubernetes objects depend on, as plain values or Pulumi inputs."""
+
+    settings: RecoverySettings
+    stack: str
+    region: str
+    secret_store_name: str
+    broker_secret_name: pulumi.Input[str]
+    backup_bucket: pulumi.Input[str]
+    backup_kms_key_arn: pulumi.Input[str]
+    definitions_role_arn: pulumi.Input[str]
+
+
+def _metadata(name: str, labels: dict[str, str], **extra: Any) -> Manifest:
+    return {"name": name, "namespace": NAMESPACE, "labels": labels, **extra}
+
+
+def namespace() -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": NAMESPACE,
+            "labels": {
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+                SECRET_STORE_NAMESPACE_LABEL: "aws-secrets-manager",
+                **COMMON_LABELS,
+            },
+        },
+    }
+
+
+def broker_external_secret(design: ExportsDesign) -> Manifest:
+    return {
+        "apiVersion": EXTERNAL_SECRETS_API_VERSION,
+        "kind": "ExternalSecret",
+        "metadata": _metadata(BROKER_SECRET, COMMON_LABELS),
+        "spec": external_secret_spec(
+            store=design.secret_store_name,
+            target=BROKER_SECRET,
+            source=design.broker_secret_name,
+            keys=("username", "password", "host"),
+        ),
+    }
+
+
+def service_account(design: ExportsDesign) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _metadata(
+            DEFINITIONS_SERVICE_ACCOUNT,
+            DEFINITIONS_LABELS,
+            annotations={ROLE_ARN_ANNOTATION: design.definitions_role_arn},
+        ),
+        "automountServiceAccountToken": False,
+    }
+
+
+def network_policies() -> list[Manifest]:
+    dns = {
+        "to": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
+    https = {
+        # The broker (isolated subnets), S3 (gateway endpoint, public prefix list) and STS (interface endpoint)
+        # have no stable CIDRs to list; only the instance metadata service is excluded (credentials: IRSA).
+        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}],
+        "ports": [{"protocol": "TCP", "port": MANAGEMENT_PORT}],
+    }
+    return [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": _metadata(name, COMMON_LABELS),
+            "spec": spec,
+        }
+        for name, spec in [
+            ("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+            ("allow-dns-and-https", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [dns, https]}),
+        ]
+    ]
+
+
+def definitions_cron_job(design: ExportsDesign) -> Manifest:
+    settings = design.settings
+    fetch = Container(
+        name="fetch",
+        image=settings.definitions_image,
+        command=("python3", "-c", FETCH_SCRIPT),
+        env={"VHOST": VHOST, "DEFINITIONS_FILE": DEFINITIONS_FILE, "BROKER_DIR": BROKER_DIR, "HOME": "/tmp"},
+        resources=Resources("50m", "250m", "64Mi", "128Mi"),
+        writable_paths={"/tmp": "16Mi"},
+        volume_mounts=(VolumeMount("export", EXPORT_DIR), VolumeMount("broker", BROKER_DIR, read_only=True)),
+    )
+    upload = Container(
+        name="upload",
+        image=settings.aws_cli_image,
+        command=("/bin/sh", "-c", UPLOAD_SCRIPT),
+        env={
+            "AWS_REGION": design.region,
+            "BACKUP_BUCKET": design.backup_bucket,
+            "EXPORT_PREFIX": definitions_prefix(design.stack),
+            "BACKUP_KMS_KEY_ARN": design.backup_kms_key_arn,
+            "DEFINITIONS_FILE": DEFINITIONS_FILE,
+            "HOME": "/tmp",
+        },
+        resources=Resources("50m", "250m", "128Mi", "256Mi"),
+        writable_paths={"/tmp": "64Mi"},
+        volume_mounts=(VolumeMount("export", EXPORT_DIR, read_only=True),),
+    )
+    template = pod_template(
+        labels=DEFINITIONS_LABELS,
+        init_containers=[fetch],
+        containers=[upload],
+        service_account=DEFINITIONS_SERVICE_ACCOUNT,
+        run_as_user=EXPORT_UID,
+        run_as_group=EXPORT_UID,
+        fs_group=EXPORT_UID,
+        # The pod identity webhook gives AWS credentials to the upload only; the fetch talks to the broker.
+        annotations={"eks.amazonaws.com/skip-containers": "fetch"},
+        volumes=[empty_dir("export", "16Mi"), secret_volume("broker", BROKER_SECRET)],
+        restart_policy="Never",
+    )
+    job = job_spec(template=template, backoff_limit=2, active_deadline_seconds=600, ttl_seconds_after_finished=3600)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": _metadata(
+            DEFINITIONS_JOB,
+            DEFINITIONS_LABELS,
+            annotations=checkov_skips(
+                tag_pinning_reasons([settings.definitions_image, settings.aws_cli_image], TAG_PINNING_REASON)
+            ),
+        ),
+        "spec": cron_job_spec(
+            schedule=export_schedule(settings.export_interval_minutes), job=job, labels=DEFINITIONS_LABELS
+        ),
+    }
+
+
+def manifests(design: ExportsDesign) -> list[Manifest]:
+    """Every Kubernetes object of the exports, namespace first."""
+    return [
+        namespace(),
+        broker_external_secret(design),
+        service_account(design),
+        *network_policies(),
+        definitions_cron_job(design),
+    ]
+
+
+# --------------------------------------------------------------------------------------- the component
+@dataclass
+class ExportsArgs(LayerArgs):
+    settings: RecoverySettings
+    cluster: ClusterHandle
+    broker_secret_name: pulumi.Input[str]
+    backup_bucket: pulumi.Input[str]
+    backup_bucket_arn: pulumi.Input[str]
+    backup_kms_key_arn: pulumi.Input[str]
+
+
+_TYPED: dict[str, Callable[..., pulumi.CustomResource]] = {
+    "Namespace": k8s.core.v1.Namespace,
+    "ServiceAccount": k8s.core.v1.ServiceAccount,
+    "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
+    "CronJob": k8s.batch.v1.CronJob,
+}
+
+
+class Exports(pulumi.ComponentResource):
+    """The scheduled exports to the backup bucket that a recovery in the DR region starts from."""
+
+    def __init__(self, name: str, args: ExportsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("silhouette:recovery:Exports", name, None, opts)
+        self._args = args
+        role = service_account_role(
+            "rabbitmq-definitions",
+            naming=args.naming,
+            oidc=args.cluster.oidc,
+            namespace=NAMESPACE,
+            service_account=DEFINITIONS_SERVICE_ACCOUNT,
+            description="RabbitMQ definitions export: writes them to the backup bucket",
+            inline_policies={
+                "rabbitmq-definitions": pulumi.Output.all(args.backup_bucket_arn, args.backup_kms_key_arn).apply(
+                    lambda values: json.dumps(
+                        definitions_role_policy(
+                            bucket_arn=values[0], kms_key_arn=values[1], stack=args.naming.stack, region=args.region
+                        )
+                    )
+                )
+            },
+            parent=self,
+        )
+        design = ExportsDesign(
+            settings=args.settings,
+            stack=args.naming.stack,
+            region=args.region,
+            secret_store_name=args.cluster.secret_store_name,
+            broker_secret_name=args.broker_secret_name,
+            backup_bucket=args.backup_bucket,
+            backup_kms_key_arn=args.backup_kms_key_arn,
+            definitions_role_arn=role.arn,
+        )
+        declared: list[pulumi.CustomResource] = []
+        for manifest in manifests(design):
+            kind = manifest["kind"]
+            after = declared[:1] if kind != "CronJob" else list(declared)  # the namespace, or everything
+            declared.append(self._declare(f"{name}-{manifest['metadata']['name']}", manifest, after))
+        self.register_outputs({"namespace": NAMESPACE})
+
+    def _declare(
+        self, logical_name: str, manifest: Manifest, after: list[pulumi.CustomResource]
+    ) -> pulumi.CustomResource:
+        opts = pulumi.ResourceOptions(
+            parent=self, provider=self._args.cluster.provider, depends_on=[*self._args.cluster.ready, *after]
+        )
+        # The typed classes take the object's top-level fields by their Python names; nested ones keep theirs.
+        fields = {
+            re.sub(r"(?<=[a-z])([A-Z])", r"_\1", key).lower(): value
+            for key, value in manifest.items()
+            if key not in ("apiVersion", "kind")
+        }
+        if manifest["kind"] == "ExternalSecret":
+            return declare(
+                k8s.apiextensions.CustomResource,
+                logical_name,
+                opts,
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                **fields,
+            )
+        return declare(_TYPED[manifest["kind"]], logical_name, opts, **fields)
