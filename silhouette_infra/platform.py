@@ -154,16 +154,22 @@ def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices
         )
     )
     data = context.data_options()
+    sources = settings.recovery.sources  # the dr stack's: its data services start from them
     postgres = Postgres(
         "postgres",
         PostgresArgs(
             **placement,
             settings=settings.postgres,
             dr_key_arn=backup.dr_key_arn if settings.backup.copy_to_dr_region else None,
+            restore_from=sources,
         ),
         opts=data,
     )
-    redis = Redis("redis", RedisArgs(**placement, settings=settings.redis), opts=data)
+    redis = Redis(
+        "redis",
+        RedisArgs(**placement, settings=settings.redis, seed_rdb_arn=sources.redis_rdb_object if sources else None),
+        opts=data,
+    )
     rabbitmq = RabbitMq("rabbitmq", RabbitMqArgs(**placement, settings=settings.rabbitmq), opts=data)
     neo4j = Neo4j(
         "neo4j",

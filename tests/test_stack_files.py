@@ -385,7 +385,7 @@ def test_an_unknown_stack_is_one_line_listing_the_known_stacks(capsys: pytest.Ca
     assert main(["synth", "--stack", "prodution", "--no-checks"]) == 2
     printed = capsys.readouterr().err.strip()
     assert printed == (
-        "unknown stack 'prodution': there is no Pulumi.prodution.yaml; known stacks: production, staging"
+        "unknown stack 'prodution': there is no Pulumi.prodution.yaml; known stacks: dr, production, staging"
     ), printed
 
 

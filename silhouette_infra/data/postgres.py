@@ -12,7 +12,7 @@ import pulumi_aws as aws
 from silhouette_infra.aws.iam import rds_proxy_secret_policy, service_assume_role_policy
 from silhouette_infra.aws.roles import service_role
 from silhouette_infra.data.common import DataPlacement, Ingress, from_nodes, service_security_group
-from silhouette_infra.settings.models import PostgresSettings
+from silhouette_infra.settings.models import PostgresSettings, RecoverySources
 
 PORT = 5432
 DATABASE = "silhouette"
@@ -46,6 +46,21 @@ class PostgresArgs(DataPlacement):
     settings: PostgresSettings
     # Replicates automated backups (and so point-in-time restore) to the DR region when set.
     dr_key_arn: pulumi.Input[str] | None = None
+    # The dr stack: the instance is a point-in-time restore of these replicated automated backups.
+    restore_from: RecoverySources | None = None
+
+
+def _point_in_time(sources: RecoverySources | None) -> aws.rds.InstanceRestoreToPointInTimeArgs | None:
+    """A point-in-time restore from the replicated automated backups: to the time named, or the latest
+    restorable (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html)."""
+    if sources is None:
+        return None
+    latest = sources.postgres_restore_time == "latest"
+    return aws.rds.InstanceRestoreToPointInTimeArgs(
+        source_db_instance_automated_backups_arn=sources.postgres_automated_backups_arn,
+        use_latest_restorable_time=True if latest else None,
+        restore_time=None if latest else sources.postgres_restore_time,
+    )
 
 
 class Postgres(pulumi.ComponentResource):
@@ -228,8 +243,16 @@ class Postgres(pulumi.ComponentResource):
             monitoring_interval=settings.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             apply_immediately=False,
+            restore_to_point_in_time=_point_in_time(args.restore_from),
             tags={**naming.name_tag("postgres"), **naming.backup_tag()},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
+            # Where the data came from matters once: editing or removing the recovery sources after the restore
+            # must never replace the restored database (restore_to_point_in_time forces a new instance).
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                depends_on=log_groups,
+                ignore_changes=["restoreToPointInTime"] if args.restore_from is not None else None,
+            ),
         )
 
     def _proxy(self, instance: aws.rds.Instance, security_group: aws.ec2.SecurityGroup) -> pulumi.Output[str]:

@@ -44,6 +44,9 @@ def parameter_group_family(engine: str, engine_version: str) -> str:
 @dataclass
 class RedisArgs(DataPlacement):
     settings: RedisSettings
+    # The dr stack: an RDB file in S3 the cache is seeded from (ElastiCache needs read access to the object:
+    # README, "Regional recovery"); none, the cache starts empty.
+    seed_rdb_arn: str | None = None
 
 
 class Redis(pulumi.ComponentResource):
@@ -212,8 +215,12 @@ class Redis(pulumi.ComponentResource):
                 for log_type, log_group in log_groups.items()
             ],
             apply_immediately=False,
+            snapshot_arns=[args.seed_rdb_arn] if args.seed_rdb_arn else None,
             tags={**naming.name_tag("redis"), **naming.backup_tag()},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # The seed matters once: removing it later must not replace the cache (snapshot_arns forces a new one).
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, ignore_changes=["snapshotArns"] if args.seed_rdb_arn else None
+            ),
         )
 
 

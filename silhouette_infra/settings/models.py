@@ -422,6 +422,29 @@ class BackupSettings(Section):
 
 # --------------------------------------------------------------------------------------- recovery
 ExportInterval = Literal[15, 20, 30, 60]
+# DescribeDBInstanceAutomatedBackups' DBInstanceAutomatedBackupsArn.
+AutomatedBackupsArn = Annotated[
+    str, Field(pattern=r"^arn:aws(-[a-z]+)?:rds:[a-z0-9-]+:\d{12}:auto-backup:ab-[a-z0-9]+$")
+]
+S3ObjectArn = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]+)?:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")]
+
+
+class RecoverySources(Section):
+    postgres_automated_backups_arn: AutomatedBackupsArn = Field(
+        description="The replicated automated backups PostgreSQL is restored from (in this stack's region): "
+        "`aws rds describe-db-instance-automated-backups`."
+    )
+    postgres_restore_time: str = Field(
+        "latest",
+        pattern=r"^(latest|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$",
+        description="The point in time to restore to (UTC, `2026-11-28T09:55:00Z`), or `latest` (the latest "
+        "restorable time of the replicated backups).",
+    )
+    redis_rdb_object: S3ObjectArn | None = Field(
+        None,
+        description="An RDB file the cache is seeded from (`arn:aws:s3:::bucket/key.rdb`); none: the cache starts "
+        "empty and refills from PostgreSQL.",
+    )
 
 
 class RecoverySettings(Section):
@@ -450,6 +473,11 @@ class RecoverySettings(Section):
     )
     aws_cli_image: PinnedImage = Field(
         "amazon/aws-cli:2.31.0", description="Image that uploads the exports to the backup bucket."
+    )
+    sources: RecoverySources | None = Field(
+        None,
+        description="What this stack is rebuilt from (the dr stack): its data services are created from these "
+        "sources instead of empty.",
     )
     export_interval_minutes: ExportInterval = Field(
         30,

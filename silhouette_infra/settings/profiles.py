@@ -82,3 +82,7 @@ STAGING: dict[str, Any] = {
 }
 
 PROFILES: dict[str, dict[str, Any]] = {"production": {}, "staging": STAGING}
+
+# The stack that rebuilds production in the DR region from the replicated data (Pulumi.dr.yaml): environment
+# production, plus the recovery sources it is created from.
+DR_STACK = "dr"

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from silhouette_infra.settings.models import Settings
-from silhouette_infra.settings.profiles import PROFILES
+from silhouette_infra.settings.profiles import DR_STACK, PROFILES
 from silhouette_infra.validation import rules
 
 NAMESPACE = "silhouette"
@@ -275,6 +275,14 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
             [("environment", f"stack {stack!r} needs silhouette:environment set to one of {', '.join(PROFILES)}")],
         )
     user, problems = _user_document(config)
+    if stack == DR_STACK and not (user.get("recovery") or {}).get("sources"):
+        problems.append(
+            (
+                "recovery.sources",
+                f"stack {DR_STACK!r} rebuilds production from the replicated data: name its sources "
+                "(postgres_automated_backups_arn, and postgres_restore_time or latest) in the recovery: section",
+            )
+        )
     base = _profile_document(profile)
     settings, errors = _validate(_deep_merge(base, user))
     invalid = [_path(error["loc"]) for error in errors]

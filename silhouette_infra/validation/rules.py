@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from silhouette_infra.kubernetes.images import in_stack_repository, registry_of
 from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
@@ -49,6 +50,7 @@ def check(settings: Settings) -> list[Issue]:
         *_alert_email(settings),
         *_production(settings),
         *rpo_issues(settings),
+        *_recovery_sources(settings),
     ]
 
 
@@ -437,6 +439,28 @@ def _production(settings: Settings) -> Iterator[Issue]:
             yield (
                 f"cluster.endpoint_public_access_cidrs[{index}]",
                 "production must not open the API endpoint to 0.0.0.0/0",
+            )
+
+
+def _recovery_sources(settings: Settings, now: datetime | None = None) -> Iterator[Issue]:
+    """A stack restores from sources in its own region, and never from a point in time still to come."""
+    sources = settings.recovery.sources
+    if sources is None:
+        return
+    region = sources.postgres_automated_backups_arn.split(":")[3]
+    if region != settings.aws.region:
+        yield (
+            "recovery.sources.postgres_automated_backups_arn",
+            f"the backups are in {region}, the stack in {settings.aws.region}: name the automated backups "
+            f"replicated to {settings.aws.region}",
+        )
+    if sources.postgres_restore_time != "latest":
+        moment = datetime.fromisoformat(sources.postgres_restore_time.replace("Z", "+00:00"))
+        current = now or datetime.now(UTC)
+        if moment > current:
+            yield (
+                "recovery.sources.postgres_restore_time",
+                f"{sources.postgres_restore_time} is in the future (now {current:%Y-%m-%dT%H:%M:%SZ})",
             )
 
 

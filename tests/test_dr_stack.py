@@ -1,0 +1,125 @@
+"""The dr stack (issue 14, item 3): production rebuilt in us-west-2 from what production keeps there, checked by
+every validator like the other stacks, and refused, with nothing declared, when its sources are wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from silhouette_infra.synth.checks import run_checks_many
+from silhouette_infra.synth.critical_path import stack_critical_path
+from silhouette_infra.synth.engine import SynthResult, run_stack
+from silhouette_infra.validation.loader import SettingsError
+from tests.support import config_with, synth
+
+REPLICATED_BACKUPS = "arn:aws:rds:us-west-2:111111111111:auto-backup:ab-replacewiththereplicatedbackups"
+
+
+@pytest.fixture(scope="module")
+def dr() -> SynthResult:
+    return synth("dr")
+
+
+def test_dr_stack_is_production_in_us_west_2_copying_back_to_us_east_1(dr: SynthResult) -> None:
+    settings = dr.settings
+    assert (settings.environment, settings.aws.region, settings.aws.dr_region) == (
+        "production",
+        "us-west-2",
+        "us-east-1",
+    ), "dr: production's rules, in the region production copies to, copying back to the one it left"
+    assert settings.network.vpc_cidr != synth("production").settings.network.vpc_cidr, "dr: peerable with production"
+    assert dr.named("pulumi:providers:aws", "aws-dr").inputs["region"] == "us-east-1"
+
+
+def test_postgres_is_a_point_in_time_restore_of_the_replicated_backups(dr: SynthResult) -> None:
+    postgres = dr.named("aws:rds/instance:Instance", "postgres")
+    assert postgres.inputs["restoreToPointInTime"] == {
+        "sourceDbInstanceAutomatedBackupsArn": REPLICATED_BACKUPS,
+        "useLatestRestorableTime": True,
+    }, "postgres: restored from the automated backups replicated to us-west-2"
+    assert postgres.options["ignore_changes"] == ["restoreToPointInTime"], (
+        "postgres: removing the recovery sources after the restore must not replace the restored database"
+    )
+    assert "restoreToPointInTime" not in synth("production").named("aws:rds/instance:Instance", "postgres").inputs
+
+
+def test_a_restore_time_and_a_seed_reach_the_services() -> None:
+    config = config_with(
+        "dr",
+        recovery={
+            "sources": {
+                "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+                "postgres_restore_time": "2026-11-01T09:55:00Z",
+                "redis_rdb_object": "arn:aws:s3:::silhouette-production-redis/export.rdb",
+            }
+        },
+    )
+    result = synth("dr", config)
+    restore = result.named("aws:rds/instance:Instance", "postgres").inputs["restoreToPointInTime"]
+    assert restore == {"sourceDbInstanceAutomatedBackupsArn": REPLICATED_BACKUPS, "restoreTime": "2026-11-01T09:55:00Z"}
+    redis = result.named("aws:elasticache/replicationGroup:ReplicationGroup", "redis")
+    assert redis.inputs["snapshotArns"] == ["arn:aws:s3:::silhouette-production-redis/export.rdb"], "redis: seeded"
+    assert redis.options["ignore_changes"] == ["snapshotArns"]
+
+
+@pytest.mark.checkov
+def test_every_validator_passes_on_the_dr_stack(dr: SynthResult) -> None:
+    for report in run_checks_many([dr])["dr"]:
+        assert report.ok, f"dr: {report.validator} failed: {[(f.check, f.resource) for f in report.failures]}"
+
+
+def test_dr_stack_rto_within_the_objective_and_an_hour_with_the_pilot_light(dr: SynthResult) -> None:
+    cold, pilot = stack_critical_path(dr), stack_critical_path(dr, pilot_light=True)
+    assert cold.minutes <= dr.settings.recovery.rto_minutes == 240, f"dr cold: {cold.minutes:.0f} min"
+    assert pilot.minutes <= 60, f"dr pilot light: {pilot.minutes:.0f} min"
+
+
+# (overrides of the dr stack's recovery section, key that must be named, words the message must contain)
+BAD_SOURCES: list[tuple[dict[str, Any] | None, str, str]] = [
+    (None, "recovery.sources", "rebuilds production"),
+    ({"mode": "cold"}, "recovery.sources", "postgres_automated_backups_arn"),
+    (
+        {"sources": {"postgres_automated_backups_arn": REPLICATED_BACKUPS.replace("us-west-2", "us-east-1")}},
+        "recovery.sources.postgres_automated_backups_arn",
+        "in us-east-1, the stack in us-west-2",
+    ),
+    (
+        {
+            "sources": {
+                "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+                "postgres_restore_time": "2999-01-01T00:00:00Z",
+            }
+        },
+        "recovery.sources.postgres_restore_time",
+        "in the future",
+    ),
+    (
+        {"sources": {"postgres_automated_backups_arn": "arn:aws:rds:us-west-2:111111111111:db:silhouette"}},
+        "recovery.sources.postgres_automated_backups_arn",
+        "pattern",
+    ),
+    (
+        {"sources": {"postgres_automated_backups_arn": REPLICATED_BACKUPS, "postgres_restore_time": "yesterday"}},
+        "recovery.sources.postgres_restore_time",
+        "pattern",
+    ),
+]
+
+
+@pytest.mark.parametrize(("recovery", "key", "expected"), BAD_SOURCES)
+def test_bad_recovery_sources_are_refused_before_anything_is_declared(
+    recovery: dict[str, Any] | None, key: str, expected: str
+) -> None:
+    config = config_with("dr")
+    if recovery is None:
+        del config["silhouette:recovery"]
+    else:
+        config = config_with("dr", recovery=recovery)
+        if "sources" not in recovery:
+            config["silhouette:recovery"] = '{"mode": "cold"}'
+    with pytest.raises(SettingsError) as raised:
+        run_stack("dr", config)
+    message = str(raised.value)
+    assert f"silhouette:{key}: " in message and expected in message, f"dr {recovery}: {message}"
+    assert raised.value.declared == [], f"dr: resources declared before validation: {raised.value.declared}"
