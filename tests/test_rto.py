@@ -14,6 +14,7 @@ from silhouette_infra.planning.rto import (
     critical_path,
 )
 from silhouette_infra.settings.models import PostgresSettings, Settings
+from silhouette_infra.synth.cost import monthly_cost, standby_cost
 from silhouette_infra.synth.critical_path import dependency_graph, rto_lines, stack_critical_path
 from silhouette_infra.synth.engine import SynthResult
 from tests.support import synth
@@ -81,8 +82,18 @@ def test_every_creation_time_says_where_it_comes_from() -> None:
     assert "eks:index:Cluster" in PILOT_LIGHT_TYPES
 
 
+def test_the_pilot_light_costs_the_network_control_plane_and_a_minimal_node_group(production: SynthResult) -> None:
+    standby = standby_cost(production.settings)
+    full = monthly_cost(production.settings)
+    assert standby["cold"] == 0
+    assert full.layers["network"] < standby["pilot_light"] < full.layers["network"] + full.layers["cluster"], (
+        f"pilot light ${standby['pilot_light']}: more than the network, less than network and full cluster"
+    )
+
+
 def test_synth_prints_the_estimate_for_every_stack() -> None:
     for stack in ("production", "staging"):
-        (headline, cold_path, sources) = rto_lines(synth(stack))
+        (headline, cold_path, standby, sources) = rto_lines(synth(stack))
+        assert standby.startswith("    standby in the DR region: cold $0/month, pilot light $"), standby
         assert headline.startswith("pulumi up critical path") and "with the pilot light" in headline, headline
         assert "eks 15" in cold_path and "measured" in sources, f"{stack}: {cold_path} / {sources}"

@@ -51,14 +51,34 @@ class _Prices:
         return price
 
 
+def _network(settings: Settings) -> float:
+    zones = len(settings.network.availability_zones)
+    nat = zones if settings.network.nat_gateways == "one_per_az" else 1
+    return HOURS_PER_MONTH * (
+        nat * HOURLY["nat"] + len(settings.network.interface_endpoints) * zones * HOURLY["interface_endpoint_az"]
+    )
+
+
+def standby_cost(settings: Settings) -> dict[str, float]:
+    """USD per month that each recovery mode keeps running in the DR region before a disaster. Cold: nothing (the
+    copies kept there are billed to the stack that makes them). Pilot light: the network, the EKS control plane
+    and the node groups at their minimum size, from which the autoscaler grows them during a recovery."""
+    prices = _Prices()
+    nodes = sum(
+        group.min_size
+        * prices.hourly("cluster", group.instance_types[0], "ec2")
+        * (SPOT_DISCOUNT if group.capacity_type == "SPOT" else 1.0)
+        for group in settings.cluster.node_groups
+    )
+    disks = sum(group.min_size * group.disk_size_gib for group in settings.cluster.node_groups) * GP3_EBS_GB_MONTH
+    pilot = _network(settings) + HOURS_PER_MONTH * (HOURLY["eks"] + nodes) + disks
+    return {"cold": 0.0, "pilot_light": round(pilot, 2)}
+
+
 def monthly_cost(settings: Settings) -> Estimate:
     """USD per month per layer, at the node groups' desired size."""
     prices = _Prices()
-    zones = len(settings.network.availability_zones)
-    nat = zones if settings.network.nat_gateways == "one_per_az" else 1
-    network = HOURS_PER_MONTH * (
-        nat * HOURLY["nat"] + len(settings.network.interface_endpoints) * zones * HOURLY["interface_endpoint_az"]
-    )
+    network = _network(settings)
     nodes = sum(
         group.desired_size
         * prices.hourly("cluster", group.instance_types[0], "ec2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from silhouette_infra.planning.rto import CREATION_TIMES, CriticalPath, Node, critical_path
+from silhouette_infra.synth.cost import standby_cost
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import SynthResult
 
@@ -54,11 +55,16 @@ def rto_lines(result: SynthResult) -> list[str]:
     lines = [
         f"pulumi up critical path (planning/rto.py; RTO objective {target} min): "
         f"{cold.minutes:.0f} min cold, {pilot.minutes:.0f} min with the pilot light "
-        "(network, EKS control plane and node groups already running)",
+        "(network, EKS control plane and node groups at their minimum already running)",
         "    cold path: "
         + " -> ".join(f"{step.name} {step.minutes:.0f}" for step in cold.steps if step.minutes >= 1)
         + " (min)",
     ]
+    standby = standby_cost(settings)
+    lines.append(
+        f"    standby in the DR region: cold ${standby['cold']:,.0f}/month, pilot light ${standby['pilot_light']:,.0f}"
+        f"/month (synth/cost.py; this stack's recovery.mode: {settings.recovery.mode})"
+    )
     measured = sorted(token for token, time in CREATION_TIMES.items() if time.evidence == "measured")
     lines.append(
         f"    creation times: {', '.join(measured)} measured; every other figure assumed until a restore drill "
