@@ -17,7 +17,6 @@ Manager through External Secrets.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,8 @@ from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.rabbitmq import MANAGEMENT_PORT
-from silhouette_infra.kubernetes.declare import declare
+from silhouette_infra.kubernetes import network_policy
+from silhouette_infra.kubernetes.declare import declare, manifest_fields
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.workloads import (
@@ -180,32 +180,20 @@ def service_account(design: ExportsDesign) -> Manifest:
 
 
 def network_policies() -> list[Manifest]:
-    dns = {
-        "to": [
-            {
-                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-            }
-        ],
-        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-    }
+    """Nothing in, DNS and 443 out: the broker (isolated subnets), S3 (gateway endpoint, public prefix list) and
+    STS (interface endpoint) have no stable CIDRs to list; only the instance metadata service is excluded (the
+    job's AWS credentials come from IRSA)."""
     https = {
-        # The broker (isolated subnets), S3 (gateway endpoint, public prefix list) and STS (interface endpoint)
-        # have no stable CIDRs to list; only the instance metadata service is excluded (credentials: IRSA).
-        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}],
-        "ports": [{"protocol": "TCP", "port": MANAGEMENT_PORT}],
+        "to": [network_policy.ip_block("0.0.0.0/0", ["169.254.0.0/16"])],
+        "ports": [network_policy.port(MANAGEMENT_PORT)],
     }
     return [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": _metadata(name, COMMON_LABELS),
-            "spec": spec,
-        }
-        for name, spec in [
-            ("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
-            ("allow-dns-and-https", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [dns, https]}),
-        ]
+        network_policy.default_deny(NAMESPACE),
+        network_policy.policy(
+            "allow-dns-and-https",
+            NAMESPACE,
+            {"podSelector": {}, "policyTypes": ["Egress"], "egress": [network_policy.dns(), https]},
+        ),
     ]
 
 
@@ -344,11 +332,7 @@ class Exports(pulumi.ComponentResource):
             parent=self, provider=self._args.cluster.provider, depends_on=[*self._args.cluster.ready, *after]
         )
         # The typed classes take the object's top-level fields by their Python names; nested ones keep theirs.
-        fields = {
-            re.sub(r"(?<=[a-z])([A-Z])", r"_\1", key).lower(): value
-            for key, value in manifest.items()
-            if key not in ("apiVersion", "kind")
-        }
+        fields = manifest_fields(manifest)
         if manifest["kind"] == "ExternalSecret":
             return declare(
                 k8s.apiextensions.CustomResource,

@@ -39,7 +39,6 @@ No Service is of type LoadBalancer or NodePort: Neo4j is reachable only inside t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +52,7 @@ from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import SecretReplica, generated_credentials
+from silhouette_infra.kubernetes.declare import manifest_fields
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.quantities import memory_mib
@@ -723,9 +723,5 @@ class Neo4j(pulumi.ComponentResource):
             )
         # The typed classes take the object's top-level fields by their Python names (``reclaimPolicy`` ->
         # ``reclaim_policy``); nested fields keep their API names.
-        fields = {
-            re.sub(r"(?<=[a-z])([A-Z])", r"_\1", key).lower(): value
-            for key, value in manifest.items()
-            if key not in ("apiVersion", "kind")
-        }
+        fields = manifest_fields(manifest)
         return _TYPED[kind](logical_name, opts=opts, **fields)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import pulumi
@@ -14,3 +15,13 @@ def declare(resource_class: Callable[..., R], name: str, opts: pulumi.ResourceOp
     """``resource_class(name, metadata=..., spec=..., opts=opts)``: the builders return plain dicts in API shape,
     which the typed constructors accept at run time but not in their overloaded signatures."""
     return resource_class(name, opts=opts, **fields)
+
+
+def manifest_fields(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """A manifest's top-level fields by the typed classes' Python names (``reclaimPolicy`` -> ``reclaim_policy``);
+    nested fields keep their API names. ``apiVersion`` and ``kind`` are the class's."""
+    return {
+        re.sub(r"(?<=[a-z])([A-Z])", r"_\1", key).lower(): value
+        for key, value in manifest.items()
+        if key not in ("apiVersion", "kind")
+    }
