@@ -1,0 +1,130 @@
+"""The failover command (issue 14, item 5), on a DR region seeded like a real one: moto for S3 and STS (the
+replica bucket and its RabbitMQ definitions); botocore's Stubber for DescribeDBInstanceAutomatedBackups, whose
+answer moto 5.2.5 gives without DBInstanceAutomatedBackupsArn and RestoreWindow (the fields the command reads;
+the stubbed answer is checked against botocore's model of the real API)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from silhouette_infra.aws.naming import Naming
+from silhouette_infra.failover.command import FailoverError, Sources, config_lines, find_sources, main, runbook
+from tests.support import config_with, synth
+
+ACCOUNT = "123456789012"  # moto's account
+REGION = "us-west-2"
+REPLICA = f"silhouette-production-backups-{REGION}-{ACCOUNT}"
+ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:auto-backup:ab-4xq7znmw3bfa2c6kd5ye"
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def dr_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The DR region as production leaves it: the backup bucket's replica with two definitions exports."""
+    for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=REPLICA, CreateBucketConfiguration={"LocationConstraint": REGION})
+        for stamp in ("20261128T0900Z", "20261128T0930Z"):
+            s3.put_object(Bucket=REPLICA, Key=f"rabbitmq-definitions/production/{stamp}.json", Body=b"{}")
+        yield s3
+
+
+def _rds(latest: datetime | None) -> tuple[Any, Stubber]:
+    rds = boto3.client("rds", region_name=REGION)
+    stub = Stubber(rds)
+    backups = (
+        [
+            {
+                "DBInstanceAutomatedBackupsArn": ARN,
+                "DBInstanceIdentifier": "silhouette-production-postgres",
+                "Region": REGION,
+                "Status": "replicating",
+                "RestoreWindow": {"EarliestTime": latest - timedelta(days=14), "LatestTime": latest},
+            }
+        ]
+        if latest
+        else []
+    )
+    stub.add_response(
+        "describe_db_instance_automated_backups",
+        {"DBInstanceAutomatedBackups": backups},
+        {"DBInstanceIdentifier": "silhouette-production-postgres"},
+    )
+    stub.activate()
+    return rds, stub
+
+
+def _find(s3: Any, latest: datetime | None) -> Sources:
+    rds, stub = _rds(latest)
+    try:
+        return find_sources(
+            rds, s3, settings=synth("production").settings, naming=Naming("production"), account_id=ACCOUNT, now=NOW
+        )
+    finally:
+        stub.assert_no_pending_responses()
+
+
+def test_finds_the_latest_restorable_points_in_the_dr_region(dr_region: Any) -> None:
+    sources = _find(dr_region, NOW - timedelta(minutes=5))
+    assert sources.automated_backups_arn == ARN and sources.region == REGION
+    assert sources.definitions_object == f"s3://{REPLICA}/rabbitmq-definitions/production/20261128T0930Z.json", (
+        "the newest definitions export"
+    )
+
+
+def test_a_restore_point_older_than_the_rpo_is_refused(dr_region: Any) -> None:
+    with pytest.raises(FailoverError, match=r"90 min old: above recovery.rpo_minutes \(60\)"):
+        _find(dr_region, NOW - timedelta(minutes=90))
+
+
+def test_no_replicated_backups_is_refused(dr_region: Any) -> None:
+    with pytest.raises(FailoverError, match="no replicated automated backups of silhouette-production-postgres"):
+        _find(dr_region, None)
+
+
+def test_the_command_is_one_line_and_exit_2_when_aws_has_no_usable_backups(
+    dr_region: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """main() against moto alone: moto knows no replicated backups with an ARN, so the command refuses."""
+    assert main(["--source", "production"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("failover: no replicated automated backups") and "\n" not in error, error
+
+
+def _apply(lines: list[str], config: dict[str, str]) -> dict[str, str]:
+    """What `pulumi config set --path` writes, applied to a stack's config: ``silhouette:a.b.c value``."""
+    for line in lines:
+        words = shlex.split(line)
+        assert words[:6] == ["pulumi", "config", "set", "--path", "--stack", "dr"], line
+        path, value = words[6], words[7]
+        namespace_key, *rest = path.split(".")
+        document = json.loads(config.get(namespace_key, "{}"))
+        node = document
+        for part in rest[:-1]:
+            node = node.setdefault(part, {})
+        node[rest[-1]] = value
+        config[namespace_key] = json.dumps(document)
+    return config
+
+
+def test_end_to_end_seed_failover_and_synthesise_the_dr_stack(dr_region: Any) -> None:
+    sources = _find(dr_region, NOW - timedelta(minutes=5))
+    lines = config_lines("dr", sources)
+    config = config_with("dr")
+    config["silhouette:recovery"] = json.dumps({"mode": "cold"})  # the section before the failover
+    result = synth("dr", _apply(lines, config))
+    restore = result.named("aws:rds/instance:Instance", "postgres").inputs["restoreToPointInTime"]
+    assert restore == {"sourceDbInstanceAutomatedBackupsArn": ARN, "useLatestRestorableTime": True}, restore
+    steps = runbook("dr", result.settings, sources)
+    assert any("2026-11-28T09:55:00Z" in step for step in steps) and any("objective 240 min" in s for s in steps)
