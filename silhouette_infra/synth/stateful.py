@@ -1,40 +1,17 @@
-"""What counts as stateful, which input changes replace it, and the guard that compares two runs.
+"""The guard that compares two runs: which stateful resources a change would delete or replace.
 
-The properties are those the AWS provider (Terraform schema ``ForceNew``) cannot change in place: a
-new value means delete-and-create, which for these resources loses data.
+What counts as stateful, and which properties replace it, is ``compliance/stateful.py`` (the policy pack
+protects the same types); ``REPLACING_PROPERTIES`` is re-exported here for the callers that import it from synth.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from silhouette_infra.compliance.stateful import REPLACING_PROPERTIES
 from silhouette_infra.synth.engine.mocks import CapturedResource
 
-REPLACING_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "aws:rds/instance:Instance": ("identifier", "engine", "kmsKeyId", "storageEncrypted", "username", "dbName"),
-    "aws:elasticache/replicationGroup:ReplicationGroup": (
-        "replicationGroupId",
-        "atRestEncryptionEnabled",
-        "kmsKeyId",
-        "port",
-        "subnetGroupName",
-    ),
-    "aws:mq/broker:Broker": (
-        "brokerName",
-        "engineType",
-        "deploymentMode",
-        "encryptionOptions",
-        "publiclyAccessible",
-        "storageType",
-        "subnetIds",
-    ),
-    "aws:s3/bucket:Bucket": ("bucket", "bucketPrefix"),
-    "aws:kms/key:Key": ("customerMasterKeySpec", "keyUsage", "multiRegion"),
-    "aws:backup/vault:Vault": ("name", "kmsKeyArn"),
-    "aws:secretsmanager/secret:Secret": ("name", "namePrefix"),
-    "aws:ecr/repository:Repository": ("name", "encryptionConfigurations"),
-    "eks:index:Cluster": ("name", "encryptionConfigKeyArn"),
-}
+__all__ = ["REPLACING_PROPERTIES", "identity", "replacement_problems", "stateful"]
 
 
 def stateful(resources: list[CapturedResource]) -> list[CapturedResource]:
