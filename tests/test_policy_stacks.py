@@ -1,0 +1,68 @@
+"""The pack on the real stacks (issue 16, "Done when"): production has no violation, staging only the advisories
+its design accepts (single-AZ, unprotected, no DR copies, one day of cache snapshots), every policy inspects
+something real, and a mandatory violation fails synth's check."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from silhouette_infra.compliance.model import Enforcement, PackConfig, Resource
+from silhouette_infra.compliance.pack import POLICIES, evaluate
+from silhouette_infra.compliance.stateful import STATEFUL_TYPES
+from silhouette_infra.synth.checks import policy as policy_check
+from silhouette_infra.synth.engine import SynthResult
+
+STAGING_ADVISORIES = {
+    "backup-retention": ["aws:elasticache/replicationGroup:ReplicationGroup::redis"],
+    "dr-copies": ["aws:backup/plan:Plan::backup-plan", "aws:rds/instance:Instance::postgres"],
+    "multi-az-data-services": [
+        "aws:elasticache/replicationGroup:ReplicationGroup::redis",
+        "aws:mq/broker:Broker::rabbitmq",
+        "aws:rds/instance:Instance::postgres",
+    ],
+    "stateful-resources-protected": ["every stateful resource: staging protects nothing"],
+}
+
+
+def _resources(result: SynthResult) -> list[Resource]:
+    return [policy_check.as_policy_resource(captured) for captured in result.resources]
+
+
+def test_production_has_no_violation_of_any_policy(production: SynthResult) -> None:
+    report = policy_check.run(production)
+    assert report.ok and report.notes == [], [f.message for f in report.failures] + report.notes
+    assert report.checked == report.passed == len(POLICIES)
+
+
+def test_staging_has_only_the_advisories_its_design_accepts(staging: SynthResult) -> None:
+    report = policy_check.run(staging)
+    assert report.ok, f"staging's config makes every policy advisory: {[f.message for f in report.failures]}"
+    found: dict[str, set[str]] = defaultdict(set)
+    violations = evaluate(_resources(staging), policy_check.pack_config("staging"))
+    assert len(report.notes) == len(violations), "every advisory violation is printed"
+    for violation in violations:
+        assert violation.enforcement is Enforcement.ADVISORY
+        found[violation.policy].add(violation.resource.rsplit("$", 1)[-1])
+    assert sorted(found) == sorted(STAGING_ADVISORIES), f"staging advisories: {dict(found)}"
+    for name in ("backup-retention", "dr-copies", "multi-az-data-services"):
+        assert sorted(found[name]) == STAGING_ADVISORIES[name], f"staging {name}: {sorted(found[name])}"
+    stateful = {r.urn.rsplit("$", 1)[-1] for r in _resources(staging) if r.type in STATEFUL_TYPES}
+    assert found["stateful-resources-protected"] == stateful, "staging protects nothing, by design"
+
+
+def test_every_policy_inspects_resources_the_production_stack_declares(production: SynthResult) -> None:
+    """No policy passes only because it never sees anything (the control matrix counts the same resources)."""
+    declared = {resource.type for resource in production.resources}
+    idle = [policy.name for policy in POLICIES if not declared & set(policy.types)]
+    assert idle == [], f"production declares nothing these policies inspect: {idle}"
+
+
+def test_a_mandatory_violation_fails_the_synth_check(staging: SynthResult) -> None:
+    """Staging under production's enforcement: its single-AZ data services fail the check, naming the policy."""
+    report = policy_check.run(staging, PackConfig(Enforcement.MANDATORY))
+    assert not report.ok
+    failed = {finding.check for finding in report.failures}
+    assert {"multi-az-data-services", "stateful-resources-protected"} <= failed, failed
+    finding = next(f for f in report.failures if f.check == "multi-az-data-services")
+    assert "aws:rds/instance:Instance::postgres: multiAz is not true" in finding.message
+    assert "Fix: set postgres/redis multi_az true" in finding.message
