@@ -5,6 +5,9 @@ something real, and a mandatory violation fails synth's check."""
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
+
+import pytest
 
 from silhouette_infra.compliance.model import Enforcement, PackConfig, Resource
 from silhouette_infra.compliance.pack import POLICIES, evaluate
@@ -66,3 +69,13 @@ def test_a_mandatory_violation_fails_the_synth_check(staging: SynthResult) -> No
     finding = next(f for f in report.failures if f.check == "multi-az-data-services")
     assert "aws:rds/instance:Instance::postgres: multiAz is not true" in finding.message
     assert "Fix: set postgres/redis multi_az true" in finding.message
+
+
+def test_an_invalid_pack_config_fails_the_check_with_one_line(
+    staging: SynthResult, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "staging.json").write_text('{"all": "advisory", "dr-copy": "disabled"}')
+    monkeypatch.setattr(policy_check, "POLICY_DIR", tmp_path)
+    report = policy_check.run(staging)
+    assert [(f.check, f.resource) for f in report.failures] == [("pack config", "policy/staging.json")]
+    assert report.failures[0].message.startswith("policy/staging.json: dr-copy: unknown key")

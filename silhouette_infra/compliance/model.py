@@ -41,6 +41,7 @@ class Resource:
 
 ResourceCheck = Callable[[Resource], list[str]]
 StackCheck = Callable[[Sequence[Resource]], list[tuple[Resource, str]]]
+Selection = Callable[[Sequence[Resource]], list[Resource]]
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,17 @@ class Policy:
     check_resource: ResourceCheck | None = None
     check_stack: StackCheck | None = None
     exceptions: Mapping[str, str] = field(default_factory=dict)  # what the rule deliberately lets pass, and why
+    selects: Selection | None = None  # what a stack policy judges, when narrower than every resource of its types
 
     def __post_init__(self) -> None:
         if (self.check_resource is None) == (self.check_stack is None):
             raise ValueError(f"policy {self.name}: give exactly one of check_resource and check_stack")
+
+    def inspected(self, resources: Sequence[Resource]) -> list[Resource]:
+        """The resources this policy judges (the control matrix counts them)."""
+        if self.selects is not None:
+            return self.selects(resources)
+        return [resource for resource in resources if resource.type in self.types]
 
     def message(self, resource: Resource, problem: str) -> str:
         """What a violation says: the resource, what is wrong, the controls, the fix."""

@@ -139,7 +139,8 @@ POLICIES: Final[tuple[Policy, ...]] = (
         IN_TRANSIT,
         "add a Deny statement on aws:SecureTransport false to the bucket policy (aws/buckets.py does)",
         (sp.BUCKET,),
-        "aws s3api get-bucket-policy --bucket <name> (a Deny with Condition Bool aws:SecureTransport false)",
+        "aws s3api get-bucket-policy --bucket <name> (a Deny with Condition Bool aws:SecureTransport false); "
+        "AWS Config managed rule S3_BUCKET_SSL_REQUESTS_ONLY",
         check_stack=sp.s3_tls_only,
     ),
     Policy(
@@ -170,6 +171,7 @@ POLICIES: Final[tuple[Policy, ...]] = (
         (rp.LOG_GROUP,),
         "aws logs describe-log-groups --log-group-name-prefix /aws/eks --query 'logGroups[].retentionInDays'",
         check_stack=sp.audit_log_retention,
+        selects=sp.audit_log_groups,
     ),
     Policy(
         "backup-retention",
@@ -207,7 +209,8 @@ POLICIES: Final[tuple[Policy, ...]] = (
         (CC66, CC61),
         "give every node group a launch template with metadata_options http_tokens 'required' (cluster/eks.py)",
         (rp.LAUNCH_TEMPLATE, rp.NODE_GROUP),
-        "aws ec2 describe-instances --query 'Reservations[].Instances[].MetadataOptions.HttpTokens'",
+        "aws ec2 describe-instances --query 'Reservations[].Instances[].MetadataOptions.HttpTokens'; "
+        "AWS Config managed rule EC2_IMDSV2_CHECK",
         rp.imdsv2,
     ),
     Policy(
@@ -217,7 +220,7 @@ POLICIES: Final[tuple[Policy, ...]] = (
         "set endpoint_private_access=True and list CIDRs in cluster.endpoint_public_access_cidrs, never 0.0.0.0/0",
         (rp.EKS_COMPONENT, rp.EKS_CLUSTER),
         "aws eks describe-cluster --name <name> --query cluster.resourcesVpcConfig; "
-        "AWS Config rule EKS_ENDPOINT_NO_PUBLIC_ACCESS (deployed by audit.py)",
+        "AWS Config rule EKS_ENDPOINT_NO_PUBLIC_ACCESS (deployed by audit.py); Security Hub control EKS.1",
         rp.eks_private_endpoint,
     ),
     Policy(
@@ -257,6 +260,7 @@ POLICIES: Final[tuple[Policy, ...]] = (
         (sp.NAMESPACE,),
         "kubectl get networkpolicy -A (a default-deny in each application namespace)",
         check_stack=sp.default_deny,
+        selects=sp.namespaces_with_workloads,
     ),
     Policy(
         "iam-wildcards-explained",

@@ -31,9 +31,9 @@ WORKLOAD_TYPES: Final = tuple(
 )
 AUDIT_RETENTION_DAYS: Final = 2557  # 7 years: CloudWatch Logs' retention value for 7 years (PutRetentionPolicy)
 ACCESS_LOG_TARGET_REASON: Final = (
-    "a bucket that receives S3 server access logs encrypts with SSE-S3: server access log delivery supports only "
-    "SSE-S3 default encryption on the target bucket (Amazon S3 user guide, 'Enabling Amazon S3 server access "
-    "logging'); it holds request metadata, not customer data"
+    "a bucket that receives S3 server access logs may use SSE-S3 instead: backup.py chose SSE-S3 for its access-log "
+    "bucket because the Amazon S3 user guide ('Enabling Amazon S3 server access logging') gives SSE-S3 as the "
+    "default encryption log delivery supports; the bucket holds request metadata, not customer data"
 )
 EKS_DELETION_PROTECTION_REASON: Final = (
     "the EKS cluster is a remote component (pulumi-eks) that is not given Pulumi's protect; EKS deletion "
@@ -107,7 +107,7 @@ def s3_public_access_blocked(resources: Sequence[Resource]) -> Found:
     return found
 
 
-def _audit_log_groups(resources: Sequence[Resource]) -> list[Resource]:
+def audit_log_groups(resources: Sequence[Resource]) -> list[Resource]:
     """CloudTrail's log group (named by the trail) and every EKS control-plane group (/aws/eks/<name>/cluster)."""
     trail_groups = {str(r.props.get("cloudWatchLogsGroupArn") or "").removesuffix(":*") for r in _of(resources, TRAIL)}
     groups = []
@@ -121,7 +121,7 @@ def _audit_log_groups(resources: Sequence[Resource]) -> list[Resource]:
 
 def audit_log_retention(resources: Sequence[Resource]) -> Found:
     found: Found = []
-    for group in _audit_log_groups(resources):
+    for group in audit_log_groups(resources):
         days = group.props.get("retentionInDays")
         if not isinstance(days, int | float) or days < AUDIT_RETENTION_DAYS:
             found.append((group, f"audit-class log group kept {days!r} days, under {AUDIT_RETENTION_DAYS}"))
@@ -154,17 +154,21 @@ def _is_default_deny(policy: Resource) -> bool:
     return selects_all and both and not items(get(spec, "ingress")) and not items(get(spec, "egress"))
 
 
+def namespaces_with_workloads(resources: Sequence[Resource]) -> list[Resource]:
+    """The namespaces where the program itself declares workloads (Helm charts' own namespaces are not judged)."""
+    with_workloads = {get(r.props, "metadata", "namespace") for r in resources if r.type in WORKLOAD_TYPES}
+    return [ns for ns in _of(resources, NAMESPACE) if get(ns.props, "metadata", "name") in with_workloads]
+
+
 def default_deny(resources: Sequence[Resource]) -> Found:
     """Every namespace where the program declares workloads has a NetworkPolicy selecting all its pods that
     denies all ingress and egress (the allowed flows are added by other policies)."""
     denied = {get(p.props, "metadata", "namespace") for p in _of(resources, NETWORK_POLICY) if _is_default_deny(p)}
-    with_workloads = {get(r.props, "metadata", "namespace") for r in resources if r.type in WORKLOAD_TYPES}
-    found: Found = []
-    for namespace in _of(resources, NAMESPACE):
-        name = get(namespace.props, "metadata", "name")
-        if name in with_workloads and name not in denied:
-            found.append((namespace, "holds workloads but has no default-deny NetworkPolicy (ingress and egress)"))
-    return found
+    return [
+        (namespace, "holds workloads but has no default-deny NetworkPolicy (ingress and egress)")
+        for namespace in namespaces_with_workloads(resources)
+        if get(namespace.props, "metadata", "name") not in denied
+    ]
 
 
 def stateful_protected(resources: Sequence[Resource]) -> Found:

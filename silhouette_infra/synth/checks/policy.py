@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from silhouette_infra.compliance.model import Enforcement, PackConfig, Resource
+from silhouette_infra.compliance.model import Enforcement, PackConfig, PackConfigError, Resource
 from silhouette_infra.compliance.pack import POLICIES, POLICY_NAMES, evaluate
 from silhouette_infra.synth.checks.base import CheckReport, Finding
 from silhouette_infra.synth.engine.mocks import CapturedResource
@@ -28,17 +28,21 @@ def as_policy_resource(captured: CapturedResource) -> Resource:
     )
 
 
-def pack_config(stack: str, directory: Path = POLICY_DIR) -> PackConfig:
+def pack_config(stack: str, directory: Path | None = None) -> PackConfig:
     """The stack's pack config (``PackConfigError`` naming the file and key when it is invalid)."""
-    path = directory / f"{stack}.json"
+    path = (directory or POLICY_DIR) / f"{stack}.json"
     if not path.is_file():
         return PackConfig()
     return PackConfig.read(path.read_text(), POLICY_NAMES, f"policy/{path.name}")
 
 
 def run(result: SynthResult, config: PackConfig | None = None) -> CheckReport:
+    """The pack over the stack; an invalid ``policy/<stack>.json`` is one failure naming the file and key."""
     started = time.perf_counter()
-    config = pack_config(result.stack) if config is None else config
+    try:
+        config = pack_config(result.stack) if config is None else config
+    except PackConfigError as error:
+        return CheckReport(VALIDATOR, failures=[Finding("pack config", f"policy/{result.stack}.json", str(error))])
     resources = [as_policy_resource(captured) for captured in result.resources]
     violations = evaluate(resources, config)
     enabled = [policy for policy in POLICIES if config.level(policy.name) is not Enforcement.DISABLED]
