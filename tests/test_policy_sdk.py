@@ -5,6 +5,8 @@ them), report exactly the violations ``compliance.pack.evaluate`` finds on both 
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -26,7 +28,7 @@ from silhouette_infra.compliance.sdk import sdk_policies
 from silhouette_infra.synth.checks.policy import as_policy_resource
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from tests.policy_fixtures import CASES
-from tests.support import STACKS, synth
+from tests.support import PROJECT_ROOT, STACKS, synth
 
 PACK = sdk_policies()
 
@@ -120,3 +122,18 @@ def test_a_value_unknown_during_preview_is_left_to_the_sdk() -> None:
     args = ResourceValidationArgs(resource.type, _proxy(props), resource.urn, resource.name, options, None)
     with pytest.raises(UnknownValueError):
         wrapped.validate(args, _collect([]))
+
+
+def _top_level_modules_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    return set(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split())
+
+
+def test_the_pack_needs_nothing_but_pulumi_policy_and_the_standard_library() -> None:
+    """policy/requirements.txt installs only pulumi-policy (and what it depends on) into the pack's venv, so the
+    rules may add nothing but the standard library: not pydantic or the provider SDKs the program uses."""
+    sdk = _top_level_modules_after("import pulumi_policy")
+    pack = _top_level_modules_after("import silhouette_infra.compliance.sdk")
+    extra = pack - sdk - set(sys.stdlib_module_names) - {"silhouette_infra"}
+    assert extra == set(), f"the policy pack would need {sorted(extra)} in policy/requirements.txt"
+    assert (PROJECT_ROOT / "policy" / "requirements.txt").read_text().split() == ["pulumi-policy==1.21.0"]
