@@ -35,7 +35,7 @@ POLICIES: Final[tuple[Policy, ...]] = (
         "rds-encrypted-with-cmk",
         "RDS databases",
         (rp.RDS_INSTANCE,),
-        rp.rds_encrypted,
+        rp.data_store_encrypted,
         "set storage_encrypted=True and kms_key_id to the stack's databases key (keys.py)",
         "aws rds describe-db-instances --query 'DBInstances[].[DBInstanceIdentifier,StorageEncrypted,KmsKeyId]'; "
         "AWS Config rule RDS_STORAGE_ENCRYPTED (deployed by audit.py)",
@@ -44,7 +44,7 @@ POLICIES: Final[tuple[Policy, ...]] = (
         "elasticache-encrypted-with-cmk",
         "ElastiCache replication groups",
         (rp.REPLICATION_GROUP,),
-        rp.elasticache_encrypted,
+        rp.data_store_encrypted,
         "set at_rest_encryption_enabled=True and kms_key_id to the databases key",
         "aws elasticache describe-replication-groups --query "
         "'ReplicationGroups[].[ReplicationGroupId,AtRestEncryptionEnabled,KmsKeyId]'; "

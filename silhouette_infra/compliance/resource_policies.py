@@ -52,22 +52,11 @@ def _cmk(value: Any) -> bool:
 # ---- encryption at rest with customer-managed keys
 
 
-def rds_encrypted(resource: Resource) -> list[str]:
-    props = resource.props
-    problems = []
-    if not truthy(props.get("storageEncrypted")):
-        problems.append("storageEncrypted is not true")
-    if not _cmk(props.get("kmsKeyId")):
-        problems.append("no customer-managed kmsKeyId")
-    return problems
-
-
-def elasticache_encrypted(resource: Resource) -> list[str]:
-    props = resource.props
-    problems = []
-    if not truthy(props.get("atRestEncryptionEnabled")):
-        problems.append("atRestEncryptionEnabled is not true")
-    if not _cmk(props.get("kmsKeyId")):
+def data_store_encrypted(resource: Resource) -> list[str]:
+    """RDS (``storageEncrypted``) and ElastiCache (``atRestEncryptionEnabled``): the switch and the key."""
+    flag = "atRestEncryptionEnabled" if resource.type == REPLICATION_GROUP else "storageEncrypted"
+    problems = [] if truthy(resource.props.get(flag)) else [f"{flag} is not true"]
+    if not _cmk(resource.props.get("kmsKeyId")):
         problems.append("no customer-managed kmsKeyId")
     return problems
 

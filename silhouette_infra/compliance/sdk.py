@@ -8,6 +8,8 @@ Each wraps the same pure rule that synth runs offline: a ``ResourceValidationPol
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
@@ -32,6 +34,16 @@ def _from_stack(resource: PolicyResource) -> Resource:
     return Resource(resource.resource_type, resource.name, resource.props, resource.urn, bool(resource.opts.protect))
 
 
+def _described(policy: Policy) -> dict[str, Any]:
+    """What the CLI shows of a policy: its name, description, fix and controls."""
+    return {
+        "name": policy.name,
+        "description": policy.description,
+        "remediation_steps": policy.fix,
+        "tags": list(policy.controls),
+    }
+
+
 def resource_policy(policy: Policy) -> ResourceValidationPolicy:
     check = policy.check_resource
     assert check is not None, policy.name
@@ -43,13 +55,7 @@ def resource_policy(policy: Policy) -> ResourceValidationPolicy:
         for problem in check(resource):
             report_violation(policy.message(resource, problem), args.urn)
 
-    return ResourceValidationPolicy(
-        name=policy.name,
-        description=policy.description,
-        validate=validate,
-        remediation_steps=policy.fix,
-        tags=list(policy.controls),
-    )
+    return ResourceValidationPolicy(validate=validate, **_described(policy))
 
 
 def stack_policy(policy: Policy) -> StackValidationPolicy:
@@ -60,13 +66,7 @@ def stack_policy(policy: Policy) -> StackValidationPolicy:
         for resource, problem in check([_from_stack(r) for r in args.resources]):
             report_violation(policy.message(resource, problem), resource.urn or None)
 
-    return StackValidationPolicy(
-        name=policy.name,
-        description=policy.description,
-        validate=validate,
-        remediation_steps=policy.fix,
-        tags=list(policy.controls),
-    )
+    return StackValidationPolicy(validate=validate, **_described(policy))
 
 
 def sdk_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
