@@ -99,7 +99,7 @@ def render(captured: Mapping[str, Sequence[CapturedResource]]) -> str:
         "which policy of the pack enforces it, on which resources of each stack, and how to show it.",
         "",
         "**How it is enforced.** The policies are plain functions in `silhouette_infra/compliance/`. `make synth` "
-        "runs them on every resource the program declares (the `policy pack` check); `pulumi preview --policy-pack "
+        "runs them on every resource the program declares (the `policy_pack` check); `pulumi preview --policy-pack "
         "policy --policy-pack-config policy/<stack>.json` runs the same functions through pulumi-policy "
         "(`policy/__main__.py`) before anything changes in AWS. `policy/<stack>.json` sets the enforcement: "
         f"{', '.join(_enforcement(stack) for stack in stacks)}. A mandatory violation fails synth and stops "

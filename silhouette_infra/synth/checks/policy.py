@@ -16,7 +16,7 @@ from silhouette_infra.synth.checks.base import CheckReport, Finding
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import PROJECT_ROOT, SynthResult
 
-VALIDATOR = "policy pack"
+VALIDATOR = "policy_pack"
 POLICY_DIR = PROJECT_ROOT / "policy"
 
 
