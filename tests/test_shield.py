@@ -60,7 +60,9 @@ def test_switched_on_it_subscribes_and_protects_the_alb_and_the_zone() -> None:
 
 
 def test_without_a_hosted_zone_only_the_alb_is_protected() -> None:
-    assert "aws:shield/protection:Protection::shield-hosted-zone" not in _shield(_shielded())
+    shield = _shield(_shielded(shield_proactive_engagement_contacts=CONTACTS))  # staging has no hosted zone
+    assert "aws:shield/protection:Protection::shield-alb" in shield
+    assert "aws:shield/protection:Protection::shield-hosted-zone" not in shield
 
 
 def test_proactive_engagement_sets_the_contacts_and_the_response_team_role() -> None:
