@@ -67,7 +67,8 @@ def test_a_mandatory_violation_fails_the_synth_check(staging: SynthResult) -> No
     failed = {finding.check for finding in report.failures}
     assert {"multi-az-data-services", "stateful-resources-protected"} <= failed, failed
     finding = next(f for f in report.failures if f.check == "multi-az-data-services")
-    assert "aws:rds/instance:Instance::postgres: multiAz is not true" in finding.message
+    assert finding.resource.endswith("aws:rds/instance:Instance::postgres")
+    assert finding.message.startswith("multiAz is not true (single-AZ) [SOC 2 A1.2")
     assert "Fix: set postgres/redis multi_az true" in finding.message
 
 
@@ -78,4 +79,4 @@ def test_an_invalid_pack_config_fails_the_check_with_one_line(
     monkeypatch.setattr(policy_check, "POLICY_DIR", tmp_path)
     report = policy_check.run(staging)
     assert [(f.check, f.resource) for f in report.failures] == [("pack config", "policy/staging.json")]
-    assert report.failures[0].message.startswith("policy/staging.json: dr-copy: unknown key")
+    assert report.failures[0].message.startswith("dr-copy: unknown key (not 'all' nor a policy of the pack")

@@ -42,7 +42,8 @@ def run(result: SynthResult, config: PackConfig | None = None) -> CheckReport:
     try:
         config = pack_config(result.stack) if config is None else config
     except PackConfigError as error:
-        return CheckReport(VALIDATOR, failures=[Finding("pack config", f"policy/{result.stack}.json", str(error))])
+        source = f"policy/{result.stack}.json"
+        return CheckReport(VALIDATOR, failures=[Finding("pack config", source, str(error).removeprefix(f"{source}: "))])
     resources = [as_policy_resource(captured) for captured in result.resources]
     violations = evaluate(resources, config)
     enabled = [policy for policy in POLICIES if config.level(policy.name) is not Enforcement.DISABLED]
@@ -50,7 +51,9 @@ def run(result: SynthResult, config: PackConfig | None = None) -> CheckReport:
     report = CheckReport(VALIDATOR, checked=len(enabled), passed=len([p for p in enabled if p.name not in failed]))
     for violation in violations:
         if violation.enforcement is Enforcement.MANDATORY:
-            report.failures.append(Finding(violation.policy, violation.resource, violation.message))
+            # synth prints the resource before the message, which starts with it too
+            problem = violation.message.removeprefix(f"{violation.resource}: ")
+            report.failures.append(Finding(violation.policy, violation.resource, problem))
         else:
             report.notes.append(f"advisory {violation.policy}: {violation.message}")
     report.seconds = time.perf_counter() - started
