@@ -39,6 +39,7 @@ REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
 BROKER = "aws:mq/broker:Broker"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 NS = "kubernetes:core/v1:Namespace"
+SERVICE = "kubernetes:core/v1:Service"
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 S3 = "aws:s3/bucket:Bucket"
@@ -222,8 +223,15 @@ CASES: dict[str, Case] = {
         "no bucket policy statement denies requests with aws:SecureTransport false",
     ),
     "data-store-not-public": Case(
-        [_rds(), r(BROKER, "mq", publiclyAccessible=False)],
-        [r(BROKER, "mq", publiclyAccessible=True)],
+        [
+            _rds(),
+            r(BROKER, "mq", publiclyAccessible=False),
+            r(SERVICE, "neo4j", **k8s("Service", "neo4j", "neo4j", spec={})),
+        ],
+        [
+            r(BROKER, "mq", publiclyAccessible=True),
+            r(SERVICE, "neo4j", **k8s("Service", "neo4j", "neo4j", spec={"type": "LoadBalancer"})),
+        ],
         "publiclyAccessible is true",
     ),
     "s3-public-access-blocked": Case(

@@ -101,3 +101,11 @@ def test_production_enforces_every_policy_and_staging_advises() -> None:
     production, staging = pack_config("production"), pack_config("staging")
     assert {production.level(name) for name in POLICY_NAMES} == {Enforcement.MANDATORY}
     assert {staging.level(name) for name in POLICY_NAMES} == {Enforcement.ADVISORY}
+
+
+@pytest.mark.parametrize("kind", ["LoadBalancer", "NodePort"])
+def test_a_service_exposed_outside_the_cluster_is_a_public_data_store(kind: str) -> None:
+    """Neo4j runs in the cluster: its Service must stay ClusterIP like every other one."""
+    exposed = r("kubernetes:core/v1:Service", "neo4j", spec={"type": kind}, metadata={"name": "neo4j"})
+    (violation,) = evaluate([exposed], ONLY["data-store-not-public"])
+    assert f"Service type {kind!r} exposes it outside the cluster" in violation.message

@@ -145,12 +145,12 @@ POLICIES: Final[tuple[Policy, ...]] = (
     ),
     Policy(
         "data-store-not-public",
-        "No database or broker is reachable from the internet",
+        "No database, broker or in-cluster service is reachable from outside",
         (CC66, CC61, GDPR),
-        "set publicly_accessible=False and keep the data services in the isolated subnets",
-        (rp.RDS_INSTANCE, rp.BROKER),
+        "set publicly_accessible=False and keep the data services in the isolated subnets; Services stay ClusterIP",
+        (rp.RDS_INSTANCE, rp.BROKER, rp.SERVICE),
         "aws rds describe-db-instances --query 'DBInstances[].PubliclyAccessible'; "
-        "aws mq describe-broker --broker-id <id> --query PubliclyAccessible",
+        "aws mq describe-broker --broker-id <id> --query PubliclyAccessible; kubectl get services -A (all ClusterIP)",
         rp.data_store_private,
     ),
     Policy(

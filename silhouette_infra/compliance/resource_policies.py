@@ -26,6 +26,7 @@ EKS_CLUSTER: Final = "aws:eks/cluster:Cluster"
 INGRESS: Final = "kubernetes:networking.k8s.io/v1:Ingress"
 LISTENER: Final = "aws:lb/listener:Listener"
 NAMESPACE: Final = "kubernetes:core/v1:Namespace"
+SERVICE: Final = "kubernetes:core/v1:Service"
 ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY: Final = "aws:iam/policy:Policy"
 
@@ -151,6 +152,11 @@ def alb_tls(resource: Resource) -> list[str]:
 
 
 def data_store_private(resource: Resource) -> list[str]:
+    """Managed data services are not publicly accessible; no Kubernetes Service (Neo4j's included) is exposed
+    outside the cluster: the ALB reaches pods directly (target type ip), so nothing needs a node port."""
+    if resource.type == SERVICE:
+        kind = get(resource.props, "spec", "type") or "ClusterIP"
+        return [] if kind == "ClusterIP" else [f"Service type {kind!r} exposes it outside the cluster"]
     return ["publiclyAccessible is true"] if truthy(resource.props.get("publiclyAccessible")) else []
 
 
