@@ -12,10 +12,10 @@ KEY = "arn:aws:kms:us-east-1:123456789012:key/1111"
 BUCKET = "silhouette-test-bucket"
 
 
-def r(type_token: str, resource_name: str, /, *, protect: bool = False, **props: Any) -> Resource:
+def r(type_token: str, resource_name: str, /, *, protect: bool = False, parent: str = "", **props: Any) -> Resource:
     """A resource as a policy sees it (``props`` in the engine's camelCase names)."""
     urn = f"urn:pulumi:test::silhouette::{type_token}::{resource_name}"
-    return Resource(type_token, resource_name, props, urn, protect)
+    return Resource(type_token, resource_name, props, urn, protect, parent)
 
 
 def k8s(kind: str, name: str, namespace: str | None = None, **body: Any) -> dict[str, Any]:
@@ -59,7 +59,12 @@ DENY_HTTP = {
     "Resource": f"arn:aws:s3:::{BUCKET}/*",
     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
 }
-PAB_ALL = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}
+PAB_ALL: dict[str, Any] = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
 DEFAULT_DENY = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 
@@ -108,6 +113,13 @@ def _eks(**overrides: Any) -> Resource:
         "deletionProtection": True,
     }
     return r(EKS, "eks", **{**props, **overrides})
+
+
+def _eks_with_protected_child() -> list[Resource]:
+    """Under the CLI the component's outputs need not repeat its inputs; the cluster it creates carries them."""
+    component = r(EKS, "second-eks", encryptionConfigKeyArn=KEY)
+    child = r("aws:eks/cluster:Cluster", "second-eks-cluster", parent=component.urn, deletionProtection=True)
+    return [component, child]
 
 
 def _namespace(name: str, level: str = "restricted") -> Resource:
@@ -317,7 +329,7 @@ CASES: dict[str, Case] = {
         "grants wildcards with no recorded reason (Everything: s3:*, Everything: *)",
     ),
     "stateful-resources-protected": Case(
-        [r(S3, "b", protect=True, bucket=BUCKET), _eks()],
+        [r(S3, "b", protect=True, bucket=BUCKET), _eks(), *_eks_with_protected_child()],
         [r(S3, "b", bucket=BUCKET), _eks(deletionProtection=False)],
         "stateful and not protected (Pulumi protect)",
     ),

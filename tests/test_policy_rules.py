@@ -109,3 +109,14 @@ def test_a_service_exposed_outside_the_cluster_is_a_public_data_store(kind: str)
     exposed = r("kubernetes:core/v1:Service", "neo4j", spec={"type": kind}, metadata={"name": "neo4j"})
     (violation,) = evaluate([exposed], ONLY["data-store-not-public"])
     assert f"Service type {kind!r} exposes it outside the cluster" in violation.message
+
+
+def test_an_eks_cluster_counts_as_protected_only_through_its_own_deletion_protection() -> None:
+    """Offline the component's input says it; under the CLI the aws:eks/cluster:Cluster it parents does. A
+    deletion-protected cluster elsewhere in the stack does not count for this one."""
+    component = r("eks:index:Cluster", "eks")
+    other = r("aws:eks/cluster:Cluster", "other", parent="urn:other", deletionProtection=True)
+    (violation,) = evaluate([component, other], ONLY["stateful-resources-protected"])
+    assert violation.resource == component.urn
+    child = r("aws:eks/cluster:Cluster", "eks-cluster", parent=component.urn, deletionProtection=True)
+    assert evaluate([component, child], ONLY["stateful-resources-protected"]) == []

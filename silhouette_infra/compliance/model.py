@@ -26,13 +26,14 @@ class Enforcement(Enum):
 @dataclass(frozen=True)
 class Resource:
     """A resource as a policy sees it: its type token, name, URN, properties (camelCase wire names, as the
-    engine passes them) and whether Pulumi protects it."""
+    engine passes them), whether Pulumi protects it, and its parent."""
 
     type: str
     name: str
     props: Mapping[str, Any]
     urn: str = ""
     protect: bool = False
+    parent: str = ""  # the parent's URN (stack policies; a component's children name it)
 
     @property
     def label(self) -> str:

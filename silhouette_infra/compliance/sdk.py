@@ -31,7 +31,10 @@ def _from_args(args: ResourceValidationArgs) -> Resource:
 
 
 def _from_stack(resource: PolicyResource) -> Resource:
-    return Resource(resource.resource_type, resource.name, resource.props, resource.urn, bool(resource.opts.protect))
+    parent = resource.parent.urn if resource.parent is not None else resource.opts.parent or ""
+    return Resource(
+        resource.resource_type, resource.name, resource.props, resource.urn, bool(resource.opts.protect), parent
+    )
 
 
 def _described(policy: Policy) -> dict[str, Any]:

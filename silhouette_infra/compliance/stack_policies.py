@@ -21,6 +21,7 @@ PUBLIC_ACCESS_BLOCK: Final = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessB
 BUCKET_LOGGING: Final = "aws:s3/bucketLogging:BucketLogging"
 TRAIL: Final = "aws:cloudtrail/trail:Trail"
 EKS_COMPONENT: Final = "eks:index:Cluster"
+EKS_CLUSTER: Final = "aws:eks/cluster:Cluster"
 BACKUP_PLAN: Final = "aws:backup/plan:Plan"
 RDS_BACKUP_REPLICATION: Final = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 NAMESPACE: Final = "kubernetes:core/v1:Namespace"
@@ -171,12 +172,18 @@ def default_deny(resources: Sequence[Resource]) -> Found:
     ]
 
 
+def _eks_deletion_protected(component: Resource, resources: Sequence[Resource]) -> bool:
+    """The component's own input (offline), or the EKS cluster it creates (its child, under the CLI)."""
+    clusters = [r for r in resources if r.type == EKS_CLUSTER and r.parent == component.urn]
+    return any(truthy(r.props.get("deletionProtection")) for r in [component, *clusters])
+
+
 def stateful_protected(resources: Sequence[Resource]) -> Found:
     found: Found = []
     for resource in resources:
         if resource.type not in STATEFUL_TYPES or resource.protect:
             continue
-        if resource.type == EKS_COMPONENT and truthy(resource.props.get("deletionProtection")):
+        if resource.type == EKS_COMPONENT and _eks_deletion_protected(resource, resources):
             continue  # EKS_DELETION_PROTECTION_REASON
         found.append((resource, "stateful and not protected (Pulumi protect)"))
     return found

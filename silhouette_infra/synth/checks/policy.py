@@ -23,9 +23,8 @@ POLICY_DIR = PROJECT_ROOT / "policy"
 def as_policy_resource(captured: CapturedResource) -> Resource:
     """What a policy sees of a captured resource: its inputs, over the outputs the mock returned (names and ids
     the engine fills in, as a stack policy sees them under `pulumi preview`)."""
-    return Resource(
-        captured.type, captured.name, {**captured.outputs, **captured.inputs}, captured.urn, captured.protect
-    )
+    props = {**captured.outputs, **captured.inputs}
+    return Resource(captured.type, captured.name, props, captured.urn, captured.protect, captured.parent_urn)
 
 
 def pack_config(stack: str, directory: Path | None = None) -> PackConfig:
