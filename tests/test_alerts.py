@@ -15,7 +15,12 @@ from typing import Any
 
 import yaml
 
-from silhouette_infra.observability.alerts import availability_budget, rule_file, rule_groups
+from silhouette_infra.observability.alerts import (
+    availability_budget,
+    datastore_availability_budgets,
+    rule_file,
+    rule_groups,
+)
 from silhouette_infra.settings.models import ObservabilitySettings, SloSettings
 
 SLO = SloSettings()
@@ -107,6 +112,73 @@ def slo_test_group() -> dict[str, Any]:
         "alert_rule_test": [
             {"eval_time": "3d", "alertname": "ApiAvailabilityErrorBudgetBurn", "exp_alerts": expected("availability")},
             {"eval_time": "3d", "alertname": "ApiLatencyErrorBudgetBurn", "exp_alerts": expected("latency")},
+        ],
+    }
+
+
+# Steady shares over three days need no fine samples: every 10 minutes, the 30-minute and longer windows
+# (the 6 h / 30 m page and both tickets) have their points; the 5-minute one has none, which only drops the
+# 1 h / 5 m page pair, a pair the burst scenario of the API tests already covers.
+DATASTORE_SAMPLE_MINUTES = 10
+
+
+def _datastore_calls(namespace: str, store: str, error_share: float) -> list[dict[str, str]]:
+    """Three days of calls to a store (every call in the histogram's count) with the given share failing."""
+    labels = {"job": "backend", "namespace": namespace, "store": store}
+    step = REQUESTS_PER_MINUTE * DATASTORE_SAMPLE_MINUTES
+    samples = 3 * 24 * 60 // DATASTORE_SAMPLE_MINUTES
+    return [
+        _series("silhouette_datastore_duration_seconds_count", labels, f"0+{step:g}x{samples}"),
+        _series("silhouette_datastore_errors_total", labels, f"0+{step * error_share:g}x{samples}"),
+    ]
+
+
+# namespace -> share of failed calls (the same for every store) and the severities expected per store. One
+# share means a different burn for each store: PostgreSQL's budget is 0.05 %, Redis's and RabbitMQ's 0.1 %.
+DATASTORE_SCENARIOS: dict[str, tuple[float, dict[str, tuple[str, ...]]]] = {
+    # 2 %: burn 40 on PostgreSQL, 20 on the others: everything pages and tickets
+    "stores-down": (0.02, dict.fromkeys(("postgres", "redis", "rabbitmq"), ("critical", "warning"))),
+    # 0.09 %: burn 1.8 on PostgreSQL (a ticket through the 3 d / 6 h pair), 0.9 on the others (inside budget)
+    "stores-degraded": (0.0009, {"postgres": ("warning",), "redis": (), "rabbitmq": ()}),
+    "stores-healthy": (0.0002, {"postgres": (), "redis": (), "rabbitmq": ()}),  # burn 0.4 and 0.2: quiet
+}
+
+
+def datastore_availability_test_group() -> dict[str, Any]:
+    """Each store against its own budget: the same error share pages for one store and not for another."""
+    budgets = datastore_availability_budgets(SLO)
+    assert budgets["postgres"][2] == 0.0005 and budgets["redis"][2] == budgets["rabbitmq"][2] == 0.001, (
+        "the scenarios below assume PostgreSQL 99.95 %, Redis and RabbitMQ 99.9 %"
+    )
+    series = [
+        series
+        for namespace, (share, stores) in DATASTORE_SCENARIOS.items()
+        for store in stores
+        for series in _datastore_calls(namespace, store, share)
+    ]
+    return {
+        "name": "data store availability burn rates",
+        "interval": f"{DATASTORE_SAMPLE_MINUTES}m",
+        "input_series": series,
+        "alert_rule_test": [
+            {
+                "eval_time": "3d",
+                "alertname": "DataStoreAvailabilityErrorBudgetBurn",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {
+                            "namespace": namespace,
+                            "store": store,
+                            "service": store,
+                            "slo": "availability",
+                            "severity": severity,
+                        }
+                    }
+                    for namespace, (_, stores) in DATASTORE_SCENARIOS.items()
+                    for store, severities in stores.items()
+                    for severity in severities
+                ],
+            }
         ],
     }
 
@@ -228,7 +300,7 @@ def test_every_alert_fires_on_a_breach_and_stays_quiet_when_healthy(tmp_path: Pa
     # promtool 2.42 sets the evaluation interval per file: three days of burn-rate series are
     # evaluated every 30 minutes to keep the run short, the health alerts every minute.
     suites = {
-        "slo.yaml": ("30m", [slo_test_group()]),
+        "slo.yaml": ("30m", [slo_test_group(), datastore_availability_test_group()]),
         "health.yaml": ("1m", [datastore_test_group(), cluster_health_test_group()]),
     }
     # Without group_eval_order promtool evaluates the groups in random (Go map) order. When the alert
@@ -260,7 +332,12 @@ def test_every_alert_and_severity_has_a_firing_case() -> None:
     }
     tested = {
         (case["alertname"], alert["exp_labels"]["severity"])
-        for group in (slo_test_group(), datastore_test_group(), cluster_health_test_group())
+        for group in (
+            slo_test_group(),
+            datastore_availability_test_group(),
+            datastore_test_group(),
+            cluster_health_test_group(),
+        )
         for case in group["alert_rule_test"]
         for alert in case["exp_alerts"]
     }

@@ -15,6 +15,7 @@ from silhouette_infra.synth.engine.manifests import manifest_of
 from tests.support import config_with, synth
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 SERVICE = "kubernetes:core/v1:Service"
@@ -86,7 +87,9 @@ def test_pods_are_hardened(stack: SynthResult) -> None:
 def test_every_hpa_targets_an_existing_deployment_within_the_quota_and_the_nodes(stack: SynthResult) -> None:
     deployments = _deployments(stack)
     hpas = _in_app_namespace(stack, HPA)
-    assert {h.inputs["spec"]["scaleTargetRef"]["name"] for h in hpas} == set(deployments)
+    scaled = _in_app_namespace(stack, SCALED_OBJECT)
+    targets = [r.inputs["spec"]["scaleTargetRef"]["name"] for r in [*hpas, *scaled]]
+    assert sorted(targets) == sorted(deployments), "every Deployment has one autoscaler (an HPA or KEDA's)"
     apps = stack.settings.apps
     quota = namespace_quota(apps)
     need = required_quota(apps)
@@ -97,6 +100,10 @@ def test_every_hpa_targets_an_existing_deployment_within_the_quota_and_the_nodes
         (container,) = _pod_spec(deployment)["containers"]
         at_max += spec["maxReplicas"] * cpu_millicores(container["resources"]["requests"]["cpu"])
         assert spec["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
+    for scaled_object in scaled:
+        spec = scaled_object.inputs["spec"]
+        (container,) = _pod_spec(deployments[spec["scaleTargetRef"]["name"]])["containers"]
+        at_max += spec["maxReplicaCount"] * cpu_millicores(container["resources"]["requests"]["cpu"])
     assert at_max <= need.requests_cpu_millicores <= quota.requests_cpu_millicores
     (resource_quota,) = _in_app_namespace(stack, "kubernetes:core/v1:ResourceQuota")
     assert resource_quota.inputs["spec"]["hard"] == quota.as_hard()
@@ -154,12 +161,19 @@ def test_backend_reads_every_credential_from_external_secrets(stack: SynthResult
         for s in stack.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
         if s.inputs["metadata"]["namespace"] == f"silhouette-{stack.stack}"
     }
-    assert set(secrets) == {"postgres-credentials", "redis-credentials", "rabbitmq-credentials", "neo4j-credentials"}
+    # rabbitmq-keda: the workers' scaler credentials (tests/test_workers.py)
+    assert set(secrets) == {
+        "postgres-credentials",
+        "redis-credentials",
+        "rabbitmq-credentials",
+        "neo4j-credentials",
+        "rabbitmq-keda",
+    }
     for spec in secrets.values():
         assert spec["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "aws-secrets-manager"}
     assert secrets["postgres-credentials"]["data"][0]["remoteRef"]["key"] == stack.outputs["postgres_secret_arn"]
     volumes = {v["name"] for v in _pod_spec(_deployments(stack)["backend"])["volumes"] if "secret" in v}
-    assert volumes == set(secrets)
+    assert volumes == set(secrets) - {"rabbitmq-keda"}, "the backend mounts every credential but KEDA's"
 
 
 def test_config_map_carries_the_environment_and_feature_flags(stack: SynthResult) -> None:
@@ -207,9 +221,11 @@ def test_blue_green_settings_deploy_both_colours_and_route_to_the_active_one() -
         ),
     )
     deployments = _deployments(result)
-    assert {"backend-blue", "backend-green", "frontend"} == set(deployments)
+    assert {"backend-blue", "backend-green", "frontend", "worker"} == set(deployments)
     green_image = _pod_spec(deployments["backend-green"])["containers"][0]["image"]
     assert green_image == f"{result.outputs['repository_urls']['backend']}:{NEW}", "backend-green: image"
+    worker_image = _pod_spec(deployments["worker"])["containers"][0]["image"]
+    assert worker_image == green_image, "worker: the active colour's image"
     backend_service = next(s for s in _in_app_namespace(result, SERVICE) if s.inputs["metadata"]["name"] == "backend")
     assert backend_service.inputs["spec"]["selector"]["silhouette.io/color"] == "green"
     assert result.outputs["release"]["active_color"] == "green"
@@ -225,7 +241,10 @@ def test_canary_settings_send_the_weight_to_the_canary(weight: int) -> None:
             "staging", apps={"release": {"strategy": "canary", "canary_image": NEW, "canary_weight_percent": weight}}
         ),
     )
-    assert set(_deployments(result)) == {"backend", "backend-canary", "frontend"}
+    deployments = _deployments(result)
+    assert set(deployments) == {"backend", "backend-canary", "frontend", "worker"}
+    worker_image = _pod_spec(deployments["worker"])["containers"][0]["image"]
+    assert worker_image == _pod_spec(deployments["backend"])["containers"][0]["image"], "worker: the stable image"
     (ingress,) = result.of_type(INGRESS)
     action = json.loads(ingress.inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/actions.backend-weighted"])
     weights = {g["serviceName"]: g["weight"] for g in action["forwardConfig"]["targetGroups"]}

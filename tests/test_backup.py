@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from silhouette_infra.aws.buckets import bucket_name, encrypted_bucket_policy
+from silhouette_infra.aws.buckets import access_log_bucket_policy, bucket_name, encrypted_bucket_policy
 from silhouette_infra.aws.naming import BACKUP_TAG_KEY, Naming
 from silhouette_infra.backup import (
     BACKUP_SERVICE_POLICIES,
     COMPLETION_WINDOW_MINUTES,
     START_WINDOW_MINUTES,
-    access_log_bucket_policy,
     backup_rules,
     recovery_objectives,
     replication_role_policy,

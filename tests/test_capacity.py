@@ -39,8 +39,9 @@ def test_a_group_is_sized_by_its_smallest_instance_type() -> None:
 def test_demand_counts_every_replica_at_maximum_and_the_daemon_sets_on_every_node() -> None:
     settings = load_settings("production", {})
     needed = demand(workloads_at_full_scale(settings), DAEMONSET_OVERHEAD, nodes=15)
-    # backend 20 x 250m, frontend 10 x 100m, neo4j 1 x 1 CPU, its backup job 250m, 15 nodes x 300m of daemon sets
-    assert needed.cpu_millicores == 20 * 250 + 10 * 100 + 1000 + 250 + 15 * 300
+    # backend 20 x 250m, frontend 10 x 100m, workers 20 x 500m, neo4j 1 x 1 CPU, its backup job 250m,
+    # 15 nodes x 300m of daemon sets
+    assert needed.cpu_millicores == 20 * 250 + 10 * 100 + 20 * 500 + 1000 + 250 + 15 * 300
 
 
 def test_blue_green_needs_room_for_both_colours() -> None:

@@ -278,15 +278,16 @@ def test_everything_is_denied_both_ways_unless_allowed() -> None:
     assert dns["egress"][0]["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 
-def test_bolt_is_reachable_only_from_backend_pods_of_the_app_namespace_and_the_backup() -> None:
+def test_bolt_is_reachable_only_from_backend_and_worker_pods_of_the_app_namespace_and_the_backup() -> None:
     [rule] = _policy("neo4j-bolt-from-backend-and-backup")["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": BOLT_PORT}]
-    backend, backup = rule["from"]
-    # Both selectors in one peer: backend pods in that namespace (two peers would allow either).
-    assert backend == {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": APP_NAMESPACE}},
-        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "backend"}},
-    }
+    backend, worker, backup = rule["from"]
+    # Both selectors in one peer: backend (worker) pods in that namespace (two peers would allow either).
+    for peer, name in ((backend, "backend"), (worker, "worker")):
+        assert peer == {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": APP_NAMESPACE}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
+        }, name
     assert backup == {"podSelector": {"matchLabels": BACKUP_SELECTOR}}
 
 

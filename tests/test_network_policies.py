@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
+from silhouette_infra.cluster import keda
 from silhouette_infra.data import neo4j, postgres, rabbitmq, redis
 from silhouette_infra.namespaces import network_policies as design
 from silhouette_infra.namespaces.network_policies import network_policies
@@ -80,6 +81,13 @@ def monitoring_policies() -> list[dict[str, Any]]:
             collector_network_policy(namespace=MONITORING, app_namespace=APP),
         ]
     ]
+
+
+def keda_policies() -> list[dict[str, Any]]:
+    """KEDA's namespace (cluster layer): only its operator reaches the broker, on the management port."""
+    return keda.keda_network_policies(
+        control_plane_cidrs=LAYOUT.private, service_cidr=CLUSTER.service_ipv4_cidr, broker_cidrs=LAYOUT.isolated
+    )
 
 
 def neo4j_policies() -> list[dict[str, Any]]:
@@ -146,6 +154,10 @@ BACKEND_GREEN = Pod("backend-green", APP, {NAME_LABEL: design.BACKEND, COLOR_LAB
 BACKEND_CANARY = Pod("backend-canary", APP, {NAME_LABEL: design.BACKEND, TRACK_LABEL: "canary", **PART_OF})
 FRONTEND = Pod("frontend", APP, {NAME_LABEL: design.FRONTEND, **PART_OF})
 MIGRATIONS = Pod("backend-migrations", APP, {NAME_LABEL: design.MIGRATIONS, **PART_OF})
+WORKER = Pod("worker", APP, {NAME_LABEL: design.WORKER, **PART_OF})
+KEDA_OPERATOR = Pod("keda-operator", keda.NAMESPACE, dict(keda.OPERATOR))
+KEDA_METRICS = Pod("keda-operator-metrics-apiserver", keda.NAMESPACE, dict(keda.METRICS_SERVER))
+KEDA_WEBHOOKS = Pod("keda-admission-webhooks", keda.NAMESPACE, dict(keda.WEBHOOKS))
 DEBUG = Pod("debug", APP, {NAME_LABEL: "debug"})
 PROMETHEUS = Pod("prometheus", MONITORING, {NAME_LABEL: design.PROMETHEUS})
 GRAFANA = Pod("grafana", MONITORING, {NAME_LABEL: "grafana"})
@@ -162,6 +174,10 @@ PODS = (
     BACKEND_CANARY,
     FRONTEND,
     MIGRATIONS,
+    WORKER,
+    KEDA_OPERATOR,
+    KEDA_METRICS,
+    KEDA_WEBHOOKS,
     DEBUG,
     PROMETHEUS,
     GRAFANA,
@@ -292,6 +308,44 @@ FLOWS = (
     Flow("migrations-to-neo4j", MIGRATIONS, NEO4J, design.NEO4J_BOLT_PORT, False),
     Flow("migrations-to-internet-https", MIGRATIONS, INTERNET, 443, False),
     Flow("migrations-to-backend-http", MIGRATIONS, BACKEND, HTTP, False),
+    # The workflow workers (issue 15): the data services on their ports (PostgreSQL through RDS Proxy in the
+    # isolated subnets), never the broker's management API; Neo4j, the collector, DNS, HTTPS out; no HTTP
+    # out, never the instance metadata; only Prometheus comes in.
+    Flow("worker-to-rabbitmq-amqps", WORKER, RABBITMQ, design.RABBITMQ_PORT, True),
+    Flow("worker-to-rabbitmq-management", WORKER, RABBITMQ, keda.BROKER_MANAGEMENT_PORT, False),
+    Flow("worker-to-postgres-proxy", WORKER, POSTGRES, design.POSTGRES_PORT, True),
+    Flow("worker-to-redis", WORKER, REDIS, design.REDIS_PORT, True),
+    Flow("worker-to-neo4j-bolt", WORKER, NEO4J, design.NEO4J_BOLT_PORT, True),
+    Flow("worker-to-collector-otlp-grpc", WORKER, COLLECTOR, design.OTLP_GRPC_PORT, True),
+    Flow("worker-to-dns-udp", WORKER, COREDNS, 53, True, "UDP"),
+    Flow("worker-to-internet-https", WORKER, INTERNET, 443, True),
+    Flow("worker-to-internet-http", WORKER, INTERNET, 80, False),
+    Flow("worker-to-instance-metadata", WORKER, INSTANCE_METADATA, 80, False),
+    Flow("worker-to-instance-metadata-https", WORKER, INSTANCE_METADATA, 443, False),
+    Flow("worker-to-private-subnet-https", WORKER, NODE, 443, False),
+    Flow("worker-to-backend-http", WORKER, BACKEND, HTTP, False),
+    Flow("prometheus-to-worker-metrics", PROMETHEUS, WORKER, METRICS, True),
+    Flow("alb-to-worker", ALB, WORKER, METRICS, False),
+    Flow("frontend-to-worker", FRONTEND, WORKER, METRICS, False),
+    Flow("backend-to-worker", BACKEND, WORKER, METRICS, False),
+    # KEDA: its operator reads queue lengths from the broker's management API, nothing else of the broker;
+    # the metrics API server and the webhooks never reach it; nothing reaches the internet.
+    Flow("keda-operator-to-rabbitmq-management", KEDA_OPERATOR, RABBITMQ, keda.BROKER_MANAGEMENT_PORT, True),
+    Flow("keda-operator-to-rabbitmq-amqps", KEDA_OPERATOR, RABBITMQ, design.RABBITMQ_PORT, False),
+    Flow("keda-operator-to-postgres", KEDA_OPERATOR, POSTGRES, design.POSTGRES_PORT, False),
+    Flow("keda-operator-to-kubernetes-service", KEDA_OPERATOR, KUBERNETES_SERVICE, 443, True),
+    Flow("keda-operator-to-control-plane-eni", KEDA_OPERATOR, NODE, 443, True),
+    Flow("keda-operator-to-internet-https", KEDA_OPERATOR, INTERNET, 443, False),
+    Flow("keda-operator-to-instance-metadata", KEDA_OPERATOR, INSTANCE_METADATA, 80, False),
+    Flow("keda-operator-to-worker", KEDA_OPERATOR, WORKER, METRICS, False),
+    Flow("keda-metrics-to-rabbitmq-management", KEDA_METRICS, RABBITMQ, keda.BROKER_MANAGEMENT_PORT, False),
+    Flow("keda-webhooks-to-rabbitmq-management", KEDA_WEBHOOKS, RABBITMQ, keda.BROKER_MANAGEMENT_PORT, False),
+    Flow("keda-metrics-to-operator-grpc", KEDA_METRICS, KEDA_OPERATOR, keda.OPERATOR_GRPC_PORT, True),
+    Flow("control-plane-to-keda-metrics", NODE, KEDA_METRICS, keda.METRICS_SERVER_PORT, True),
+    Flow("control-plane-to-keda-webhooks", NODE, KEDA_WEBHOOKS, keda.WEBHOOK_PORT, True),
+    Flow("internet-to-keda-metrics", INTERNET, KEDA_METRICS, keda.METRICS_SERVER_PORT, False),
+    Flow("worker-to-keda-operator-grpc", WORKER, KEDA_OPERATOR, keda.OPERATOR_GRPC_PORT, False),
+    Flow("backend-to-keda-operator-grpc", BACKEND, KEDA_OPERATOR, keda.OPERATOR_GRPC_PORT, False),
     # Prometheus scrapes the metrics ports; nobody else in monitoring, nobody elsewhere labelled prometheus.
     # kube-state-metrics lists and watches the API: its ClusterIP and the control plane's ENIs, on 443 only.
     Flow("kube-state-metrics-to-kubernetes-service", KUBE_STATE_METRICS, KUBERNETES_SERVICE, 443, True),
@@ -357,7 +411,7 @@ def run_nca(directory: Path, flows: tuple[Flow, ...]) -> NcaRun:
         ],
     )
     _dump(directory / "pods.yaml", [pod.manifest() for pod in PODS])
-    _dump(directory / "design.yaml", [*app_policies(), *neo4j_policies(), *monitoring_policies()])
+    _dump(directory / "design.yaml", [*app_policies(), *neo4j_policies(), *monitoring_policies(), *keda_policies()])
     (directory / "flows").mkdir()
     (directory / "results").mkdir()
     configs = [{"name": "design", "networkPolicyList": ["design.yaml"]}]
@@ -449,6 +503,12 @@ def test_nca_connectivity_map_of_the_app_namespace_is_exactly_the_design(nca: Nc
         (FRONTEND, COREDNS, dns),
         (MIGRATIONS, isolated, _tcp(design.POSTGRES_PORT)),
         (MIGRATIONS, COREDNS, dns),
+        (PROMETHEUS, WORKER, _tcp(METRICS)),
+        (WORKER, isolated, _tcp(design.POSTGRES_PORT, design.REDIS_PORT, design.RABBITMQ_PORT)),
+        (WORKER, NEO4J, _tcp(design.NEO4J_BOLT_PORT)),
+        (WORKER, COLLECTOR, _tcp(design.OTLP_GRPC_PORT, design.OTLP_HTTP_PORT)),
+        (WORKER, COREDNS, dns),
+        *((WORKER, internet, _tcp(443)) for internet in INTERNET_RANGES),
     }
     for backend in (BACKEND, BACKEND_GREEN, BACKEND_CANARY):
         expected |= {
@@ -532,7 +592,7 @@ def test_policies_select_pods_by_the_labels_the_workloads_carry() -> None:
     """Pods by ``app.kubernetes.io/name`` only (so blue-green and canary copies match), namespaces by the
     API server's ``kubernetes.io/metadata.name`` only; one peer with both selectors where a pod of another
     namespace is meant (two peers would admit the whole namespace, or the label in any namespace)."""
-    workloads = {design.BACKEND, design.FRONTEND, design.MIGRATIONS}
+    workloads = {design.BACKEND, design.FRONTEND, design.MIGRATIONS, design.WORKER}
     pods_elsewhere = {
         MONITORING: [{NAME_LABEL: design.PROMETHEUS}, {NAME_LABEL: design.OTEL_COLLECTOR}],
         neo4j.NAMESPACE: [dict(neo4j.SERVER_SELECTOR)],

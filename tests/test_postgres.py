@@ -115,14 +115,54 @@ def test_logs_are_exported_to_encrypted_groups_with_retention(stack: SynthResult
         assert group.urn in _instance(stack).options["dependencies"], f"{log} log group must exist first"
 
 
-def test_only_the_nodes_reach_postgres_on_5432(stack: SynthResult) -> None:
-    sg = stack.named("aws:ec2/securityGroup:SecurityGroup", "postgres-security-group")
-    (ingress,) = sg.inputs["ingress"]
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+PROXY = "aws:rds/proxy:Proxy"
+
+
+def test_only_the_nodes_reach_the_proxy_and_only_the_proxy_reaches_postgres(stack: SynthResult) -> None:
+    """Nodes -> RDS Proxy (5432) -> the instance (5432): nothing else reaches either, no CIDR reaches the
+    database, and the proxy may call out only to 5432 in the isolated subnets."""
+    proxy_sg = stack.named(SECURITY_GROUP, "postgres-proxy-security-group")
+    (to_proxy,) = proxy_sg.inputs["ingress"]
     node_sg = stack.outputs["node_security_group_id"]
-    assert (ingress["fromPort"], ingress["toPort"], ingress["securityGroups"]) == (5432, 5432, [node_sg])
+    assert (to_proxy["fromPort"], to_proxy["toPort"], to_proxy["securityGroups"]) == (5432, 5432, [node_sg])
+    (out,) = proxy_sg.inputs["egress"]
+    isolated = sorted(
+        s.inputs["cidrBlock"] for s in stack.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "isolated"
+    )
+    assert (out["fromPort"], out["toPort"], sorted(out["cidrBlocks"])) == (5432, 5432, isolated), "proxy egress"
+    sg = stack.named(SECURITY_GROUP, "postgres-security-group")
+    (ingress,) = sg.inputs["ingress"]
+    assert (ingress["fromPort"], ingress["toPort"], ingress["securityGroups"]) == (5432, 5432, [proxy_sg.id])
     assert not ingress.get("cidrBlocks"), "no CIDR may reach the database"
     assert sg.inputs.get("egress", []) == []
     assert _instance(stack).inputs["vpcSecurityGroupIds"] == [sg.id]
+    assert stack.named(PROXY, "postgres-proxy").inputs["vpcSecurityGroupIds"] == [proxy_sg.id]
+
+
+def test_proxy_requires_tls_and_authenticates_with_the_managed_secret(stack: SynthResult) -> None:
+    proxy = stack.named(PROXY, "postgres-proxy").inputs
+    assert proxy["requireTls"] is True and proxy["engineFamily"] == "POSTGRESQL"
+    (auth,) = proxy["auths"]
+    assert auth["authScheme"] == "SECRETS" and auth["secretArn"] == stack.outputs["postgres_secret_arn"]
+    assert auth["clientPasswordAuthType"] == "POSTGRES_SCRAM_SHA_256"
+    isolated = [s.id for s in stack.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "isolated"]
+    assert proxy["vpcSubnetIds"] == isolated, "RDS Proxy: in the isolated subnets"
+    role = stack.named("aws:iam/rolePolicy:RolePolicy", "postgres-proxy-read-secret")
+    statements = json.loads(role.inputs["policy"])["Statement"]
+    assert statements[0]["Resource"] == [stack.outputs["postgres_secret_arn"]], "the proxy reads its one secret"
+    target_group = stack.named("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "postgres-proxy-target-group")
+    assert target_group.inputs["connectionPoolConfig"]["maxConnectionsPercent"] == (
+        stack.settings.postgres.proxy_max_connections_percent
+    )
+    target = stack.named("aws:rds/proxyTarget:ProxyTarget", "postgres-proxy-target")
+    assert target.inputs["dbInstanceIdentifier"] == _instance(stack).inputs["identifier"]
+
+
+def test_the_backend_connects_through_the_proxy(stack: SynthResult) -> None:
+    (config,) = [r for r in stack.of_type("kubernetes:core/v1:ConfigMap") if r.name == "backend-config"]
+    proxy_endpoint = stack.named(PROXY, "postgres-proxy").outputs["endpoint"]
+    assert config.inputs["data"]["POSTGRES_HOST"] == proxy_endpoint == stack.outputs["postgres_endpoint"]
 
 
 def test_database_is_selected_by_aws_backup(stack: SynthResult) -> None:

@@ -48,15 +48,16 @@ def _secret_contents(result: SynthResult, service: str) -> dict[str, Any]:
     return contents
 
 
-def _assert_only_nodes_reach(result: SynthResult, service: str, port: int) -> CapturedResource:
+def _assert_only_nodes_reach(result: SynthResult, service: str, *ports: int) -> CapturedResource:
     group = result.named(SECURITY_GROUP, f"{service}-security-group")
-    (ingress,) = group.inputs["ingress"]
     node_sg = result.outputs["node_security_group_id"]
-    assert (ingress["fromPort"], ingress["toPort"], ingress["protocol"]) == (port, port, "tcp"), (
-        f"{result.stack}: {service} security group opens {ingress['fromPort']}-{ingress['toPort']}, not {port}"
+    opened = [(rule["fromPort"], rule["toPort"], rule["protocol"]) for rule in group.inputs["ingress"]]
+    assert opened == [(port, port, "tcp") for port in ports], (
+        f"{result.stack}: {service} security group opens {opened}, not {ports}"
     )
-    assert ingress["securityGroups"] == [node_sg], f"{result.stack}: {service} reachable from {ingress}"
-    assert not ingress.get("cidrBlocks") and not ingress.get("ipv6CidrBlocks"), f"{service}: no CIDR may reach it"
+    for ingress in group.inputs["ingress"]:
+        assert ingress["securityGroups"] == [node_sg], f"{result.stack}: {service} reachable from {ingress}"
+        assert not ingress.get("cidrBlocks") and not ingress.get("ipv6CidrBlocks"), f"{service}: no CIDR may reach it"
     assert group.inputs.get("egress", []) == [], f"{result.stack}: {service} needs no egress"
     return group
 
@@ -256,10 +257,12 @@ def test_broker_runs_a_supported_rabbitmq_with_automatic_minor_upgrades(stack: S
     assert inputs["autoMinorVersionUpgrade"] is True and inputs["applyImmediately"] is False
 
 
-def test_broker_is_private_and_reachable_only_from_nodes_on_amqps(stack: SynthResult) -> None:
+def test_broker_is_private_and_reachable_only_from_nodes_on_amqps_and_the_management_api(stack: SynthResult) -> None:
+    """AMQPS for the applications; the management API (443) for KEDA's queue-length reads, which the
+    NetworkPolicies give to KEDA's operator alone (test_network_policies.py)."""
     inputs = _broker(stack).inputs
     assert inputs["publiclyAccessible"] is False
-    group = _assert_only_nodes_reach(stack, "rabbitmq", 5671)
+    group = _assert_only_nodes_reach(stack, "rabbitmq", 5671, 443)
     assert inputs["securityGroups"] == [group.id]
     isolated = {s.id for s in _isolated_subnets(stack)}
     assert set(inputs["subnetIds"]) <= isolated, "the broker lives in the isolated subnets"

@@ -10,6 +10,7 @@ import pytest
 
 from silhouette_infra.apps.component import ingress_annotations, ingress_rules
 from silhouette_infra.apps.web_service import hpa_spec, pdb_spec
+from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
 from silhouette_infra.planning.release import COLOR_LABEL, NAME_LABEL, TRACK_LABEL, migration_job_name, plan_release
 from silhouette_infra.planning.sizing import limit_range, namespace_quota, required_quota
 from silhouette_infra.settings.models import Settings
@@ -100,8 +101,12 @@ def test_a_quota_that_would_block_scale_out_is_a_settings_error() -> None:
 
 
 def test_limit_range_admits_the_largest_container() -> None:
-    limits = limit_range(_settings().apps)
-    assert limits["max"] == {"cpu": "500m", "memory": "1024Mi"}
+    apps = _settings().apps
+    limits = limit_range(apps)
+    cpu = [apps.backend.cpu_limit, apps.frontend.cpu_limit, apps.worker.cpu_limit]
+    memory = [apps.backend.memory_limit, apps.frontend.memory_limit, apps.worker.memory_limit]
+    assert limits["max"]["cpu"] == f"{max(cpu_millicores(c) for c in cpu):.0f}m", "LimitRange max cpu"
+    assert limits["max"]["memory"] == f"{max(memory_mib(m) for m in memory):.0f}Mi", "LimitRange max memory"
 
 
 def test_hpa_scales_on_cpu_and_scales_down_slowly() -> None:

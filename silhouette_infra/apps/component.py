@@ -19,6 +19,7 @@ from silhouette_infra.apps.web_service import (
     WebService,
     WebServiceArgs,
 )
+from silhouette_infra.apps.worker import Worker, WorkerArgs
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
 from silhouette_infra.aws.roles import service_account_role
@@ -159,6 +160,7 @@ class AppsArgs(LayerArgs):
     certificate_arn: pulumi.Input[str]
     web_acl_arn: pulumi.Input[str]
     repository_urls: Mapping[str, pulumi.Input[str]]  # the stack's ECR repositories by name
+    queues: list[str]  # the broker's queues (rabbitmq.queues), declared by the backend at start
 
     @property
     def namespace(self) -> str:
@@ -193,9 +195,10 @@ class Apps(pulumi.ComponentResource):
         credentials = self._credentials()
         shared_config = self._shared_config()
         backend_config = self._backend_config(shared_config)
-        role_arn = self._backend_role_arn()
+        role_arn = self._artefact_role_arn("backend", "Silhouette backend")
         migrations = self._migrations(backend_plan, backend_config, credentials)
         backend = self._backend(backend_plan, backend_config, role_arn, migrations, credentials)
+        self._worker(backend_plan, backend_config, migrations, credentials)
         frontend = self._frontend(frontend_plan, shared_config)
         self.load_balancer_name = args.naming.physical("alb")
         self.ingress = self._ingress(backend_plan, backend, frontend)
@@ -234,6 +237,8 @@ class Apps(pulumi.ComponentResource):
             "REDIS_PORT": str(endpoints.redis_port),
             "REDIS_TLS": "true",
             "RABBITMQ_URL": endpoints.rabbitmq_endpoint,
+            "RABBITMQ_QUEUES": ",".join(args.queues),
+            "DATABASE_POOL_SIZE": str(args.settings.throughput.backend_database_pool_size),
             "NEO4J_URI": endpoints.neo4j_uri,
             "ARTIFACT_BUCKET": args.backup_bucket,
             "ARTIFACT_PREFIX": f"app/{args.naming.stack}/",
@@ -246,19 +251,20 @@ class Apps(pulumi.ComponentResource):
             "OTEL_RESOURCE_ATTRIBUTES": f"deployment.environment={args.environment}",
         }
 
-    def _backend_role_arn(self) -> pulumi.Output[str]:
-        """The backend's IRSA role, which may use its prefix of the backup bucket (``backend_policy``)."""
+    def _artefact_role_arn(self, service: str, who: str) -> pulumi.Output[str]:
+        """The IRSA role of ``service``'s ServiceAccount, which may use the stack's prefix of the backup bucket
+        (``backend_policy``): workflow artefacts, written by the backend and the workers."""
         args = self._args
         naming = args.naming
         return service_account_role(
-            "backend",
+            service,
             naming=naming,
             oidc=args.cluster.oidc,
             namespace=args.namespace,
-            service_account="backend",
-            description="Silhouette backend: writes workflow artefacts to its prefix of the backup bucket",
+            service_account=service,
+            description=f"{who}: writes workflow artefacts to its prefix of the backup bucket",
             inline_policies={
-                "backend": pulumi.Output.all(args.backup_bucket_arn, args.backups_key_arn).apply(
+                service: pulumi.Output.all(args.backup_bucket_arn, args.backups_key_arn).apply(
                     lambda values: json.dumps(
                         backend_policy(
                             bucket_arn=values[0], kms_key_arn=values[1], stack=naming.stack, region=args.region
@@ -268,6 +274,39 @@ class Apps(pulumi.ComponentResource):
             },
             parent=self,
         ).arn
+
+    def _worker(
+        self,
+        plan: ReleasePlan,
+        backend_config: Mapping[str, pulumi.Input[str]],
+        migrations: dict[str, list[pulumi.Resource]],
+        credentials: list[pulumi.Resource],
+    ) -> Worker:
+        """The workflow workers: the backend's serving image and settings, their own queue, pool and role."""
+        args = self._args
+        worker, image = args.settings.worker, plan.serving_image
+        return Worker(
+            "worker",
+            WorkerArgs(
+                namespace=args.namespace,
+                settings=worker,
+                image=self._images["backend"][image],
+                provider=args.cluster.provider,
+                config={
+                    **backend_config,
+                    "WORKER_QUEUE": worker.queue,
+                    "DATABASE_POOL_SIZE": str(args.settings.throughput.worker_database_pool_size),
+                    "OTEL_SERVICE_NAME": "worker",
+                },
+                secret_files=[f"{service}-credentials" for service in CREDENTIALS],
+                role_arn=self._artefact_role_arn("worker", "Silhouette workflow workers"),
+                secret_store=args.cluster.secret_store_name,
+                rabbitmq_secret=args.naming.secret("rabbitmq"),
+                rabbitmq_endpoint=args.endpoints.rabbitmq_endpoint,
+                after=[*args.ready, *credentials, *migrations.get(image, ())],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _backend(
         self,

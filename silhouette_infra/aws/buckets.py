@@ -70,6 +70,28 @@ def encrypted_bucket_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
     }
 
 
+def access_log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
+    """TLS only, and S3's log delivery may write the source bucket's logs, for this account only
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            deny_insecure_transport(log_bucket_arn),
+            {
+                "Sid": "S3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{log_bucket_arn}/*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+        ],
+    }
+
+
 # ------------------------------------------------------------------------------------ bucket settings
 def sse_kms(key_arn: pulumi.Input[str]) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
     """Default encryption with ``key_arn``, with S3 Bucket Keys (one KMS call per bucket and time window

@@ -138,20 +138,28 @@ def irsa_trust_policy(*, oidc_provider_arn: str, oidc_issuer: str, namespace: st
         # StringEquals takes these literally; refuse anything that looks like a pattern or is empty.
         if not value or any(c in value for c in "*?:"):
             raise ValueError(f"{what} must be a plain Kubernetes name: {value!r}")
+    return web_identity_trust_policy(
+        "AssumeFromServiceAccount",
+        provider_arn=oidc_provider_arn,
+        claims={
+            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        },
+    )
+
+
+def web_identity_trust_policy(sid: str, *, provider_arn: str, claims: dict[str, str | list[str]]) -> Policy:
+    """Trust of an IAM OIDC provider's tokens (AssumeRoleWithWebIdentity) whose claims equal ``claims``
+    exactly (``StringEquals``: no pattern): IRSA's service accounts, GitHub Actions' jobs."""
     return {
         "Version": VERSION,
         "Statement": [
             {
-                "Sid": "AssumeFromServiceAccount",
+                "Sid": sid,
                 "Effect": "Allow",
-                "Principal": {"Federated": oidc_provider_arn},
+                "Principal": {"Federated": provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                        f"{issuer}:aud": "sts.amazonaws.com",
-                    }
-                },
+                "Condition": {"StringEquals": claims},
             }
         ],
     }
@@ -358,6 +366,33 @@ def external_secrets_policy(
             },
             {
                 "Sid": "ExternalSecretsDecryptViaSecretsManager",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [kms_key_arn],
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            },
+        ],
+    }
+
+
+def rds_proxy_secret_policy(*, secret_arn: str, kms_key_arn: str, region: str) -> Policy:
+    """RDS Proxy reads the one database secret it authenticates with, and decrypts it through Secrets Manager
+    only (RDS User Guide, "Setting up AWS Identity and Access Management (IAM) policies" for RDS Proxy)."""
+    _check_region(region)
+    _check_key_arn(kms_key_arn)
+    if not secret_arn.startswith("arn:") or "*" in secret_arn:
+        raise ValueError(f"RDS Proxy reads one secret, named by its full ARN: {secret_arn!r}")
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "RdsProxyReadDatabaseSecret",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [secret_arn],
+            },
+            {
+                "Sid": "RdsProxyDecryptViaSecretsManager",
                 "Effect": "Allow",
                 "Action": ["kms:Decrypt"],
                 "Resource": [kms_key_arn],

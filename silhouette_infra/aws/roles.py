@@ -32,15 +32,20 @@ def role_with_policies(
     managed_policy_arns: list[str] | None = None,
     inline_policies: Mapping[str, pulumi.Input[str]] | None = None,
     parent: pulumi.Resource,
+    permissions_boundary: pulumi.Input[str] | None = None,
+    max_session_seconds: int = 3600,
 ) -> aws.iam.Role:
-    """A role, its AWS-managed policy attachments and its inline policies, all children of ``parent``."""
+    """A role, its AWS-managed policy attachments and its inline policies, all children of ``parent``.
+    ``permissions_boundary`` (a managed policy ARN) caps what the policies can grant; sessions last at most
+    ``max_session_seconds`` (one hour unless a caller needs longer, up to IAM's twelve)."""
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         f"{name}-role",
         name=naming.physical(name),
         description=description,
         assume_role_policy=trust_policy,
-        max_session_duration=3600,
+        max_session_duration=max_session_seconds,
+        permissions_boundary=permissions_boundary,
         tags=naming.name_tag(name),
         opts=child,
     )

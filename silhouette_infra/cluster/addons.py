@@ -21,7 +21,9 @@ from silhouette_infra.aws import iam
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.naming import BACKUP_TAG_KEY
 from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.cluster import keda
 from silhouette_infra.cluster.eks import Cluster
+from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION
 from silhouette_infra.kubernetes.labels import ROLE_ARN_ANNOTATION
 from silhouette_infra.settings.models import ClusterAddonsSettings, ClusterSettings
@@ -29,6 +31,11 @@ from silhouette_infra.settings.models import ClusterAddonsSettings, ClusterSetti
 SECRET_STORE_NAME = "aws-secrets-manager"
 SECRET_STORE_NAMESPACE_LABEL = "silhouette.io/secret-store"
 EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
+RESTRICTED = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+}
 
 
 def system_placement(settings: ClusterSettings) -> dict[str, Any]:
@@ -54,11 +61,13 @@ class ClusterAddonsArgs(LayerArgs):
     vpc_id: pulumi.Input[str]
     ebs_key_arn: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
+    private_subnet_cidrs: list[str]  # where EKS places the control plane's ENIs
+    isolated_subnet_cidrs: list[str]  # where the data services (the broker) live
 
 
 class ClusterAddons(pulumi.ComponentResource):
-    """Load balancer controller, metrics-server, cluster autoscaler, External Secrets, default StorageClass:
-    each a component of its own.
+    """Load balancer controller, metrics-server, cluster autoscaler, External Secrets, default StorageClass,
+    KEDA: each a component of its own.
 
     Each release's values are checked against its chart's values.yaml and templates at the pinned version
     (tests/test_helm_values.py records the keys and where they were read); comments name the chart default
@@ -77,6 +86,7 @@ class ClusterAddons(pulumi.ComponentResource):
         ClusterAutoscaler("cluster-autoscaler", args, child)
         self.secret_store_name = ExternalSecrets("external-secrets", args, child).store_name
         self.storage_class_name = DefaultStorageClass("default-storage-class", args, child).class_name
+        Keda("keda", args, child)
         self.register_outputs({"storage_class": self.storage_class_name, "secret_store": self.secret_store_name})
 
 
@@ -285,11 +295,7 @@ class ExternalSecrets(_AddOn):
             "external-secrets-namespace",
             metadata={
                 "name": EXTERNAL_SECRETS_NAMESPACE,
-                "labels": {
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
+                "labels": dict(RESTRICTED),
             },
             opts=self._k8s(),
         )
@@ -389,3 +395,41 @@ class DefaultStorageClass(_AddOn):
         )
         self.class_name = class_name
         self.register_outputs({"class_name": self.class_name})
+
+
+class Keda(_AddOn):
+    """KEDA in its own restricted namespace: it scales the workflow workers on the queue length. No AWS role
+    (it reads the broker's management API with credentials from a TriggerAuthentication); NetworkPolicies
+    that let only its operator reach the broker, on the management port (``keda.keda_network_policies``)."""
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("Keda", name, args, opts)
+        namespace = k8s.core.v1.Namespace(
+            "keda-namespace",
+            metadata={"name": keda.NAMESPACE, "labels": dict(RESTRICTED)},
+            opts=self._k8s(),
+        )
+        policies = [
+            declare(
+                k8s.networking.v1.NetworkPolicy,
+                f"keda-{manifest['metadata']['name']}",
+                self._k8s([namespace]),
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+            )
+            for manifest in keda.keda_network_policies(
+                control_plane_cidrs=args.private_subnet_cidrs,
+                service_cidr=args.cluster_settings.service_ipv4_cidr,
+                broker_cidrs=args.isolated_subnet_cidrs,
+            )
+        ]
+        self._release(
+            "keda",
+            chart="keda",
+            version=args.settings.keda_chart,
+            repository="https://kedacore.github.io/charts",
+            namespace=keda.NAMESPACE,
+            values=keda.keda_values(self._placement),
+            depends_on=[namespace, *policies],
+        )
+        self.register_outputs({})

@@ -4,7 +4,7 @@ credentials in Secrets Manager (named by ``Naming.secret``, tagged by ``Naming.b
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +23,25 @@ class DataPlacement(LayerArgs):
 
     vpc_id: pulumi.Input[str]
     subnet_ids: list[pulumi.Output[str]]
+    subnet_cidrs: list[str]  # the same subnets' CIDRs (the network layout)
     node_security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """One port of a data service, open to one security group."""
+
+    port: int
+    source_security_group_id: pulumi.Input[str]
+    description: str
+
+
+def from_nodes(name: str, port: int, node_security_group_id: pulumi.Input[str], what: str = "") -> Ingress:
+    """``port`` open to the cluster's nodes."""
+    return Ingress(port, node_security_group_id, f"{name}{what} from the cluster's nodes")
 
 
 def service_security_group(
@@ -34,12 +49,13 @@ def service_security_group(
     *,
     naming: Naming,
     vpc_id: pulumi.Input[str],
-    port: int,
-    source_security_group_id: pulumi.Input[str],
+    ingress: Sequence[Ingress],
     description: str,
     parent: pulumi.Resource,
+    egress: Sequence[tuple[int, Sequence[pulumi.Input[str]]]] = (),
 ) -> aws.ec2.SecurityGroup:
-    """Ingress on ``port`` from the cluster's nodes only; no egress (data services never call out)."""
+    """Ingress on the given ports from the given security groups only; egress only to ``egress`` (port, CIDRs)
+    pairs, none by default (data services never call out)."""
     return aws.ec2.SecurityGroup(
         f"{name}-security-group",
         name=naming.physical(name),
@@ -47,14 +63,20 @@ def service_security_group(
         vpc_id=vpc_id,
         ingress=[
             aws.ec2.SecurityGroupIngressArgs(
-                description=f"{name} from the cluster's nodes",
+                description=rule.description,
                 protocol="tcp",
-                from_port=port,
-                to_port=port,
-                security_groups=[source_security_group_id],
+                from_port=rule.port,
+                to_port=rule.port,
+                security_groups=[rule.source_security_group_id],
             )
+            for rule in ingress
         ],
-        egress=[],
+        egress=[
+            aws.ec2.SecurityGroupEgressArgs(
+                description=f"{name} to {port}", protocol="tcp", from_port=port, to_port=port, cidr_blocks=list(cidrs)
+            )
+            for port, cidrs in egress
+        ],
         tags=naming.name_tag(name),
         opts=pulumi.ResourceOptions(parent=parent),
     )

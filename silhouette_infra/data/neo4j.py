@@ -92,6 +92,7 @@ NEO4J_UID = 7474
 SERVER_SELECTOR = {"app.kubernetes.io/name": "neo4j"}
 BACKUP_SELECTOR = {"app.kubernetes.io/name": "neo4j-backup"}
 BACKEND_SELECTOR = {"app.kubernetes.io/name": "backend"}
+WORKER_SELECTOR = {"app.kubernetes.io/name": "worker"}
 COMMON_LABELS = {**PART_OF, **MANAGED_BY}
 SERVER_LABELS = {**SERVER_SELECTOR, "app.kubernetes.io/component": "database", **COMMON_LABELS}
 BACKUP_LABELS = {**BACKUP_SELECTOR, "app.kubernetes.io/component": "backup", **COMMON_LABELS}
@@ -546,6 +547,14 @@ def network_policies(design: Neo4jDesign) -> list[Manifest]:
                                     "matchLabels": {"kubernetes.io/metadata.name": design.app_namespace}
                                 },
                                 "podSelector": {"matchLabels": BACKEND_SELECTOR},
+                            },
+                            {
+                                # The workflow workers, in the application namespace too (the policy keeps
+                                # its name: renaming it would replace it).
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": design.app_namespace}
+                                },
+                                "podSelector": {"matchLabels": WORKER_SELECTOR},
                             },
                             {"podSelector": {"matchLabels": BACKUP_SELECTOR}},
                         ],

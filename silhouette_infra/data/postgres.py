@@ -1,4 +1,5 @@
-"""PostgreSQL on RDS in the isolated subnets, reachable only from the cluster's nodes."""
+"""PostgreSQL on RDS in the isolated subnets, behind RDS Proxy: the nodes reach the proxy, the proxy the
+instance, and nothing else reaches either."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.aws.iam import service_assume_role_policy
-from silhouette_infra.data.common import DataPlacement, service_security_group
+from silhouette_infra.aws.iam import rds_proxy_secret_policy, service_assume_role_policy
+from silhouette_infra.aws.roles import service_role
+from silhouette_infra.data.common import DataPlacement, Ingress, from_nodes, service_security_group
 from silhouette_infra.settings.models import PostgresSettings
 
 PORT = 5432
@@ -47,12 +49,15 @@ class PostgresArgs(DataPlacement):
 
 
 class Postgres(pulumi.ComponentResource):
-    """An RDS PostgreSQL instance with a managed master password, TLS only, PITR and monitoring."""
+    """An RDS PostgreSQL instance with a managed master password, TLS only, PITR and monitoring, behind RDS
+    Proxy (TLS required, authenticating with the managed secret) that pools the pods' connections."""
 
-    endpoint: pulumi.Output[str]
+    endpoint: pulumi.Output[str]  # the proxy's: every client connects through it
+    instance_endpoint: pulumi.Output[str]  # the instance's own, for operators (restores, drills)
     port: int
     secret_arn: pulumi.Output[str]
     identifier: str
+    proxy_name: str  # known before the proxy exists: alarms select its metrics by it
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:data:Postgres", name, None, opts)
@@ -61,7 +66,8 @@ class Postgres(pulumi.ComponentResource):
         self.identifier = args.naming.physical("postgres")
         self.port = PORT
 
-        subnet_group, security_group = self._placement()
+        self.proxy_name = args.naming.physical("postgres")
+        subnet_group, proxy_security_group, security_group = self._placement()
         parameter_group = self._parameter_group()
         log_groups = self._log_groups()
         monitoring_role = self._monitoring_role()
@@ -74,15 +80,20 @@ class Postgres(pulumi.ComponentResource):
         )
         if args.dr_key_arn is not None:
             self._replicate_backups(instance, args.dr_key_arn)
-        self.endpoint = instance.address
+        self.instance_endpoint = instance.address
         # The master password is created and rotated by RDS in Secrets Manager, encrypted with our key.
         self.secret_arn = instance.master_user_secrets.apply(
             lambda secrets: str(secrets[0].secret_arn) if secrets else ""
         )
-        self.register_outputs({"endpoint": self.endpoint, "port": PORT, "secret_arn": self.secret_arn})
+        self.endpoint = self._proxy(instance, proxy_security_group)
+        self.register_outputs(
+            {"endpoint": self.endpoint, "instance_endpoint": self.instance_endpoint, "port": PORT}
+            | {"secret_arn": self.secret_arn, "proxy_name": self.proxy_name}
+        )
 
-    def _placement(self) -> tuple[aws.rds.SubnetGroup, aws.ec2.SecurityGroup]:
-        """The isolated subnets the instance lives in, and its security group open to the nodes only."""
+    def _placement(self) -> tuple[aws.rds.SubnetGroup, aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
+        """The isolated subnets the instance lives in; the proxy's security group, open to the nodes and
+        reaching 5432 in the isolated subnets only; the instance's, open to the proxy only."""
         args, naming = self._args, self._args.naming
         subnet_group = aws.rds.SubnetGroup(
             "postgres-subnets",
@@ -92,16 +103,24 @@ class Postgres(pulumi.ComponentResource):
             tags=naming.name_tag("postgres"),
             opts=self._child,
         )
+        proxy_security_group = service_security_group(
+            "postgres-proxy",
+            naming=naming,
+            vpc_id=args.vpc_id,
+            ingress=[from_nodes("postgres-proxy", PORT, args.node_security_group_id)],
+            egress=[(PORT, args.subnet_cidrs)],
+            description="RDS Proxy 5432 from the EKS nodes only, to PostgreSQL in the isolated subnets",
+            parent=self,
+        )
         security_group = service_security_group(
             "postgres",
             naming=naming,
             vpc_id=args.vpc_id,
-            port=PORT,
-            source_security_group_id=args.node_security_group_id,
-            description="PostgreSQL 5432 from the EKS nodes only",
+            ingress=[Ingress(PORT, proxy_security_group.id, "postgres from RDS Proxy")],
+            description="PostgreSQL 5432 from RDS Proxy only",
             parent=self,
         )
-        return subnet_group, security_group
+        return subnet_group, proxy_security_group, security_group
 
     def _parameter_group(self) -> aws.rds.ParameterGroup:
         """The engine parameters of ``parameters`` in a group of the major version's family."""
@@ -210,6 +229,67 @@ class Postgres(pulumi.ComponentResource):
             tags={**naming.name_tag("postgres"), **naming.backup_tag()},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
+
+    def _proxy(self, instance: aws.rds.Instance, security_group: aws.ec2.SecurityGroup) -> pulumi.Output[str]:
+        """RDS Proxy in the isolated subnets: TLS required, clients authenticate with the managed secret's
+        password (SCRAM), the proxy reads that secret with a role of its own; at most
+        ``proxy_max_connections_percent`` of max_connections. Returns its endpoint."""
+        args, naming, settings = self._args, self._args.naming, self._args.settings
+        role = service_role(
+            "postgres-proxy",
+            naming=naming,
+            service="rds.amazonaws.com",
+            description="RDS Proxy reads the PostgreSQL secret",
+            source_account=args.account_id,
+            inline_policies={
+                "read-secret": pulumi.Output.all(self.secret_arn, args.kms_key_arn).apply(
+                    lambda values: json.dumps(
+                        rds_proxy_secret_policy(secret_arn=values[0], kms_key_arn=values[1], region=args.region)
+                    )
+                )
+            },
+            parent=self,
+        )
+        proxy = aws.rds.Proxy(
+            "postgres-proxy",
+            name=self.proxy_name,
+            engine_family="POSTGRESQL",
+            require_tls=True,
+            idle_client_timeout=1800,
+            debug_logging=False,
+            role_arn=role.arn,
+            vpc_subnet_ids=args.subnet_ids,
+            vpc_security_group_ids=[security_group.id],
+            auths=[
+                aws.rds.ProxyAuthArgs(
+                    auth_scheme="SECRETS",
+                    secret_arn=self.secret_arn,
+                    iam_auth="DISABLED",
+                    client_password_auth_type="POSTGRES_SCRAM_SHA_256",
+                    description="The managed master secret",
+                )
+            ],
+            tags=naming.name_tag("postgres-proxy"),
+            opts=self._child,
+        )
+        target_group = aws.rds.ProxyDefaultTargetGroup(
+            "postgres-proxy-target-group",
+            db_proxy_name=proxy.name,
+            connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
+                max_connections_percent=settings.proxy_max_connections_percent,
+                max_idle_connections_percent=min(50, settings.proxy_max_connections_percent),
+                connection_borrow_timeout=120,
+            ),
+            opts=self._child,
+        )
+        aws.rds.ProxyTarget(
+            "postgres-proxy-target",
+            db_proxy_name=proxy.name,
+            target_group_name=target_group.name,
+            db_instance_identifier=instance.identifier,
+            opts=self._child,
+        )
+        return proxy.endpoint
 
     def _replicate_backups(self, instance: aws.rds.Instance, dr_key_arn: pulumi.Input[str]) -> None:
         """Continuous replication of automated backups and transaction logs to the DR region: a

@@ -10,14 +10,15 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.data.common import DataPlacement, generated_credentials, service_security_group
+from silhouette_infra.data.common import DataPlacement, from_nodes, generated_credentials, service_security_group
 from silhouette_infra.settings.models import RabbitMqSettings
 
-# AMQP 0-9-1 over TLS: the only port the applications need. The management console and HTTP API
-# (443) stay closed: no pod needs them, and opening them to the nodes would put the broker's admin
-# API in reach of every workload in the cluster. Administration (users, vhosts, password rotation)
-# is a break-glass step through a temporary rule, not a standing path.
+# AMQP 0-9-1 over TLS: the only port the applications use.
 PORT = 5671
+# The management HTTP API (HTTPS, 443 on Amazon MQ): KEDA reads the queue length there. The security
+# group opens it to the nodes, and the NetworkPolicies let only KEDA's operator reach it (every other pod's
+# egress excludes the isolated subnets' 443), so the admin API is not in reach of the workloads.
+MANAGEMENT_PORT = 443
 USERNAME = "silhouette"
 # Amazon MQ passwords: 12+ characters, 4+ unique, no commas, colons or equals signs
 # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-amazonmq-broker-user.html).
@@ -84,9 +85,11 @@ class RabbitMq(pulumi.ComponentResource):
             "rabbitmq",
             naming=naming,
             vpc_id=args.vpc_id,
-            port=PORT,
-            source_security_group_id=args.node_security_group_id,
-            description=f"RabbitMQ AMQPS {PORT} from the EKS nodes only",
+            ingress=[
+                from_nodes("rabbitmq", PORT, args.node_security_group_id),
+                from_nodes("rabbitmq", MANAGEMENT_PORT, args.node_security_group_id, " management API"),
+            ],
+            description=f"RabbitMQ AMQPS {PORT} and management API {MANAGEMENT_PORT} from the EKS nodes only",
             parent=self,
         )
         # The secret holds the endpoint next to the password, so it is written once the broker

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.data.common import DataPlacement, generated_credentials, service_security_group
+from silhouette_infra.data.common import DataPlacement, from_nodes, generated_credentials, service_security_group
 from silhouette_infra.settings.models import RedisSettings
 
 PORT = 6379
@@ -119,8 +119,7 @@ class Redis(pulumi.ComponentResource):
             "redis",
             naming=naming,
             vpc_id=args.vpc_id,
-            port=PORT,
-            source_security_group_id=args.node_security_group_id,
+            ingress=[from_nodes("redis", PORT, args.node_security_group_id)],
             description=f"{args.settings.engine} {PORT} from the EKS nodes only",
             parent=self,
         )

@@ -12,6 +12,8 @@ A pure function on plain data, returning ``networking.k8s.io/v1`` NetworkPolicy 
   metadata 169.254.169.254 and every other link-local service), the private and carrier-grade NAT ranges,
   the VPC and peered networks. The data subnets are reachable through their own rule, on their ports only;
 * the migration Job's pods -> PostgreSQL and DNS;
+* the workflow workers -> PostgreSQL (through RDS Proxy, in the isolated subnets), Redis, RabbitMQ on AMQPS,
+  Neo4j, the collector, DNS and HTTPS to the internet; Prometheus -> their metrics port;
 * frontend -> DNS.
 
 Nothing else: a pod of the namespace that no rule names (a debug pod, a future service) can send and
@@ -35,16 +37,25 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
-from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF
-from silhouette_infra.planning.release import NAME_LABEL
-
-Manifest = dict[str, Any]
+from silhouette_infra.kubernetes.network_policy import DNS_NAMESPACE as DNS_NAMESPACE
+from silhouette_infra.kubernetes.network_policy import DNS_PORT as DNS_PORT
+from silhouette_infra.kubernetes.network_policy import DNS_SELECTOR as DNS_SELECTOR
+from silhouette_infra.kubernetes.network_policy import NAMESPACE_NAME_LABEL as NAMESPACE_NAME_LABEL
+from silhouette_infra.kubernetes.network_policy import Manifest
+from silhouette_infra.kubernetes.network_policy import dns as _dns
+from silhouette_infra.kubernetes.network_policy import ip_block as _ip_block
+from silhouette_infra.kubernetes.network_policy import ip_blocks as _ip_blocks
+from silhouette_infra.kubernetes.network_policy import pods_in as _pods_in
+from silhouette_infra.kubernetes.network_policy import policy as _policy
+from silhouette_infra.kubernetes.network_policy import port as _port
+from silhouette_infra.kubernetes.network_policy import selector as _selector
 
 BACKEND: Final = "backend"
 FRONTEND: Final = "frontend"
 MIGRATIONS: Final = "backend-migrations"
+WORKER: Final = "worker"
 PROMETHEUS: Final = "prometheus"
 NEO4J: Final = "neo4j"
 OTEL_COLLECTOR: Final = "otel-collector"  # in the monitoring namespace
@@ -55,13 +66,8 @@ RABBITMQ_PORT: Final = 5671  # AMQP over TLS, the only listener Amazon MQ opens
 NEO4J_BOLT_PORT: Final = 7687
 OTLP_GRPC_PORT: Final = 4317
 OTLP_HTTP_PORT: Final = 4318
-DNS_PORT: Final = 53
 INTERNET_PORTS: Final = (80, 443)
 
-# Set by the API server on every namespace (Kubernetes >= 1.22): the one namespace label nobody can forge.
-NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
-DNS_NAMESPACE: Final = "kube-system"
-DNS_SELECTOR: Final = {"k8s-app": "kube-dns"}  # CoreDNS on EKS keeps kube-dns's label
 
 # Never reachable through the internet rule: link-local (instance metadata, EKS Pod Identity agent, Amazon
 # DNS/NTP), RFC 1918 private networks and RFC 6598 shared address space (carrier-grade NAT, EKS custom
@@ -70,7 +76,6 @@ LINK_LOCAL: Final = "169.254.0.0/16"
 PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 ANYWHERE: Final = "0.0.0.0/0"
 
-LABELS: Final = {**PART_OF, **MANAGED_BY}
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -141,20 +146,20 @@ def network_policies(
             ),
         ),
         _policy(MIGRATIONS, namespace, _migration_flows(isolated_subnet_cidrs)),
+        _policy(
+            WORKER,
+            namespace,
+            _worker_flows(
+                isolated_subnet_cidrs=isolated_subnet_cidrs,
+                monitoring_namespace=monitoring_namespace,
+                neo4j_namespace=neo4j_namespace,
+                vpc_cidr=vpc_cidr,
+                peered_cidrs=peered_cidrs,
+                aws_endpoint_cidrs=aws_endpoint_cidrs,
+                metrics_port=metrics_port,
+            ),
+        ),
     ]
-
-
-# The builders below return fresh dicts on every call rather than shared values: every manifest owns its
-# dicts, so that a caller changing one changes nothing else, and YAML dumps carry no anchors.
-
-
-def _policy(name: str, namespace: str, spec: Manifest) -> Manifest:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(LABELS)},
-        "spec": spec,
-    }
 
 
 def _frontend_flows(
@@ -219,6 +224,41 @@ def _backend_flows(
     }
 
 
+def _worker_flows(
+    *,
+    isolated_subnet_cidrs: Sequence[str],
+    monitoring_namespace: str,
+    neo4j_namespace: str,
+    vpc_cidr: str,
+    peered_cidrs: Sequence[str],
+    aws_endpoint_cidrs: Sequence[str],
+    metrics_port: int,
+) -> Manifest:
+    """The workflow workers: in from Prometheus only (no Service, no ALB); out to PostgreSQL (RDS Proxy),
+    Redis and RabbitMQ (AMQPS, never its management API), Neo4j, the collector, DNS, HTTPS to the internet
+    for workflow steps that call external APIs (never the metadata address or private ranges), and the VPC
+    endpoints if any."""
+    return {
+        "podSelector": _selector(WORKER),
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [_scraped_by_prometheus(monitoring_namespace, metrics_port)],
+        "egress": [
+            {
+                "to": _ip_blocks(isolated_subnet_cidrs),
+                "ports": [_port(p) for p in (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT)],
+            },
+            {"to": [_pods_in(neo4j_namespace, NEO4J)], "ports": [_port(NEO4J_BOLT_PORT)]},
+            {
+                "to": [_pods_in(monitoring_namespace, OTEL_COLLECTOR)],
+                "ports": [_port(OTLP_GRPC_PORT), _port(OTLP_HTTP_PORT)],
+            },
+            _dns(),
+            {"to": [_ip_block(ANYWHERE, internet_exceptions(vpc_cidr, peered_cidrs))], "ports": [_port(443)]},
+            *([{"to": _ip_blocks(aws_endpoint_cidrs), "ports": [_port(443)]}] if aws_endpoint_cidrs else []),
+        ],
+    }
+
+
 def _migration_flows(isolated_subnet_cidrs: Sequence[str]) -> Manifest:
     """Out only, to PostgreSQL and DNS."""
     return {
@@ -232,14 +272,6 @@ def _scraped_by_prometheus(monitoring_namespace: str, metrics_port: int) -> Mani
     return {"from": [_pods_in(monitoring_namespace, PROMETHEUS)], "ports": [_port(metrics_port)]}
 
 
-def _dns() -> Manifest:
-    peer = {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
-        "podSelector": {"matchLabels": dict(DNS_SELECTOR)},
-    }
-    return {"to": [peer], "ports": [_port(DNS_PORT, "UDP"), _port(DNS_PORT)]}
-
-
 def internet_exceptions(vpc_cidr: str, peered_cidrs: Sequence[str] = ()) -> list[str]:
     """What the backend's internet rule excludes: link-local, private ranges, and the VPC and peered
     networks where no private range covers them already."""
@@ -249,33 +281,6 @@ def internet_exceptions(vpc_cidr: str, peered_cidrs: Sequence[str] = ()) -> list
         if not any(network.subnet_of(ipaddress.IPv4Network(e)) for e in excluded):
             excluded.append(str(network))
     return excluded
-
-
-def _selector(name: str) -> Manifest:
-    return {"matchLabels": {NAME_LABEL: name}}
-
-
-def _pods_in(namespace: str, name: str) -> Manifest:
-    """One peer with both selectors: pods named ``name`` *in* ``namespace`` (two peers would mean either)."""
-    return {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}},
-        "podSelector": _selector(name),
-    }
-
-
-def _ip_block(cidr: str, excluded: Sequence[str] = ()) -> Manifest:
-    block: Manifest = {"cidr": cidr}
-    if excluded:
-        block["except"] = list(excluded)
-    return {"ipBlock": block}
-
-
-def _ip_blocks(cidrs: Sequence[str]) -> list[Manifest]:
-    return [_ip_block(cidr) for cidr in cidrs]
-
-
-def _port(number: int, protocol: str = "TCP") -> Manifest:
-    return {"protocol": protocol, "port": number}
 
 
 def _validate(

@@ -16,6 +16,27 @@ What is decided here, and why:
 * **Amazon MQ**: queue depth (``MessageCount``, broker-level) and memory. Memory is per node (dimensions
   Broker and Node, node names only known after creation), so the alarm is a Metrics Insights query, the
   highest ``RabbitMQMemUsed`` of any node of the broker, against 80 % of the memory high watermark.
+* **Data-service objectives** (``data_slo_alarm_specs``), where only CloudWatch has the metrics (no exporter
+  of the managed services runs in the cluster; availability is the application's client view, a Prometheus
+  burn-rate alert in ``alerts.py``). Each description links its runbook, a README heading:
+
+  - PostgreSQL latency: ``ReadLatency`` and ``WriteLatency``, the average time of one disk I/O in seconds
+    (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html), above the query p95 objective:
+    when one I/O alone takes the whole budget, no query that reads the disk meets it.
+  - Redis latency per node: ``GetTypeCmdsLatency`` and ``SetTypeCmdsLatency``, the average server-side
+    latency of read and write commands in microseconds, above the cache p95 objective
+    (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.Redis.html). Not
+    ``SuccessfulReadRequestLatency``: ElastiCache publishes it for Valkey 7.2 and later only
+    (https://aws.amazon.com/blogs/database/monitor-server-side-latency-for-amazon-elasticache-for-valkey/),
+    and the default engine is Redis OSS 7.1.
+  - Redis hit ratio: ``CacheHits / (CacheHits + CacheMisses)`` summed over every node of the group (the
+    ratio ``CacheHitRate`` gives per node), below the objective; no lookups, no datapoint, not breaching.
+  - RabbitMQ throughput: the consumers' ``AckRate`` short of what they owe, the ``PublishRate`` up to the
+    objective (``IF(m1 > objective, objective, m1) - m2``), both broker-level rates sampled in messages per
+    second (https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/rabbitmq-logging-monitoring.html).
+    Sampled rates are noisy, so the alarm allows a shortfall of ``THROUGHPUT_SHORTFALL_PERCENT`` of the
+    objective; more than the objective published is the queue-depth alarm's business. No publish-to-consume
+    latency is published by Amazon MQ: the queue's latency objective is the Prometheus alert's only.
 * **ALB**: the share of 5xx answers (the ALB's own and the targets') and the targets' p95 response time,
   against the API's objectives. The ALB belongs to the load balancer controller, which creates it after
   the Ingress; the Ingress gives it a fixed name (``load-balancer-name``) and the platform looks it up by
@@ -39,8 +60,7 @@ from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegate_to_account
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.observability.alerts import PAGE_BURN_RATE, availability_budget
-from silhouette_infra.planning import instance_types
-from silhouette_infra.planning.instance_types import Service
+from silhouette_infra.planning.throughput import instance_memory_gib, postgres_max_connections
 from silhouette_infra.settings.models import (
     ObservabilitySettings,
     PostgresSettings,
@@ -55,27 +75,13 @@ GIB = 1024**3
 CPU_PERCENT = 80
 MEMORY_PERCENT = 80
 CONNECTIONS_PERCENT = 80
+PINNED_PERCENT = 50
 FREE_STORAGE_PERCENT = 10
 REPLICATION_LAG_SECONDS = 5
 QUEUE_DEPTH_MESSAGES = 10_000
-# RDS for PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000)
-# (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections).
-POSTGRES_BYTES_PER_CONNECTION = 9_531_392
-POSTGRES_MAX_CONNECTIONS = 5000
+THROUGHPUT_SHORTFALL_PERCENT = 10  # of the queue's throughput objective: below it, sampling noise
 # Amazon MQ for RabbitMQ blocks publishers when a node uses 40 % of its memory (vm_memory_high_watermark).
 RABBITMQ_MEMORY_HIGH_WATERMARK = 0.4
-
-
-def instance_memory_gib(instance_class: str) -> float:
-    """Memory of an RDS instance class or an Amazon MQ broker type, from the instance catalogue."""
-    service: Service = "mq" if instance_class.startswith("mq.") else "rds"
-    return instance_types.get(instance_class, service).memory_gib
-
-
-def postgres_max_connections(instance_class: str) -> int:
-    return min(
-        int(instance_memory_gib(instance_class) * GIB) // POSTGRES_BYTES_PER_CONNECTION, POSTGRES_MAX_CONNECTIONS
-    )
 
 
 def rabbitmq_memory_alarm_bytes(settings: RabbitMqSettings) -> int:
@@ -125,16 +131,28 @@ def alarm_specs(
     rabbitmq: RabbitMqSettings,
     slo: SloSettings,
     postgres_identifier: str,
+    proxy_name: str,
+    planned_client_connections: int,
     redis_replication_group_id: str,
     rabbitmq_broker_name: str,
     load_balancer: pulumi.Input[str],
+    runbook_base_url: str,
 ) -> list[AlarmSpec]:
     """Every CloudWatch alarm of the stack (see the module docstring for what is left out and why)."""
     return [
         *_postgres_alarms(postgres, postgres_identifier),
+        *proxy_alarm_specs(proxy_name, planned_client_connections),
         *_redis_alarms(redis, redis_replication_group_id),
         *_rabbitmq_alarms(rabbitmq, rabbitmq_broker_name),
         *alb_alarm_specs(slo, load_balancer),
+        *data_slo_alarm_specs(
+            slo,
+            redis,
+            postgres_identifier=postgres_identifier,
+            redis_replication_group_id=redis_replication_group_id,
+            rabbitmq_broker_name=rabbitmq_broker_name,
+            runbook_base_url=runbook_base_url,
+        ),
     ]
 
 
@@ -168,6 +186,47 @@ def _postgres_alarms(postgres: PostgresSettings, identifier: str) -> list[AlarmS
             metric="DatabaseConnections",
             dimensions=instance,
             statistic="Maximum",
+        ),
+    ]
+
+
+def proxy_alarm_specs(proxy_name: str, planned_client_connections: int) -> list[AlarmSpec]:
+    """RDS Proxy (AWS/RDS, dimension ProxyName; RDS User Guide, "Monitoring RDS Proxy metrics with Amazon
+    CloudWatch"): its database connections near the limit it may open, more clients than the throughput model
+    planned, and pinned sessions that defeat the pooling."""
+    proxy = {"ProxyName": proxy_name}
+    return [
+        AlarmSpec(
+            "postgres-proxy-connections",
+            f"RDS Proxy holds more than {CONNECTIONS_PERCENT} % of the database connections it may open",
+            CONNECTIONS_PERCENT,
+            expression="100 * m1 / m2",
+            inputs=(
+                Metric("m1", "AWS/RDS", "DatabaseConnections", proxy, statistic="Maximum"),
+                Metric("m2", "AWS/RDS", "MaxDatabaseConnectionsAllowed", proxy, statistic="Minimum"),
+            ),
+        ),
+        AlarmSpec(
+            "postgres-proxy-clients",
+            f"More than {planned_client_connections} client connections to RDS Proxy: the pods hold more than "
+            "the throughput model's pools at maximum (apps.throughput)",
+            planned_client_connections,
+            namespace="AWS/RDS",
+            metric="ClientConnections",
+            dimensions=proxy,
+            statistic="Maximum",
+        ),
+        AlarmSpec(
+            "postgres-proxy-pinning",
+            f"More than {PINNED_PERCENT} % of RDS Proxy's database connections pinned to one client session: "
+            "the pool no longer multiplexes",
+            PINNED_PERCENT,
+            expression="100 * m1 / m2",
+            inputs=(
+                Metric("m1", "AWS/RDS", "DatabaseConnectionsCurrentlySessionPinned", proxy, statistic="Average"),
+                Metric("m2", "AWS/RDS", "DatabaseConnections", proxy, statistic="Average"),
+            ),
+            treat_missing_data="notBreaching",  # no connections, nothing pinned
         ),
     ]
 
@@ -277,6 +336,87 @@ def alb_alarm_specs(slo: SloSettings, load_balancer: pulumi.Input[str]) -> list[
     ]
 
 
+def _runbook(runbook_base_url: str, heading: str) -> str:
+    """A README runbook heading's anchor (``#### redis-hit-ratio`` is ``#redis-hit-ratio``)."""
+    return f" Runbook: {runbook_base_url}#{heading}"
+
+
+def data_slo_alarm_specs(
+    slo: SloSettings,
+    redis: RedisSettings,
+    *,
+    postgres_identifier: str,
+    redis_replication_group_id: str,
+    rabbitmq_broker_name: str,
+    runbook_base_url: str,
+) -> list[AlarmSpec]:
+    """The data services' latency, cache hit ratio and queue throughput objectives, from their CloudWatch
+    metrics (see the module docstring for each metric and why)."""
+    instance = {"DBInstanceIdentifier": postgres_identifier}
+    postgres = [
+        AlarmSpec(
+            f"postgres-{kind}-latency",
+            f"PostgreSQL average {kind} I/O above the {slo.database_p95_ms} ms query p95 objective for 15 minutes."
+            + _runbook(runbook_base_url, "postgres-io-latency"),
+            slo.database_p95_ms / 1000,
+            namespace="AWS/RDS",
+            metric=metric,
+            dimensions=instance,
+        )
+        for kind, metric in (("read", "ReadLatency"), ("write", "WriteLatency"))
+    ]
+    nodes = redis_node_ids(redis_replication_group_id, redis.num_cache_clusters)
+    cache_latency = [
+        AlarmSpec(
+            f"{node}-{kind}-latency",
+            f"Redis {node}: average {kind} command latency above the {slo.cache_p95_ms} ms p95 objective for "
+            f"15 minutes." + _runbook(runbook_base_url, "redis-command-latency"),
+            slo.cache_p95_ms * 1000,  # the metric is in microseconds
+            namespace="AWS/ElastiCache",
+            metric=metric,
+            dimensions={"CacheClusterId": node},
+            treat_missing_data="notBreaching",  # no such command in the period
+        )
+        for node in nodes
+        for kind, metric in (("read", "GetTypeCmdsLatency"), ("write", "SetTypeCmdsLatency"))
+    ]
+    hits = tuple(Metric(f"h{i}", "AWS/ElastiCache", "CacheHits", {"CacheClusterId": n}) for i, n in enumerate(nodes))
+    misses = tuple(
+        Metric(f"m{i}", "AWS/ElastiCache", "CacheMisses", {"CacheClusterId": n}) for i, n in enumerate(nodes)
+    )
+    lookups = " + ".join(metric.id for metric in (*hits, *misses))
+    objective = slo.queue_messages_per_second
+    broker = {"Broker": rabbitmq_broker_name}
+    return [
+        *postgres,
+        *cache_latency,
+        AlarmSpec(
+            "redis-hit-ratio",
+            f"Redis hit ratio below the {slo.cache_hit_ratio_percent:g} % objective for 15 minutes."
+            + _runbook(runbook_base_url, "redis-hit-ratio"),
+            slo.cache_hit_ratio_percent,
+            comparison="LessThanThreshold",
+            expression=f"100 * ({' + '.join(metric.id for metric in hits)}) / ({lookups})",
+            inputs=(*hits, *misses),
+            treat_missing_data="notBreaching",  # no lookups: nothing to miss
+        ),
+        AlarmSpec(
+            "rabbitmq-throughput",
+            f"RabbitMQ consumers acknowledge over {objective * THROUGHPUT_SHORTFALL_PERCENT / 100:g} msg/s "
+            f"({THROUGHPUT_SHORTFALL_PERCENT} % of the {objective} msg/s objective) less than is published "
+            f"(publishes counted up to the objective) for 15 minutes."
+            + _runbook(runbook_base_url, "rabbitmq-throughput"),
+            objective * THROUGHPUT_SHORTFALL_PERCENT / 100,
+            expression=f"IF(m1 > {objective}, {objective}, m1) - m2",
+            inputs=(
+                Metric("m1", "AWS/AmazonMQ", "PublishRate", broker, statistic="Average"),
+                Metric("m2", "AWS/AmazonMQ", "AckRate", broker, statistic="Average"),
+            ),
+            treat_missing_data="notBreaching",
+        ),
+    ]
+
+
 def topic_key_policy(*, account_id: str, partition: str = "aws") -> dict[str, Any]:
     """Delegated to IAM of this account; CloudWatch may use it to publish alarms of this account."""
     return {
@@ -337,6 +477,8 @@ class AlarmsArgs(LayerArgs):
     rabbitmq: RabbitMqSettings
     key_deletion_window_days: int  # the stack's KMS setting, for the alarm topic's own key
     postgres_identifier: str
+    proxy_name: str
+    planned_client_connections: int  # the throughput model's pools at maximum (planning/throughput.py)
     redis_replication_group_id: str
     rabbitmq_broker_name: str
     load_balancer_name: pulumi.Input[str]  # resolves only once the ALB exists (Apps.load_balancer_ready_name)
@@ -389,8 +531,11 @@ class Alarms(pulumi.ComponentResource):
             rabbitmq=args.rabbitmq,
             slo=args.observability.slo,
             postgres_identifier=args.postgres_identifier,
+            proxy_name=args.proxy_name,
+            planned_client_connections=args.planned_client_connections,
             redis_replication_group_id=args.redis_replication_group_id,
             rabbitmq_broker_name=args.rabbitmq_broker_name,
+            runbook_base_url=args.observability.runbook_base_url,
             # app/<name>/<id>: the ALB metrics' LoadBalancer dimension
             load_balancer=aws.lb.get_load_balancer_output(
                 name=args.load_balancer_name, opts=pulumi.InvokeOutputOptions(parent=self)

@@ -9,7 +9,14 @@ Metric contract of the backend (scraped with ``job="backend"`` by its ServiceMon
   (``le="0.2"`` for 200 ms; a whole second matches both ``"1"`` and ``"1.0"``): latency;
 - ``silhouette_datastore_duration_seconds_bucket`` histogram, label ``store`` (postgres, redis,
   rabbitmq), client-side latency of each data store call, with buckets at half and twice each
-  store's objective.
+  store's objective; its ``_count`` counts every call, failed ones included;
+- ``silhouette_datastore_errors_total`` counter, label ``store``: the calls that failed for want of
+  the store (connection refused or reset, timeout, failover, the server's own error), not those the
+  application caused (a constraint violation, a missing key). Created at 0 for each store at start-up,
+  so that a store without errors still has a series.
+
+Any workload that exposes these (the backend today) counts: the data-store rules select on ``store``,
+not on ``job``.
 
 SLIs and budgets:
 
@@ -17,6 +24,8 @@ SLIs and budgets:
   same SLI (a 5xx *is* an error; 4xx are the client's) and 99.9 % availability leaves exactly 0.1 %
   of errors, so both objectives share one budget, the stricter of the two, and one alert. A second
   alert on the same ratio would only page twice for one incident.
+- Data-store availability: the share of calls to each store that failed for want of it, against
+  that store's own budget (PostgreSQL 99.95 %, Redis and RabbitMQ 99.9 %: 0.05 % and 0.1 %).
 - Latency: "p95 < 200 ms" means at most 5 % of requests take longer than 200 ms, so the SLI is the
   share of requests slower than the threshold and its budget is 5 %. Unlike a quantile, that share
   averages correctly over long windows, which the burn-rate method needs.
@@ -28,8 +37,10 @@ page when 2 % of a 30-day budget burns in 1 h (burn 14.4, checked over 1 h and 5
 an alert name and differ in ``severity``, so Alertmanager's inhibition mutes the ticket while the page
 fires.
 
-Data-store latency is alerted from the backend's client histograms, which are in-cluster. The managed
-services' own metrics (RDS, ElastiCache, Amazon MQ) live in CloudWatch and are alarmed there, not here.
+Data-store availability and latency are alerted from the application's client metrics, which are
+in-cluster: no exporter of the managed services runs in the cluster, so their own metrics (RDS,
+ElastiCache, Amazon MQ: storage and command latency, cache hit ratio, queue throughput) live in
+CloudWatch and are alarmed there (``alarms.py``), not here.
 """
 
 from __future__ import annotations
@@ -55,6 +66,7 @@ BURN_RATE_ALERTS: tuple[tuple[str, tuple[tuple[float, str, str], ...]], ...] = (
 BACKEND = 'job="backend"'
 ERROR_RATIO = "slo:api_request_errors:ratio_rate{window}"
 SLOW_RATIO = "slo:api_request_slow:ratio_rate{window}"
+DATASTORE_ERROR_RATIO = "slo:datastore_errors:ratio_rate{window}"
 
 
 def _number(value: float) -> str:
@@ -73,6 +85,17 @@ def availability_budget(slo: SloSettings) -> float:
     return round(min(100 - slo.availability_percent, slo.error_rate_percent) / 100, 9)
 
 
+def datastore_availability_budgets(slo: SloSettings) -> dict[str, tuple[str, float, float]]:
+    """Per store (the ``store`` label): its role, its availability objective in percent and the allowed share
+    of failed calls."""
+    objectives = (
+        ("postgres", "database", slo.database_availability_percent),
+        ("redis", "cache", slo.cache_availability_percent),
+        ("rabbitmq", "queue", slo.queue_availability_percent),
+    )
+    return {store: (role, percent, round((100 - percent) / 100, 9)) for store, role, percent in objectives}
+
+
 def runbook_url(runbook_base_url: str, alert: str) -> str:
     """Our runbooks are README headings named after the alert (``#### ApiLatencyErrorBudgetBurn``), so the
     link is the heading's anchor: the alert name in lower case."""
@@ -83,30 +106,37 @@ def _annotations(summary: str, description: str, runbook_url: str) -> dict[str, 
     return {"summary": summary, "description": description, "runbook_url": runbook_url}
 
 
+def _record(ratio: str, window: str, expr: str) -> dict[str, str]:
+    return {"record": ratio.format(window=window), "expr": expr}
+
+
 def recording_rules(slo: SloSettings) -> list[dict[str, Any]]:
-    """Error ratio and slow-request ratio of the API per namespace over every burn-rate window."""
+    """Error ratio and slow-request ratio of the API per namespace, and each data store's failed-call ratio per
+    namespace and store, over every burn-rate window."""
     threshold = _le_matcher(slo.latency_p95_ms / 1000)
     rules: list[dict[str, Any]] = []
     for window in WINDOWS:
-        rules.append(
-            {
-                "record": ERROR_RATIO.format(window=window),
-                "expr": (
-                    f'sum by (namespace) (rate(http_requests_total{{{BACKEND},code=~"5.."}}[{window}]))\n'
-                    f"/\nsum by (namespace) (rate(http_requests_total{{{BACKEND}}}[{window}]))"
-                ),
-            }
-        )
-        rules.append(
-            {
-                "record": SLOW_RATIO.format(window=window),
-                "expr": (
-                    f"1 - (\n  sum by (namespace) (rate(http_request_duration_seconds_bucket{{{BACKEND},{threshold}}}"
-                    f"[{window}]))\n  /\n  sum by (namespace) (rate(http_request_duration_seconds_bucket"
-                    f'{{{BACKEND},le="+Inf"}}[{window}]))\n)'
-                ),
-            }
-        )
+        rules += [
+            _record(
+                ERROR_RATIO,
+                window,
+                f'sum by (namespace) (rate(http_requests_total{{{BACKEND},code=~"5.."}}[{window}]))\n'
+                f"/\nsum by (namespace) (rate(http_requests_total{{{BACKEND}}}[{window}]))",
+            ),
+            _record(
+                SLOW_RATIO,
+                window,
+                f"1 - (\n  sum by (namespace) (rate(http_request_duration_seconds_bucket{{{BACKEND},{threshold}}}"
+                f"[{window}]))\n  /\n  sum by (namespace) (rate(http_request_duration_seconds_bucket"
+                f'{{{BACKEND},le="+Inf"}}[{window}]))\n)',
+            ),
+            _record(
+                DATASTORE_ERROR_RATIO,
+                window,
+                f"sum by (namespace, store) (rate(silhouette_datastore_errors_total[{window}]))\n/\n"
+                f"sum by (namespace, store) (rate(silhouette_datastore_duration_seconds_count[{window}]))",
+            ),
+        ]
     rules.append(
         {
             "record": "slo:api_request_duration_seconds:p95_rate5m",
@@ -119,17 +149,26 @@ def recording_rules(slo: SloSettings) -> list[dict[str, Any]]:
     return rules
 
 
+def _burn_rate_expr(ratio: str, budget: float, conditions: tuple[tuple[float, str, str], ...], selector: str) -> str:
+    """The multiwindow condition: the ratio above burn x budget over both the long and the short window."""
+    return "\nor\n".join(
+        f"(\n  {ratio.format(window=long)}{selector} > ({_number(burn)} * {_number(budget)})\n  and\n"
+        f"  {ratio.format(window=short)}{selector} > ({_number(burn)} * {_number(budget)})\n)"
+        for burn, long, short in conditions
+    )
+
+
+def _burn_windows(conditions: tuple[tuple[float, str, str], ...]) -> str:
+    return " or ".join(f"{_number(burn)}x over {long} and {short}" for burn, long, short in conditions)
+
+
 def _burn_rate_alerts(
     name: str, ratio: str, budget: float, objective: str, sli: str, slo_label: str, runbook_base_url: str
 ) -> list[dict[str, Any]]:
     alerts = []
     for severity, conditions in BURN_RATE_ALERTS:
-        expr = "\nor\n".join(
-            f"(\n  {ratio.format(window=long)} > ({_number(burn)} * {_number(budget)})\n  and\n"
-            f"  {ratio.format(window=short)} > ({_number(burn)} * {_number(budget)})\n)"
-            for burn, long, short in conditions
-        )
-        windows = " or ".join(f"{_number(burn)}x over {long} and {short}" for burn, long, short in conditions)
+        expr = _burn_rate_expr(ratio, budget, conditions, selector="")
+        windows = _burn_windows(conditions)
         alerts.append(
             {
                 "alert": name,
@@ -205,6 +244,33 @@ def datastore_alerts(slo: SloSettings, runbook_base_url: str) -> list[dict[str, 
     ]
 
 
+def datastore_availability_alerts(slo: SloSettings, runbook_base_url: str) -> list[dict[str, Any]]:
+    """Page and ticket burn-rate alerts on each data store's failed calls, against that store's own budget."""
+    name = "DataStoreAvailabilityErrorBudgetBurn"
+    alerts = []
+    for store, (role, percent, budget) in datastore_availability_budgets(slo).items():
+        for severity, conditions in BURN_RATE_ALERTS:
+            alerts.append(
+                {
+                    "alert": name,
+                    "expr": _burn_rate_expr(DATASTORE_ERROR_RATIO, budget, conditions, selector=f'{{store="{store}"}}'),
+                    "for": "2m" if severity == "critical" else "15m",
+                    "labels": {"severity": severity, "service": store, "slo": "availability"},
+                    "annotations": _annotations(
+                        summary=f"{role.capitalize()} ({store}) error budget is burning too fast "
+                        f"({_number(percent)} % availability)",
+                        description=(
+                            f"In namespace {{{{ $labels.namespace }}}} the share of {store} calls that fail for want "
+                            f"of the {role} exceeds {_burn_windows(conditions)} the budget of "
+                            f"{_number(budget * 100)} %: at this pace the 30-day budget runs out early."
+                        ),
+                        runbook_url=runbook_url(runbook_base_url, name),
+                    ),
+                }
+            )
+    return alerts
+
+
 def cluster_health_alerts() -> list[dict[str, Any]]:
     """Crash loops, HPAs pinned at their maximum, filling volumes and unready nodes (kube-state-metrics, kubelet)."""
     return [
@@ -278,7 +344,10 @@ def rule_groups(slo: SloSettings, runbook_base_url: str) -> list[dict[str, Any]]
     return [
         {"name": "silhouette-slo-recording", "rules": recording_rules(slo)},
         {"name": "silhouette-slo-alerts", "rules": slo_alerts(slo, runbook_base_url)},
-        {"name": "silhouette-datastores", "rules": datastore_alerts(slo, runbook_base_url)},
+        {
+            "name": "silhouette-datastores",
+            "rules": [*datastore_availability_alerts(slo, runbook_base_url), *datastore_alerts(slo, runbook_base_url)],
+        },
         {"name": "silhouette-cluster-health", "rules": cluster_health_alerts()},
     ]
 

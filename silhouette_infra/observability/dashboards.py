@@ -5,13 +5,15 @@ Metric names are the backend's contract: ``http_requests_total`` and
 ``silhouette_workflow_executions_total`` (label ``status``) and
 ``silhouette_workflow_duration_seconds_bucket``, and the client-side latency histograms of its data
 stores ``silhouette_datastore_duration_seconds_bucket`` (label ``store``: postgres, redis, rabbitmq,
-neo4j). Cluster panels use kube-state-metrics and node-exporter from kube-prometheus-stack.
+neo4j) with the failed calls ``silhouette_datastore_errors_total`` (``alerts.py`` states the contract).
+Cluster panels use kube-state-metrics and node-exporter from kube-prometheus-stack.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from silhouette_infra.observability.alerts import datastore_availability_budgets
 from silhouette_infra.settings.models import SloSettings
 
 DASHBOARD_LABEL = "grafana_dashboard"
@@ -143,7 +145,8 @@ def _workflows() -> dict[str, Any]:
 
 
 def _data_services(slo: SloSettings) -> dict[str, Any]:
-    """Data store latency as the backend sees it, against each store's SLO."""
+    """Data store latency and failed calls as the application sees them, against each store's SLO."""
+    budgets = datastore_availability_budgets(slo)
     return _dashboard(
         "silhouette-data-services",
         "Silhouette data services (client side)",
@@ -163,6 +166,23 @@ def _data_services(slo: SloSettings) -> dict[str, Any]:
                 ],
                 "s",
                 0,
+            ),
+            _panel(
+                2,
+                "Failed calls by store (budgets: "
+                + ", ".join(f"{role} {budget * 100:g} %" for role, _, budget in budgets.values())
+                + ")",
+                [
+                    (
+                        "sum by (store) (rate(silhouette_datastore_errors_total[5m]))\n/\n"
+                        "sum by (store) (rate(silhouette_datastore_duration_seconds_count[5m]))",
+                        "{{store}}",
+                    ),
+                    *((f"vector({budget})", f"{role} budget") for role, _, budget in budgets.values()),
+                ],
+                "percentunit",
+                0,
+                12,
             ),
         ],
     )

@@ -58,6 +58,7 @@ from silhouette_infra.namespaces.network_policies import (
     OTEL_COLLECTOR,
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
+    WORKER,
 )
 from silhouette_infra.planning.release import NAME_LABEL
 from silhouette_infra.settings.models import TracingSettings
@@ -121,7 +122,8 @@ def collector_config(settings: TracingSettings, *, region: str, environment: str
 
 
 def collector_network_policy(*, namespace: str, app_namespace: str) -> dict[str, Any]:
-    """OTLP in from the backend's pods only; out, HTTPS to X-Ray and STS (never link-local addresses).
+    """OTLP in from the backend's and the workers' pods only; out, HTTPS to X-Ray and STS (never link-local
+    addresses).
     Prometheus scrapes the metrics port under the namespace's own ``monitoring-internal`` policy."""
     return {
         "metadata": {"name": OTEL_COLLECTOR, "namespace": namespace},
@@ -133,8 +135,9 @@ def collector_network_policy(*, namespace: str, app_namespace: str) -> dict[str,
                     "from": [
                         {
                             "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: app_namespace}},
-                            "podSelector": {"matchLabels": {NAME_LABEL: BACKEND}},
+                            "podSelector": {"matchLabels": {NAME_LABEL: sender}},
                         }
+                        for sender in (BACKEND, WORKER)
                     ],
                     "ports": [
                         {"protocol": "TCP", "port": OTLP_GRPC_PORT},

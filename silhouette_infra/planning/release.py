@@ -40,6 +40,16 @@ class ReleasePlan:
     def images(self) -> list[str]:
         return sorted({variant.image for variant in self.variants})
 
+    @property
+    def serving_image(self) -> str:
+        """The image of the Deployment the main Service routes to (the active colour, the stable track)."""
+        selected = [
+            variant
+            for variant in self.variants
+            if all(variant.labels.get(key) == value for key, value in self.service_selector.items())
+        ]
+        return selected[0].image if selected else self.variants[0].image
+
 
 def plan_release(service: str, workload: WorkloadSettings, apps: AppsSettings) -> ReleasePlan:
     """Rolling for every service but the backend, whose strategy comes from ``apps.release``."""

@@ -32,7 +32,7 @@ class Quota:
 
 
 def required_quota(apps: AppsSettings) -> Quota:
-    """What every Deployment at its HPA maximum, during a rollout surge, plus the migration Jobs needs."""
+    """What every Deployment at its maximum (HPA or KEDA), during a rollout surge, plus the migration Jobs needs."""
     requests_cpu = requests_memory = limits_cpu = limits_memory = pods = 0.0
     migrations = 0
     for service, workload in (("backend", apps.backend), ("frontend", apps.frontend)):
@@ -46,6 +46,13 @@ def required_quota(apps: AppsSettings) -> Quota:
             limits_cpu += replicas * cpu_millicores(workload.cpu_limit)
             limits_memory += replicas * memory_mib(workload.memory_limit)
             pods += replicas
+    worker = apps.worker  # one Deployment, scaled by KEDA up to its maximum
+    replicas = math.ceil(worker.max_replicas * (1 + ROLLOUT_SURGE))
+    requests_cpu += replicas * cpu_millicores(worker.cpu_request)
+    requests_memory += replicas * memory_mib(worker.memory_request)
+    limits_cpu += replicas * cpu_millicores(worker.cpu_limit)
+    limits_memory += replicas * memory_mib(worker.memory_limit)
+    pods += replicas
     requests_cpu += migrations * MIGRATION_POD[0]
     limits_cpu += migrations * MIGRATION_POD[0]
     requests_memory += migrations * MIGRATION_POD[1]
@@ -75,7 +82,7 @@ def namespace_quota(apps: AppsSettings) -> Quota:
 
 def limit_range(apps: AppsSettings) -> dict[str, dict[str, str]]:
     """Defaults for a container that states nothing, and the largest container the namespace admits."""
-    workloads = (apps.backend, apps.frontend)
+    workloads = (apps.backend, apps.frontend, apps.worker)
     return {
         "default": {"cpu": "250m", "memory": "256Mi"},
         "defaultRequest": {"cpu": "100m", "memory": "128Mi"},

@@ -109,6 +109,8 @@ MaintenanceWindow = Annotated[
 DailyWindow = Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
 HelmChartVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]
+QueueName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9.-]{0,62}[a-z0-9]$")]
+FigureSource = Annotated[str, Field(min_length=10)]
 
 
 class Section(BaseModel):
@@ -292,6 +294,7 @@ class ClusterAddonsSettings(Section):
         description="cluster-autoscaler image; its minor version must equal the cluster's Kubernetes version.",
     )
     external_secrets_chart: HelmChartVersion = Field("0.20.4", description="Chart version of external-secrets.")
+    keda_chart: HelmChartVersion = Field("2.20.2", description="Chart version of KEDA (kedacore/keda).")
 
 
 class RegistrySettings(Section):
@@ -329,6 +332,13 @@ class PostgresSettings(Section):
         30, description="Enhanced monitoring interval (0 disables it)."
     )
     deletion_protection: bool = Field(True, description="RDS deletion protection.")
+    proxy_max_connections_percent: int = Field(
+        90,
+        ge=1,
+        le=100,
+        description="Share of the instance's max_connections RDS Proxy may open (the rest stays for "
+        "administrators and the monitoring user).",
+    )
 
 
 class RedisSettings(Section):
@@ -355,6 +365,12 @@ class RabbitMqSettings(Section):
         "SUNDAY", description="Weekly maintenance day."
     )
     maintenance_time: str = Field("07:00", pattern=r"^\d{2}:\d{2}$", description="Maintenance start (UTC).")
+    queues: list[QueueName] = Field(
+        default_factory=lambda: ["workflow-executions", "workflow-events"],
+        min_length=1,
+        description="The broker's queues (quorum queues the backend declares at start, given to it as "
+        "RABBITMQ_QUEUES); apps.worker.queue must be one of them.",
+    )
 
 
 class Neo4jSettings(Section):
@@ -481,6 +497,58 @@ class FeatureFlags(Section):
     enable_advanced_monitoring: bool = Field(True, description="Detailed workflow metrics and tracing.")
 
 
+class WorkerSettings(Section):
+    args: list[str] = Field(
+        default_factory=lambda: ["worker"],
+        min_length=1,
+        description="Arguments the backend image's entrypoint runs a workflow worker with (the workers run the "
+        "backend's serving image: the active colour, the stable track).",
+    )
+    queue: QueueName = Field("workflow-executions", description="Queue the workers consume (one of rabbitmq.queues).")
+    min_replicas: int = Field(2, ge=1, le=500, description="KEDA minimum replicas.")
+    max_replicas: int = Field(20, ge=1, le=500, description="KEDA maximum replicas.")
+    messages_per_replica: int = Field(
+        20, ge=1, le=10000, description="KEDA target: ready messages in the queue per worker replica."
+    )
+    cpu_request: Cpu = Field("500m", description="CPU request per worker pod.")
+    cpu_limit: Cpu = Field("1", description="CPU limit per worker pod.")
+    memory_request: Memory = Field("768Mi", description="Memory request per worker pod.")
+    memory_limit: Memory = Field("1536Mi", description="Memory limit per worker pod.")
+
+
+# Until a load test of the application has measured them, the per-pod figures are assumptions and say so.
+_UNMEASURED = (
+    "assumed, not measured: replace with the result of loadtest/ against staging (README, Throughput and connections)"
+)
+
+
+class ThroughputSettings(Section):
+    api_requests_per_second: int = Field(1000, ge=1, description="API target: requests per second at p95 < 200 ms.")
+    api_headroom_percent: int = Field(
+        25, ge=0, le=500, description="Capacity the backend must have above the API target at its maximum."
+    )
+    workflows_per_hour: int = Field(10000, ge=1, description="Workflow target: executions per hour, on average.")
+    workflow_peak_factor: float = Field(
+        2.0, ge=1, le=20, description="Peak hour over the average: the workers at maximum absorb the peak."
+    )
+    backend_requests_per_second_per_pod: float = Field(
+        75, gt=0, description="Requests per second one backend pod sustains at p95 < 200 ms."
+    )
+    backend_figure_source: FigureSource = Field(
+        _UNMEASURED, description="Where the backend's per-pod figure comes from."
+    )
+    worker_workflows_per_minute_per_pod: float = Field(
+        20, gt=0, description="Workflow executions per minute one worker pod completes."
+    )
+    worker_figure_source: FigureSource = Field(_UNMEASURED, description="Where the worker's per-pod figure comes from.")
+    backend_database_pool_size: int = Field(
+        10, ge=1, le=200, description="Database connections one backend pod keeps (through RDS Proxy)."
+    )
+    worker_database_pool_size: int = Field(
+        5, ge=1, le=200, description="Database connections one worker pod keeps (through RDS Proxy)."
+    )
+
+
 class AppsSettings(Section):
     backend: WorkloadSettings = Field(
         default_factory=lambda: WorkloadSettings(
@@ -492,7 +560,7 @@ class AppsSettings(Section):
             memory_request="512Mi",
             memory_limit="1Gi",
         ),
-        description="Backend API and workflow workers.",
+        description="Backend API.",
     )
     frontend: WorkloadSettings = Field(
         default_factory=lambda: WorkloadSettings(
@@ -505,6 +573,10 @@ class AppsSettings(Section):
             memory_limit="256Mi",
         ),
         description="Web frontend.",
+    )
+    worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Workflow workers (queue consumers).")
+    throughput: ThroughputSettings = Field(
+        default_factory=ThroughputSettings, description="Throughput targets and per-pod figures (the throughput model)."
     )
     release: ReleaseSettings = Field(default_factory=ReleaseSettings, description="Release strategy of the backend.")
     allowed_registries: list[RegistryHost] = Field(
@@ -551,6 +623,28 @@ class SloSettings(Section):
     database_p95_ms: int = Field(50, ge=1, description="Database query p95 objective.")
     cache_p95_ms: int = Field(5, ge=1, description="Cache p95 objective.")
     queue_p95_ms: int = Field(100, ge=1, description="Queue publish-to-consume p95 objective.")
+    database_availability_percent: float = Field(
+        99.95,
+        gt=90,
+        lt=100,
+        description="PostgreSQL availability objective: share of the application's database calls that do not "
+        "fail for want of the database (burn-rate alerts on the rest).",
+    )
+    cache_availability_percent: float = Field(
+        99.9, gt=90, lt=100, description="Redis availability objective, measured like the database's."
+    )
+    queue_availability_percent: float = Field(
+        99.9, gt=90, lt=100, description="RabbitMQ availability objective, measured like the database's."
+    )
+    queue_messages_per_second: int = Field(
+        100,
+        ge=1,
+        description="Queue throughput objective: the consumers keep up with (acknowledge) publishes of up to "
+        "this many messages per second.",
+    )
+    cache_hit_ratio_percent: float = Field(
+        90, gt=0, lt=100, description="Cache hit ratio objective: share of Redis key lookups that hit."
+    )
 
 
 class ObservabilitySettings(Section):

@@ -65,6 +65,9 @@ STAGING: dict[str, Any] = {
     "apps": {
         "backend": {"min_replicas": 1, "max_replicas": 4},
         "frontend": {"min_replicas": 1, "max_replicas": 3},
+        "worker": {"min_replicas": 1, "max_replicas": 3, "cpu_request": "250m", "memory_request": "512Mi"},
+        # Staging proves the release and the load test's shape at a tenth of production's targets.
+        "throughput": {"api_requests_per_second": 100, "workflows_per_hour": 1000},
     },
     "observability": {
         "prometheus_retention_days": 7,

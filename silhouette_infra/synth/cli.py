@@ -1,7 +1,7 @@
 """Offline tools of the Silhouette Pulumi program, with no cloud account and no Pulumi CLI.
 
 synth runs a stack's real program under Pulumi's mocks, prints per layer what it declares and checks it;
-docs regenerates the README's configuration reference from the settings models.
+docs regenerates the README's configuration reference and loadtest/slo.json from the settings.
 """
 
 from __future__ import annotations
@@ -18,7 +18,28 @@ def _synth(args: argparse.Namespace) -> int:
     from silhouette_infra.synth.engine.run import cyclic_gc_paused
 
     with cyclic_gc_paused():
+        if args.program == "bootstrap":
+            return _synth_bootstrap(args)
         return _synth_without_cyclic_gc(args)
+
+
+def _synth_bootstrap(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    from silhouette_infra.bootstrap.settings import BootstrapSettingsError
+    from silhouette_infra.synth.bootstrap import check, render, run_bootstrap
+    from silhouette_infra.synth.engine.stack_file import StackFileError
+
+    if args.out:
+        print("--out is for the platform's stacks; the bootstrap prints its summary only", file=sys.stderr)
+        return 2
+    try:
+        result = run_bootstrap(args.stack)
+    except (StackFileError, BootstrapSettingsError) as error:
+        print(f"bootstrap: {error}", file=sys.stderr)
+        return 2
+    report = None if args.no_checks else check(result)
+    print(render(result, report, started))
+    return 0 if report is None or report.ok else 1
 
 
 def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
@@ -51,6 +72,7 @@ def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
+    from silhouette_infra.synth import loadtest
     from silhouette_infra.synth.docs import README, render_reference, update_readme
 
     if args.print:
@@ -58,6 +80,8 @@ def _docs(args: argparse.Namespace) -> int:
         return 0
     changed = update_readme(README)
     print(f"{README.name}: configuration reference {'updated' if changed else 'already up to date'}")
+    changed = loadtest.update()
+    print(f"loadtest/{loadtest.SLO_JSON.name}: {'updated' if changed else 'already up to date'}")
     return 0
 
 
@@ -70,11 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     synth = commands.add_parser("synth", help="run a stack offline under mocks and check what it declares")
+    synth.add_argument(
+        "--program",
+        choices=["platform", "bootstrap"],
+        default="platform",
+        help="the platform (Pulumi.<stack>.yaml, the default) or the bootstrap (bootstrap/Pulumi.<stack>.yaml)",
+    )
     synth.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
     synth.add_argument("--out", help="write resources.json, outputs.json and Kubernetes manifests under OUT/<stack>")
     synth.add_argument("--no-checks", action="store_true", help="skip the validators (settings are still validated)")
     synth.set_defaults(handler=_synth)
-    docs = commands.add_parser("docs", help="regenerate the README's configuration reference from the models")
+    docs = commands.add_parser(
+        "docs", help="regenerate the README's configuration reference and loadtest/slo.json from the settings"
+    )
     docs.add_argument("--print", action="store_true", help="print the reference instead of updating README.md")
     docs.set_defaults(handler=_docs)
     args = parser.parse_args(argv)

@@ -16,6 +16,7 @@ from silhouette_infra.synth.cost import monthly_cost
 from silhouette_infra.synth.engine.manifests import manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import SynthResult
+from silhouette_infra.synth.throughput import summary_lines
 from silhouette_infra.validation.rules import availability_zone_names
 
 KeySettings = Callable[[Settings], dict[str, Any]]
@@ -109,6 +110,8 @@ def render(result: SynthResult, reports: list[CheckReport] | None, seconds: floa
             "silhouette_infra/planning/instance_types.py; the total leaves it out)"
             for layer, names in estimate.unpriced.items()
         ),
+        "",
+        *summary_lines(settings),
         "",
     ]
     layers: dict[str, Counter[str]] = defaultdict(Counter)

@@ -14,6 +14,7 @@ from silhouette_infra.planning.instance_types import Service
 from silhouette_infra.planning.layout import LayoutError, plan_subnets
 from silhouette_infra.planning.release import plan_release
 from silhouette_infra.planning.sizing import required_quota
+from silhouette_infra.planning.throughput import throughput_table
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.settings.versions import (
     AMAZON_MQ_RABBITMQ_INSTANCE_FAMILIES,
@@ -42,6 +43,8 @@ def check(settings: Settings) -> list[Issue]:
         *_images(settings),
         *_apps(settings),
         *_release(settings),
+        *_worker(settings),
+        *_throughput(settings),
         *_alert_email(settings),
         *_production(settings),
     ]
@@ -151,6 +154,14 @@ def workloads_at_full_scale(settings: Settings) -> list[Workload]:
         )
         for name, workload in (("backend", apps.backend), ("frontend", apps.frontend))
     ]
+    worker = apps.worker
+    workloads.append(
+        Workload(
+            "worker",
+            Resources(cpu_millicores(worker.cpu_request), memory_mib(worker.memory_request)),
+            worker.max_replicas,
+        )
+    )
     neo4j = settings.neo4j
     workloads.append(
         Workload("neo4j", Resources(cpu_millicores(neo4j.cpu_request), memory_mib(neo4j.memory_request)), 1)
@@ -161,11 +172,6 @@ def workloads_at_full_scale(settings: Settings) -> list[Workload]:
     backup_pod = pod_requests(init_containers=[Resources(250, 1024)], containers=[Resources(100, 256)])
     workloads.append(Workload("neo4j-backup", backup_pod, 1))
     return workloads
-    # The Neo4j backup CronJob's pod (data/neo4j.py; tests/test_capacity.py holds these to its manifest):
-    # its export init container, then its upload container. One at a time (concurrencyPolicy Forbid).
-    # Its dump goes to an EBS volume of its own, so it asks the node for no disk.
-    backup_pod = pod_requests(init_containers=[Resources(250, 1024)], containers=[Resources(100, 256)])
-    workloads.append(Workload("neo4j-backup", backup_pod, 1))
 
 
 def _instance_types(settings: Settings) -> Iterator[Issue]:
@@ -327,6 +333,51 @@ def _apps(settings: Settings) -> Iterator[Issue]:
         )
 
 
+def _worker(settings: Settings) -> Iterator[Issue]:
+    worker, queues = settings.apps.worker, settings.rabbitmq.queues
+    if worker.min_replicas > worker.max_replicas:
+        yield (
+            "apps.worker.min_replicas",
+            f"min_replicas {worker.min_replicas} is above max_replicas {worker.max_replicas}",
+        )
+    if worker.queue not in queues:
+        yield (
+            "apps.worker.queue",
+            f"queue {worker.queue!r} is not one of the broker's queues (rabbitmq.queues: {', '.join(queues)})",
+        )
+    duplicates = sorted({queue for queue in queues if queues.count(queue) > 1})
+    if duplicates:
+        yield "rabbitmq.queues", f"{', '.join(duplicates)} listed more than once"
+    yield from _requests_within_limits(
+        "apps.worker", worker.cpu_request, worker.cpu_limit, worker.memory_request, worker.memory_limit
+    )
+
+
+def _throughput(settings: Settings) -> Iterator[Issue]:
+    """The declared maxima carry the targets, and the connection pools fit what the proxy may open."""
+    if instance_types.lookup(settings.postgres.instance_class, "rds") is None:
+        return  # _instance_types names the unknown class
+    for line in throughput_table(settings):
+        if line.fits:
+            continue
+        if line.unit == "connections":
+            yield (
+                line.key,
+                (
+                    f"{line.name}: the pools at maximum need {line.target:g} but RDS Proxy may open {line.capacity:g} "
+                    f"({line.basis})"
+                ),
+            )
+        else:
+            yield (
+                line.key,
+                (
+                    f"{line.name}: the declared maximum carries {line.capacity:g} {line.unit} but {line.target:g} are "
+                    f"needed ({line.basis})"
+                ),
+            )
+
+
 def _release(settings: Settings) -> Iterator[Issue]:
     release = settings.apps.release
     if release.strategy == "canary" and release.canary_image is None:
@@ -379,6 +430,7 @@ def _production(settings: Settings) -> Iterator[Issue]:
         (settings.backup.replicate_bucket_to_dr_region, "backup.replicate_bucket_to_dr_region", "true"),
         (settings.apps.backend.min_replicas >= 2, "apps.backend.min_replicas", "2 or more replicas"),
         (settings.apps.frontend.min_replicas >= 2, "apps.frontend.min_replicas", "2 or more replicas"),
+        (settings.apps.worker.min_replicas >= 2, "apps.worker.min_replicas", "2 or more replicas"),
     ]
     for ok, path, expected in required:
         if not ok:

@@ -29,6 +29,7 @@ import jsonschema  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 
 from silhouette_infra.synth.checks.base import CheckReport, Finding, Skip, apply_skips, load_skips
+from silhouette_infra.synth.checks.crd_schemas import CRD_SPEC_SCHEMAS
 from silhouette_infra.synth.engine.manifests import manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import unwrap_secrets
 
@@ -608,6 +609,14 @@ def _name_of(manifest: Mapping[str, Any]) -> str:
     return f"<no kind>/{(manifest.get('metadata') or {}).get('name', '<unnamed>')}"
 
 
+@cache
+def _crd_spec_validator(api_version: str, kind: str) -> Any:
+    """A validator of the custom resource's spec (crd_schemas.py), with the same integer strictness as the
+    built-in kinds."""
+    _, schema = CRD_SPEC_SCHEMAS[(api_version, kind)]
+    return _StrictValidator(schema, format_checker=_FORMATS)
+
+
 def _check_object(
     manifest: Mapping[str, Any], schemas: _SchemaSet, kubernetes: str
 ) -> tuple[str, list[tuple[str, str]]]:
@@ -620,6 +629,14 @@ def _check_object(
     if validator is not None:
         how = "schema"
         problems.extend(_schema_errors(validator, manifest, "$", kubernetes))
+    elif (api_version, kind) in CRD_SPEC_SCHEMAS:
+        how = "schema"
+        what, _ = CRD_SPEC_SCHEMAS[(api_version, kind)]
+        problems.extend(_structural_findings(manifest, schemas, what))
+        if isinstance(manifest.get("spec"), Mapping):
+            spec_validator = _crd_spec_validator(api_version, kind)
+            for check, message in _schema_errors(spec_validator, manifest["spec"], "$.spec", schemas.minor):
+                problems.append((check, message.replace(f"strict Kubernetes {schemas.minor} schema", f"{kind} CRD")))
     elif (api_version, kind) in CRD_ALLOW_LIST:
         how = "structural"
         problems.extend(_structural_findings(manifest, schemas, CRD_ALLOW_LIST[(api_version, kind)]))

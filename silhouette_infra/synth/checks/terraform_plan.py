@@ -124,6 +124,9 @@ TERRAFORM_TYPES: dict[str, str] = {
         "aws_db_instance_automated_backups_replication"
     ),
     "aws:rds/parameterGroup:ParameterGroup": "aws_db_parameter_group",
+    "aws:rds/proxy:Proxy": "aws_db_proxy",
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": "aws_db_proxy_default_target_group",
+    "aws:rds/proxyTarget:ProxyTarget": "aws_db_proxy_target",
     "aws:rds/subnetGroup:SubnetGroup": "aws_db_subnet_group",
     # Route 53
     "aws:route53/record:Record": "aws_route53_record",

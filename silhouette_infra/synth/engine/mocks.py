@@ -162,6 +162,9 @@ class AwsLikeMocks(mocks.Mocks):
             "aws:iam/policy:Policy": f"arn:aws:iam::{account}:policy/{resource_id}",
             "aws:s3/bucket:Bucket": f"arn:aws:s3:::{resource_id}",
             "aws:s3/bucketV2:BucketV2": f"arn:aws:s3:::{resource_id}",
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+                f"arn:aws:iam::{account}:oidc-provider/{str(inputs.get('url', name)).removeprefix('https://')}"
+            ),
         }
         arn = arn_by_type.get(
             typ, f"arn:aws:{service}:{region}:{account}:{typ.rsplit(':', 1)[1].lower()}/{resource_id}"
@@ -191,6 +194,9 @@ class AwsLikeMocks(mocks.Mocks):
                 computed["masterUserSecrets"] = [
                     {"secretArn": secret, "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"), "secretStatus": "active"}
                 ]
+        if typ == "aws:rds/proxy:Proxy":
+            # RDS Proxy endpoints are <proxy name>.proxy-<random>.<region>.rds.amazonaws.com.
+            computed["endpoint"] = f"{resource_id}.proxy-c{_digest(resource_id, 12)}.{region}.rds.amazonaws.com"
         if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
             short_region = "".join(part if i != 1 else part[0] for i, part in enumerate(region.split("-")))
             host = f"{resource_id}.{_digest(resource_id, 6)}.{short_region}.cache.amazonaws.com"

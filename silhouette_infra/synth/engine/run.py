@@ -97,7 +97,7 @@ class MockedRuntime:
 
 @contextmanager
 def mocked_runtime(
-    stack: str, config: dict[str, str] | None = None, *, region: str = DEFAULT_REGION
+    stack: str, config: dict[str, str] | None = None, *, region: str = DEFAULT_REGION, project: str = PROJECT_NAME
 ) -> Iterator[MockedRuntime]:
     """The one place the mocked runtime is set up, for a whole program run and for one component alone.
 
@@ -113,13 +113,13 @@ def mocked_runtime(
     try:
         for variable in [name for name in os.environ if name.startswith("PULUMI_CONFIG")]:
             del os.environ[variable]
-        runtime_settings.reset_options(project=PROJECT_NAME, stack=stack)
+        runtime_settings.reset_options(project=project, stack=stack)
         runtime_config.CONFIG.set({})
         runtime_config._SECRET_KEYS.set(set())
         pulumi.runtime.set_all_config(dict(config or {}), [])
         mocks = AwsLikeMocks(primary_region=region)
         monitor = CapturingMonitor(mocks)
-        pulumi.runtime.set_mocks(mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
         yield MockedRuntime(loop, mocks, monitor)
     finally:
         loop.close()
@@ -176,10 +176,7 @@ def _run_stack(stack: str, config: dict[str, str] | None) -> SynthResult:
             error.declared = [resource.urn for resource in runtime.monitor.captured]
             raise error from None
         runtime.settle()
-        root = pulumi.runtime.settings.get_root_resource()
-        exported = getattr(root, "outputs", {})
-        outputs = {name: runtime.loop.run_until_complete(_resolve(value)) for name, value in exported.items()}
-        runtime.settle()
+        outputs = _exported(runtime)
     assert settings is not None, "the program declared a stack whose settings the loader refuses"
     return SynthResult(
         stack=stack,
@@ -189,6 +186,41 @@ def _run_stack(stack: str, config: dict[str, str] | None) -> SynthResult:
         seconds=time.perf_counter() - started,
         invokes=list(runtime.mocks.invoked),
     )
+
+
+@dataclass
+class ProgramRun:
+    """What one mocked run of a Pulumi program declared and exported."""
+
+    resources: list[CapturedResource]
+    outputs: dict[str, Any]
+    seconds: float
+
+
+def run_program(main: Path, *, project: str, stack: str, config: dict[str, str], region: str) -> ProgramRun:
+    """Run another Pulumi program of the repository (``main``, e.g. ``bootstrap/__main__.py``) under the same
+    mocks; a ``pulumi.RunError`` it raises propagates after the runtime settled."""
+    with cyclic_gc_paused(), mocked_runtime(stack, config, region=region, project=project) as runtime:
+        started = time.perf_counter()
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        finally:
+            runtime.settle()
+        outputs = _exported(runtime)
+        return ProgramRun(
+            sorted(runtime.monitor.captured, key=lambda resource: resource.urn), outputs, time.perf_counter() - started
+        )
+
+
+def _exported(runtime: MockedRuntime) -> dict[str, Any]:
+    """The stack outputs of the program that just ran, resolved."""
+    import pulumi
+
+    root = pulumi.runtime.settings.get_root_resource()
+    exported = getattr(root, "outputs", {})
+    outputs = {name: runtime.loop.run_until_complete(_resolve(value)) for name, value in exported.items()}
+    runtime.settle()
+    return outputs
 
 
 async def _resolve(value: Any) -> Any:
