@@ -191,9 +191,13 @@ CASES: dict[str, Case] = {
                 "pg",
                 family="postgres17",
                 parameters=[{"name": "rds.force_ssl", "value": "1"}],
-            )
+            ),
+            r("aws:rds/proxy:Proxy", "proxy", requireTls=True),
         ],
-        [r("aws:rds/parameterGroup:ParameterGroup", "pg", family="postgres17", parameters=[])],
+        [
+            r("aws:rds/parameterGroup:ParameterGroup", "pg", family="postgres17", parameters=[]),
+            r("aws:rds/proxy:Proxy", "proxy", requireTls=False),
+        ],
         "rds.force_ssl is not 1",
     ),
     "redis-transit-encryption": Case(

@@ -120,3 +120,9 @@ def test_an_eks_cluster_counts_as_protected_only_through_its_own_deletion_protec
     assert violation.resource == component.urn
     child = r("aws:eks/cluster:Cluster", "eks-cluster", parent=component.urn, deletionProtection=True)
     assert evaluate([component, child], ONLY["stateful-resources-protected"]) == []
+
+
+def test_rds_proxy_without_tls_is_reported() -> None:
+    proxy = r("aws:rds/proxy:Proxy", "postgres-proxy", requireTls=False)
+    (violation,) = evaluate([proxy], ONLY["rds-force-ssl"])
+    assert "requireTls is not true" in violation.message and violation.resource == proxy.urn

@@ -8,12 +8,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from silhouette_infra.compliance.model import Enforcement, PackConfig, Resource
 from silhouette_infra.compliance.pack import POLICIES, evaluate
 from silhouette_infra.compliance.stateful import STATEFUL_TYPES
 from silhouette_infra.synth.checks import policy as policy_check
 from silhouette_infra.synth.engine import SynthResult
+from tests.support import PROJECT_ROOT
 
 STAGING_ADVISORIES = {
     "backup-retention": ["aws:elasticache/replicationGroup:ReplicationGroup::redis"],
@@ -80,3 +82,27 @@ def test_an_invalid_pack_config_fails_the_check_with_one_line(
     report = policy_check.run(staging)
     assert [(f.check, f.resource) for f in report.failures] == [("pack config", "policy/staging.json")]
     assert report.failures[0].message.startswith("dr-copy: unknown key (not 'all' nor a policy of the pack")
+
+
+def test_every_pulumi_preview_and_up_in_ci_runs_the_pack_with_the_stack_s_config() -> None:
+    """The real path (issue 16): the pull request's previews and the deploys' `up` run the pack, each stack with
+    its own enforcement; a pulumi/actions step without it would deploy unchecked."""
+    workflows = PROJECT_ROOT / ".github" / "workflows"
+    steps = []
+    for name in ("pull-request.yml", "deploy.yml"):
+        document = YAML(typ="safe").load((workflows / name).read_text())
+        for job in document["jobs"].values():
+            steps += [
+                (name, job, s["with"])
+                for s in job.get("steps", [])
+                if str(s.get("uses", "")).startswith("pulumi/actions@")
+            ]
+    checked = [(name, w) for name, _, w in steps if w.get("command") in ("preview", "up")]
+    assert len(checked) == 3, (
+        f"expected the PR preview and the two deploys, found {[(n, w['command']) for n, w in checked]}"
+    )
+    for name, step in checked:
+        assert step.get("policyPacks") == "policy", f"{name}: pulumi {step['command']} runs without the policy pack"
+        stack = step["stack-name"].replace("${{ matrix.stack }}", "<stack>")
+        expected = "policy/${{ matrix.stack }}.json" if stack == "<stack>" else f"policy/{stack}.json"
+        assert step.get("policyPackConfigs") == expected, f"{name}: pulumi {step['command']} of {stack}: {step}"

@@ -105,10 +105,10 @@ POLICIES: Final[tuple[Policy, ...]] = (
     ),
     Policy(
         "rds-force-ssl",
-        "PostgreSQL parameter groups refuse connections without TLS",
+        "PostgreSQL and RDS Proxy refuse connections without TLS",
         IN_TRANSIT,
-        "set the parameter rds.force_ssl to 1 (data/postgres.py)",
-        (rp.RDS_PARAMETER_GROUP,),
+        "set the parameter rds.force_ssl to 1 and the proxy's require_tls (data/postgres.py)",
+        (rp.RDS_PARAMETER_GROUP, rp.RDS_PROXY),
         "aws rds describe-db-parameters --db-parameter-group-name <name> --query "
         "\"Parameters[?ParameterName=='rds.force_ssl']\"",
         rp.rds_force_ssl,

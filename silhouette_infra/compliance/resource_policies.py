@@ -11,6 +11,7 @@ from silhouette_infra.compliance.model import Resource, get, items, json_documen
 RDS_INSTANCE: Final = "aws:rds/instance:Instance"
 RDS_CLUSTER: Final = "aws:rds/cluster:Cluster"
 RDS_PARAMETER_GROUP: Final = "aws:rds/parameterGroup:ParameterGroup"
+RDS_PROXY: Final = "aws:rds/proxy:Proxy"
 REPLICATION_GROUP: Final = "aws:elasticache/replicationGroup:ReplicationGroup"
 BROKER: Final = "aws:mq/broker:Broker"
 LAUNCH_TEMPLATE: Final = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -103,6 +104,9 @@ def repository_encrypted(resource: Resource) -> list[str]:
 
 
 def rds_force_ssl(resource: Resource) -> list[str]:
+    """The database's parameter group refuses plain connections, and so does RDS Proxy in front of it."""
+    if resource.type == RDS_PROXY:
+        return [] if truthy(resource.props.get("requireTls")) else ["requireTls is not true"]
     family = str(resource.props.get("family") or "")
     if not family.startswith("postgres"):
         return []
