@@ -109,6 +109,7 @@ bench: setup
 
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m silhouette_infra docs
+	$(VENV)/bin/python -m silhouette_infra.synth.compliance_docs
 
 # After a deliberate replacement or a new stateful resource (see README, "Replacing a stateful resource").
 snapshot-stateful: setup

@@ -231,6 +231,7 @@ def _front(settings: Settings, foundation: _Foundation, data: _DataServices) -> 
         opts=context.options(),
     )
     edge.dns_record(apps.alb_hostname, context.region)
+    edge.shield(apps.load_balancer_ready_name)
     return _Front(edge, registry, apps)
 
 

@@ -410,6 +410,14 @@ class BackupSettings(Section):
 
 
 # --------------------------------------------------------------------------------------- edge
+class ShieldContact(Section):
+    email_address: Email = Field(description="E-mail address the Shield Response Team writes to.")
+    phone_number: str | None = Field(
+        None, pattern=r"^\+[1-9]\d{1,14}$", description="Phone number in E.164 form (`+` and up to 15 digits)."
+    )
+    contact_notes: str | None = Field(None, max_length=1024, description="Who this is and when to call.")
+
+
 class EdgeSettings(Section):
     domain: str = Field(
         "app.silhouette.example.com",
@@ -428,6 +436,18 @@ class EdgeSettings(Section):
         2000, ge=10, le=2_000_000_000, description="Requests per IP per 5 minutes before WAF blocks."
     )
     waf_log_retention_days: LogRetentionDays = Field(365, description="Retention of the WAF log group.")
+    shield_advanced: bool = Field(
+        False,
+        description="Subscribe the account to AWS Shield Advanced and protect the ALB and the Route 53 zone "
+        "(`hosted_zone_id`). The subscription costs $3,000 a month with a one-year commitment (README, "
+        "Shield Advanced): off unless the business has decided to pay for it.",
+    )
+    shield_proactive_engagement_contacts: list[ShieldContact] = Field(
+        default_factory=list,
+        max_length=10,
+        description="With `shield_advanced`: the people the Shield Response Team contacts during an attack "
+        "(proactive engagement; at least one with a phone number). Empty: no proactive engagement.",
+    )
 
 
 # --------------------------------------------------------------------------------------- audit

@@ -264,11 +264,18 @@ def _data_services(settings: Settings) -> Iterator[Issue]:
 
 
 def _edge(settings: Settings) -> Iterator[Issue]:
-    if settings.edge.hosted_zone_id and settings.edge.certificate_arn:
+    edge = settings.edge
+    if edge.hosted_zone_id and edge.certificate_arn:
         yield (
             "edge.certificate_arn",
             "set either hosted_zone_id (a certificate validated in Route 53) or certificate_arn",
         )
+    contacts = edge.shield_proactive_engagement_contacts
+    if contacts and not edge.shield_advanced:
+        yield ("edge.shield_proactive_engagement_contacts", "proactive engagement needs edge.shield_advanced: true")
+    if contacts and not any(contact.phone_number for contact in contacts):
+        # AssociateProactiveEngagementDetails: the emergency contact list must include a phone number.
+        yield ("edge.shield_proactive_engagement_contacts", "at least one contact needs a phone_number")
 
 
 def _backup(settings: Settings) -> Iterator[Issue]:
