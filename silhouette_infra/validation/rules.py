@@ -3,6 +3,7 @@ can report every problem at once, each under the key a user has to change."""
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Iterator
 
@@ -341,9 +342,11 @@ def _worker(settings: Settings) -> Iterator[Issue]:
             f"min_replicas {worker.min_replicas} is above max_replicas {worker.max_replicas}",
         )
     if worker.queue not in queues:
+        close = difflib.get_close_matches(worker.queue, queues, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         yield (
             "apps.worker.queue",
-            f"queue {worker.queue!r} is not one of the broker's queues (rabbitmq.queues: {', '.join(queues)})",
+            f"queue {worker.queue!r} is not one of the broker's queues (rabbitmq.queues: {', '.join(queues)}){hint}",
         )
     duplicates = sorted({queue for queue in queues if queues.count(queue) > 1})
     if duplicates:
