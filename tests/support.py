@@ -18,6 +18,7 @@ from typing import Any
 from silhouette_infra.synth.checks import checkov, run_checks_many
 from silhouette_infra.synth.checks.base import CheckReport, venv_executable
 from silhouette_infra.synth.engine import SynthResult, run_stack, stack_config
+from silhouette_infra.validation.loader import SettingsError, load_settings
 
 STACKS = ("production", "staging")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -28,10 +29,15 @@ _runs: dict[tuple[str, str], SynthResult] = {}
 
 def synth(stack: str, config: Mapping[str, str] | None = None) -> SynthResult:
     """The mocked run of ``stack`` with ``config`` (the stack file's by default): run once per test process
-    (each xdist worker) for each distinct config, and shared by every test that asks for it. Tests read
-    results and never change them."""
+    (each xdist worker) for each distinct set of settings, and shared by every test that asks for it (two
+    configs that validate to the same settings declare the same thing). Tests read results and never change
+    them. A config the settings refuse is run as given, so the test sees the refusal."""
     config = dict(stack_config(stack) if config is None else config)
-    key = (stack, json.dumps(config, sort_keys=True))
+    try:
+        identity = load_settings(stack, config).model_dump_json()
+    except SettingsError:
+        identity = json.dumps(config, sort_keys=True)
+    key = (stack, identity)
     if key not in _runs:
         _runs[key] = run_stack(stack, config)
     return _runs[key]
