@@ -449,6 +449,7 @@ def _outputs(
         "backup_vault_name": backup.vault_name,
         "dr_backup_vault_name": backup.dr_vault_name,
         "neo4j_backup_prefix": backup_prefix(foundation.naming.stack),
+        "backup_selection_tag": foundation.naming.backup_tag(),
         "recovery": recovery_outputs(
             settings,
             BackupSchedule(
