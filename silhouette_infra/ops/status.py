@@ -183,7 +183,9 @@ def load_balancer(outputs: StackOutputs, clients: AwsClients, now: datetime) -> 
         targets = client.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
         states = [target["TargetHealth"]["State"] for target in targets]
         healthy = states.count("healthy")
-        level: Level = "ok" if states and healthy == len(states) else "critical" if not healthy else "warning"
+        level: Level = (
+            "warning" if not states else "ok" if healthy == len(states) else "critical" if not healthy else "warning"
+        )
         yield Check(
             "alb",
             group["TargetGroupName"],
