@@ -15,8 +15,9 @@ from botocore.exceptions import (
     WaiterError,
 )
 
-# Standard mode retries throttling and transient errors with exponential backoff, up to 3 attempts
-# (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+# Standard mode retries throttling and transient errors (3 attempts by default, exponential backoff),
+# where boto3's default legacy mode retries fewer errors
+# (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html).
 RETRIES = Config(retries={"mode": "standard"})
 ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}

@@ -40,7 +40,9 @@ MQ_TRANSITIONAL = {"CREATION_IN_PROGRESS", "REBOOT_IN_PROGRESS", "DELETION_IN_PR
 EKS_TRANSITIONAL = {"CREATING", "UPDATING"}
 FREE_STORAGE_WARNING_PERCENT = 20
 FREE_STORAGE_CRITICAL_PERCENT = 10
-GUARDDUTY_HIGH_SEVERITY = 7  # GuardDuty's high band is 7.0-8.9, critical 9.0-10.0
+# GuardDuty's High band starts at 7.0, Critical above it ("Severity levels for GuardDuty findings",
+# https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings.html).
+GUARDDUTY_HIGH_SEVERITY = 7
 FAILED_BACKUP_STATES = {"FAILED", "ABORTED", "EXPIRED"}
 GIB = 1024**3
 

@@ -8,6 +8,7 @@ it, else the schedule's own worst case (interval plus the slack its job needs to
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ def cron_interval_minutes(schedule: str) -> int:
         raise ValueError(f"cron schedule {schedule!r}: expected minute and hour fields followed by '* * *'")
     minutes, hours = _cron_values(fields[0], 60, schedule), _cron_values(fields[1], 24, schedule)
     runs = sorted(hour * 60 + minute for hour in hours for minute in minutes)
-    gaps = [later - earlier for earlier, later in zip(runs, runs[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(runs)]
     gaps.append(runs[0] + MINUTES_PER_DAY - runs[-1])  # from the last run of a day to the first of the next
     return max(gaps)
 
