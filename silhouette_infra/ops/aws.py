@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -44,6 +45,12 @@ class AwsClients:
     def put(self, service: str, region: str, client: Any) -> None:
         """Use ``client`` for ``service`` in ``region`` (tests: a client with botocore's Stubber)."""
         self._clients[(service, region)] = client
+
+
+def paged(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item under ``key`` of every page of ``operation``."""
+    for page in client.get_paginator(operation).paginate(**params):
+        yield from page.get(key, [])
 
 
 def explain(error: Exception) -> str:

@@ -6,13 +6,13 @@ Each breach names the service, the age, the limit and the RPO, and the likely ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from silhouette_infra.ops.aws import AwsClients, OpsError
+from silhouette_infra.ops.aws import AwsClients, OpsError, paged
 from silhouette_infra.ops.outputs import StackOutputs
-from silhouette_infra.ops.report import Check, Report
+from silhouette_infra.ops.report import Check, Report, Section, run_sections
 from silhouette_infra.ops.timing import age_minutes, human
 
 # Resource types AWS Backup can protect among what the stack tags for it (RDS instances, EBS volumes of Neo4j).
@@ -104,13 +104,15 @@ def aws_backup(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Ite
     limits = _required_limits(outputs, "aws_backup")
     region, vault = outputs["region"], outputs["backup_vault_name"]
     tag_key, tag_value = next(iter(outputs["backup_selection_tag"].items()))
-    selected = [
-        resource["ResourceARN"]
-        for page in clients.get("resourcegroupstaggingapi", region)
-        .get_paginator("get_resources")
-        .paginate(TagFilters=[{"Key": tag_key, "Values": [tag_value]}], ResourceTypeFilters=SELECTED_RESOURCE_TYPES)
-        for resource in page.get("ResourceTagMappingList", [])
-    ]
+    tagging = clients.get("resourcegroupstaggingapi", region)
+    tagged = paged(
+        tagging,
+        "get_resources",
+        "ResourceTagMappingList",
+        TagFilters=[{"Key": tag_key, "Values": [tag_value]}],
+        ResourceTypeFilters=SELECTED_RESOURCE_TYPES,
+    )
+    selected = [resource["ResourceARN"] for resource in tagged]
     if not selected:
         yield Check("aws-backup", vault, "critical", f"no resource carries the selection tag {tag_key}={tag_value}")
         return
@@ -150,11 +152,10 @@ def aws_backup(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Ite
 def _latest_recovery_points(client: Any, vault: str) -> dict[str, datetime]:
     """Resource ARN -> creation time of its newest completed recovery point in ``vault``."""
     latest: dict[str, datetime] = {}
-    for page in client.get_paginator("list_recovery_points_by_backup_vault").paginate(BackupVaultName=vault):
-        for point in page.get("RecoveryPoints", []):
-            arn, created = point.get("ResourceArn"), point.get("CreationDate")
-            if point.get("Status") == "COMPLETED" and arn and created and (arn not in latest or created > latest[arn]):
-                latest[arn] = created
+    for point in paged(client, "list_recovery_points_by_backup_vault", "RecoveryPoints", BackupVaultName=vault):
+        arn, created = point.get("ResourceArn"), point.get("CreationDate")
+        if point.get("Status") == "COMPLETED" and arn and created and (arn not in latest or created > latest[arn]):
+            latest[arn] = created
     return latest
 
 
@@ -191,8 +192,7 @@ def bucket_replication(outputs: StackOutputs, clients: AwsClients, now: datetime
 
 
 def _objects(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        yield from page.get("Contents", [])
+    return paged(s3, "list_objects_v2", "Contents", Bucket=bucket, Prefix=prefix)
 
 
 def neo4j(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator[Check]:
@@ -247,7 +247,7 @@ def redis(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator
     )
 
 
-SECTIONS: tuple[Callable[[StackOutputs, AwsClients, datetime], Iterator[Check]], ...] = (
+SECTIONS: tuple[Section, ...] = (
     postgres,
     aws_backup,
     bucket_replication,
@@ -258,8 +258,6 @@ SECTIONS: tuple[Callable[[StackOutputs, AwsClients, datetime], Iterator[Check]],
 
 def verify(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Report:
     outputs.require("backups")
-    report = Report("backups verify", outputs.stack)
-    for section in SECTIONS:
-        report.checks.extend(section(outputs, clients, now))
+    report = run_sections(Report("backups verify", outputs.stack), SECTIONS, outputs, clients, now)
     report.extra["rpo_minutes"] = outputs["recovery"]["rpo_minutes"]
     return report

@@ -34,7 +34,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from silhouette_infra.ops.aws import AwsClients, OpsError, explain
+from silhouette_infra.ops.aws import AwsClients, OpsError, explain, paged
 from silhouette_infra.ops.outputs import StackOutputs
 from silhouette_infra.ops.report import Check, Report
 
@@ -355,12 +355,8 @@ class Neo4jRestore(Restore):
 
     def locate(self) -> dict[str, Any]:
         bucket, prefix = self.outputs["backup_bucket"], self.outputs["neo4j_backup_prefix"]
-        dumps = [
-            item
-            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for item in page.get("Contents", [])
-            if item.get("Size")
-        ]
+        objects = paged(self._s3, "list_objects_v2", "Contents", Bucket=bucket, Prefix=prefix)
+        dumps = [item for item in objects if item.get("Size")]
         if not dumps:
             raise OpsError(f"neo4j: no export under s3://{bucket}/{prefix} to restore")
         newest = max(dumps, key=lambda item: item["LastModified"])

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from rich.console import Console
@@ -52,6 +54,16 @@ class Report:
             "checks": [asdict(check) for check in self.checks],
             **self.extra,
         }
+
+
+Section = Callable[[Any, Any, datetime], Iterator[Check]]  # (outputs, clients, now) -> checks
+
+
+def run_sections(report: Report, sections: Sequence[Section], outputs: Any, clients: Any, now: datetime) -> Report:
+    """``report`` with the checks of every section, in order."""
+    for section in sections:
+        report.checks.extend(section(outputs, clients, now))
+    return report
 
 
 def render(report: Report, console: Console) -> None:

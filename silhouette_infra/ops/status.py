@@ -8,15 +8,15 @@ critical.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from silhouette_infra.ops.aws import AwsClients
+from silhouette_infra.ops.aws import AwsClients, paged
 from silhouette_infra.ops.outputs import StackOutputs
-from silhouette_infra.ops.report import Check, Level, Report
+from silhouette_infra.ops.report import Check, Level, Report, Section, run_sections
 from silhouette_infra.ops.timing import age_minutes, human
 
 RDS_TRANSITIONAL = {
@@ -150,10 +150,7 @@ def amazon_mq(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iter
     name = outputs["rabbitmq_broker_name"]
     client = clients.get("mq", outputs["region"])
     summaries = [
-        broker
-        for page in client.get_paginator("list_brokers").paginate()
-        for broker in page.get("BrokerSummaries", [])
-        if broker.get("BrokerName") == name
+        broker for broker in paged(client, "list_brokers", "BrokerSummaries") if broker.get("BrokerName") == name
     ]
     if not summaries:
         yield Check("mq", name, "critical", "no broker of this name in the account")
@@ -199,14 +196,10 @@ def load_balancer(outputs: StackOutputs, clients: AwsClients, now: datetime) -> 
 def backup_jobs(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator[Check]:
     vault = outputs["backup_vault_name"]
     client = clients.get("backup", outputs["region"])
-    failed = [
-        job
-        for page in client.get_paginator("list_backup_jobs").paginate(
-            ByBackupVaultName=vault, ByCreatedAfter=now - timedelta(hours=24)
-        )
-        for job in page.get("BackupJobs", [])
-        if job.get("State") in FAILED_BACKUP_STATES
-    ]
+    jobs = paged(
+        client, "list_backup_jobs", "BackupJobs", ByBackupVaultName=vault, ByCreatedAfter=now - timedelta(hours=24)
+    )
+    failed = [job for job in jobs if job.get("State") in FAILED_BACKUP_STATES]
     if not failed:
         yield Check("backup", vault, "ok", "no failed backup job in the last 24 h")
     for job in failed:
@@ -222,12 +215,8 @@ def backup_jobs(outputs: StackOutputs, clients: AwsClients, now: datetime) -> It
 def alarms(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator[Check]:
     topic = outputs["alarm_topic_arn"]
     client = clients.get("cloudwatch", outputs["region"])
-    firing = [
-        alarm
-        for page in client.get_paginator("describe_alarms").paginate(StateValue="ALARM")
-        for alarm in page.get("MetricAlarms", [])
-        if topic in alarm.get("AlarmActions", [])
-    ]
+    in_alarm = paged(client, "describe_alarms", "MetricAlarms", StateValue="ALARM")
+    firing = [alarm for alarm in in_alarm if topic in alarm.get("AlarmActions", [])]
     if not firing:
         yield Check("alarms", topic.rsplit(":", 1)[-1], "ok", "no alarm of the stack in ALARM")
     for alarm in firing:
@@ -288,7 +277,7 @@ def security_hub(outputs: StackOutputs, clients: AwsClients, now: datetime) -> I
         yield Check("securityhub", resources or region, "critical", f"FAILED: {finding.get('Title')}")
 
 
-SECTIONS: tuple[Callable[[StackOutputs, AwsClients, datetime], Iterator[Check]], ...] = (
+SECTIONS: tuple[Section, ...] = (
     eks,
     rds,
     elasticache,
@@ -303,7 +292,4 @@ SECTIONS: tuple[Callable[[StackOutputs, AwsClients, datetime], Iterator[Check]],
 
 def status(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Report:
     outputs.require("status")
-    report = Report("status", outputs.stack)
-    for section in SECTIONS:
-        report.checks.extend(section(outputs, clients, now))
-    return report
+    return run_sections(Report("status", outputs.stack), SECTIONS, outputs, clients, now)
