@@ -112,3 +112,36 @@ def test_no_credentials_is_one_line(
     outputs.write_text(json.dumps(real_outputs("staging")))
     assert cli.main(["--stack", "staging", "--outputs", str(outputs), "secrets", "check"]) == 2
     assert "no AWS credentials" in capsys.readouterr().err
+
+
+def test_backups_verify_prints_a_table_by_default(
+    production: tuple[Account, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeded, path = production
+    # moto 5.2.5 lacks AWS Backup ListRecoveryPointsByBackupVault and the DR region's replicated automated
+    # backups: stubbed empty, so the table has critical rows to show.
+    for region in (seeded.outputs["region"], seeded.outputs["dr_region"]):
+        seeded.stub("backup", region).add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": []})
+    seeded.stub("rds", seeded.outputs["dr_region"]).add_response(
+        "describe_db_instance_automated_backups", {"DBInstanceAutomatedBackups": []}
+    )
+    code = cli.main(["--stack", "production", "--outputs", str(path), "backups", "verify"], seeded.clients)
+    captured = capsys.readouterr()
+    out = captured.out
+    assert code == 2 and captured.err == "", captured.err
+    assert "silhouette-ops backups verify — stack production" in out and "critical (exit 2)" in out, out
+    assert "no completed recovery point" in out and "no replicated automated backups" in out, out
+
+
+def test_a_dry_run_prints_its_plan(production: tuple[Account, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    seeded, path = production
+    argv = ["--stack", "production", "--outputs", str(path), "drill", "restore", "--service", "redis", "--dry-run"]
+    assert cli.main(argv, seeded.clients) == 0
+    out = capsys.readouterr().out
+    assert "plan: create replication group production-drill-redis-" in out and "from snapshot" in out, out
+
+
+def test_sigterm_stops_a_drill_like_ctrl_c() -> None:
+    """A scheduler's SIGTERM must reach the drill's cleanup, which runs on KeyboardInterrupt."""
+    with pytest.raises(KeyboardInterrupt):
+        cli._interrupt_on_sigterm(15, None)

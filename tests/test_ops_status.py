@@ -194,3 +194,24 @@ def test_a_resource_in_a_transitional_state_is_a_warning_and_a_failed_one_critic
     assert status._level_of("modifying", "available", status.RDS_TRANSITIONAL) == "warning"
     assert status._level_of("UPDATING", "ACTIVE", status.EKS_TRANSITIONAL) == "warning"
     assert status._level_of("failed", "available", status.RDS_TRANSITIONAL) == "critical"
+
+
+def test_a_target_group_without_a_healthy_target_is_critical(production: Account) -> None:
+    no_failed_backup_jobs(production)
+    outputs, ec2, elbv2 = production.outputs, production.client("ec2"), production.client("elbv2")
+    subnet = outputs["isolated_subnet_ids"][0]
+    instance = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]
+    group = elbv2.create_target_group(Name="frontend", Protocol="HTTP", Port=8080, VpcId=outputs["vpc_id"])
+    group_arn = group["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.register_targets(TargetGroupArn=group_arn, Targets=[{"Id": instance["InstanceId"], "Port": 8080}])
+    balancer = elbv2.describe_load_balancers(Names=[outputs["load_balancer_name"]])["LoadBalancers"][0]
+    elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=81,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group_arn}],
+    )
+    ec2.stop_instances(InstanceIds=[instance["InstanceId"]])  # moto then reports the target "unused"
+    alb = levels(run(production), "alb")
+    assert alb["frontend: 0/1 targets healthy (unused)"] == "critical", alb
+    assert alb["backend: 1/1 targets healthy (healthy)"] == "ok", alb

@@ -22,6 +22,7 @@ from silhouette_infra.ops.outputs import load_outputs
 from silhouette_infra.ops.report import Report, render
 
 EXIT_ERROR = 2
+LOG_WIDTH = 200
 EPILOG = """exit codes: 0 ok, 1 warning, 2 critical or error (one line on stderr, no traceback).
 Stack outputs come from `pulumi stack output --json --show-secrets -s STACK` when pulumi is on PATH,
 else from --outputs FILE. Schedule: `backups verify` daily, a restore drill monthly (README, Operations)."""
@@ -94,7 +95,8 @@ def _emit(report: Report, arguments: argparse.Namespace, console: Console) -> No
 
 def main(argv: Sequence[str] | None = None, clients: AwsClients | None = None) -> int:
     arguments = parser().parse_args(argv)
-    console = Console(soft_wrap=True)
+    # A terminal gets its own width; a log file (cron, CI) gets lines wide enough for whole ARNs.
+    console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else LOG_WIDTH)
     try:
         report = run(arguments, clients or AwsClients(), datetime.now(UTC))
         _emit(report, arguments, console)
