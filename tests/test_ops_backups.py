@@ -133,3 +133,35 @@ def test_no_neo4j_export_at_all_is_critical(production: Account) -> None:
         s3.delete_object(Bucket=bucket, Key=item["Key"])
     found = breaches(verify(production))
     assert "no Neo4j dump" in found[f"s3://{bucket}/{production.outputs['neo4j_backup_prefix']}"], found
+
+
+def test_replication_pending_past_its_limit_and_a_disabled_rule_are_critical(production: Account) -> None:
+    replication_status(production, "PENDING")
+    healthy_aws_backup(production)  # the stubs answer one run each
+    assert not breaches(verify(production)), "a fresh PENDING object is on its way, not a breach"
+    healthy_aws_backup(production, age=timedelta(minutes=5))
+    found = breaches(verify(production, later=timedelta(hours=2, minutes=10)))
+    assert any("replication PENDING for 2 h" in detail for detail in found.values()), found
+
+    bucket, s3 = production.outputs["backup_bucket"], production.client("s3")
+    configuration = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    configuration["Rules"][0]["Status"] = "Disabled"
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
+    healthy_aws_backup(production)
+    assert "no enabled replication rule" in breaches(verify(production))[bucket]
+
+
+def test_an_object_outside_the_replication_rule_is_a_warning(production: Account) -> None:
+    healthy_aws_backup(production)
+    report = verify(production)  # moto sets no ReplicationStatus: read as not covered by the rule
+    warnings = [check for check in report.checks if check.level == "warning"]
+    assert [check.detail for check in warnings] == ["not covered by the replication rule"], report.checks
+    assert report.exit_code == 1
+
+
+def test_a_cache_without_any_snapshot_is_critical(production: Account) -> None:
+    healthy_aws_backup(production)
+    replication_status(production, "COMPLETED")
+    group = production.outputs["redis_replication_group_id"]
+    production.client("elasticache").delete_snapshot(SnapshotName=f"{group}-daily")
+    assert "no available snapshot" in breaches(verify(production))[group]

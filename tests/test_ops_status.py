@@ -215,3 +215,13 @@ def test_a_target_group_without_a_healthy_target_is_critical(production: Account
     alb = levels(run(production), "alb")
     assert alb["frontend: 0/1 targets healthy (unused)"] == "critical", alb
     assert alb["backend: 1/1 targets healthy (healthy)"] == "ok", alb
+
+
+def test_a_replication_group_that_is_going_away_is_critical(production: Account) -> None:
+    no_failed_backup_jobs(production)
+    group = production.outputs["redis_replication_group_id"]
+    production.client("elasticache").delete_replication_group(ReplicationGroupId=group)  # moto: 'deleting'
+    elasticache = levels(run(production), "elasticache")
+    assert list(elasticache.values()) == ["critical"] and next(iter(elasticache)).startswith(f"{group}: deleting"), (
+        elasticache
+    )
