@@ -52,8 +52,11 @@ def replicated(account: Account, age: timedelta | None) -> None:
             }
         ]
     )
+    source = account.client("rds").describe_db_instances(DBInstanceIdentifier=account.outputs["postgres_identifier"])
     account.stub("rds", account.outputs["dr_region"]).add_response(
-        "describe_db_instance_automated_backups", {"DBInstanceAutomatedBackups": backups_in_dr}
+        "describe_db_instance_automated_backups",
+        {"DBInstanceAutomatedBackups": backups_in_dr},
+        expected_params={"DbiResourceId": source["DBInstances"][0]["DbiResourceId"]},
     )
 
 

@@ -71,7 +71,8 @@ def _postgres_dr(
     dr_region, identifier = outputs["dr_region"], instance["DBInstanceIdentifier"]
     replicated = (
         clients.get("rds", dr_region)
-        .describe_db_instance_automated_backups(DBInstanceIdentifier=identifier)
+        # Replicated backups are found by the source's resource id: no instance of that name lives there.
+        .describe_db_instance_automated_backups(DbiResourceId=instance["DbiResourceId"])
         .get("DBInstanceAutomatedBackups", [])
     )
     latest = max(
