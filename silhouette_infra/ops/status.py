@@ -53,31 +53,27 @@ def _level_of(status: str, healthy: str, transitional: set[str]) -> Level:
     return "warning" if status in transitional else "critical"
 
 
+def _eks_check(subject: str, resource: dict[str, Any], summary: str) -> Check:
+    """A cluster or node group: its status, and critical with any health issue EKS reports."""
+    issues = resource.get("health", {}).get("issues", [])
+    problems = "".join(f"; {issue.get('code')}: {issue.get('message')}" for issue in issues)
+    level = "critical" if issues else _level_of(resource["status"], "ACTIVE", EKS_TRANSITIONAL)
+    return Check("eks", subject, level, f"{resource['status']}, {summary}{problems}")
+
+
 def eks(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator[Check]:
     client = clients.get("eks", outputs["region"])
     name = outputs["cluster_name"]
     cluster = client.describe_cluster(name=name)["cluster"]
-    issues = cluster.get("health", {}).get("issues", [])
-    level = _level_of(cluster["status"], "ACTIVE", EKS_TRANSITIONAL)
-    yield Check(
-        "eks",
-        name,
-        "critical" if issues else level,
-        f"{cluster['status']}, Kubernetes {cluster.get('version')}"
-        + "".join(f"; {issue.get('code')}: {issue.get('message')}" for issue in issues),
-    )
+    yield _eks_check(name, cluster, f"Kubernetes {cluster.get('version')}")
     for group_name in outputs["node_group_names"]:
         group = client.describe_nodegroup(clusterName=name, nodegroupName=group_name)["nodegroup"]
-        issues = group.get("health", {}).get("issues", [])
         scaling = group.get("scalingConfig", {})
-        level = _level_of(group["status"], "ACTIVE", EKS_TRANSITIONAL)
-        yield Check(
-            "eks",
+        yield _eks_check(
             group_name,
-            "critical" if issues else level,
-            f"{group['status']}, version {group.get('version')}, {scaling.get('desiredSize')} nodes "
-            f"({scaling.get('minSize')}-{scaling.get('maxSize')})"
-            + "".join(f"; {issue.get('code')}: {issue.get('message')}" for issue in issues),
+            group,
+            f"version {group.get('version')}, {scaling.get('desiredSize')} nodes "
+            f"({scaling.get('minSize')}-{scaling.get('maxSize')})",
         )
 
 
