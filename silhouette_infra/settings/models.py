@@ -409,6 +409,30 @@ class BackupSettings(Section):
     )
 
 
+class RecoverySettings(Section):
+    rpo_minutes: int = Field(
+        60,
+        ge=5,
+        le=10080,
+        description="Recovery point objective in minutes: the most data the platform may lose. `silhouette-ops "
+        "backups verify` holds every stateful service to it, or to its backup schedule's bound where the "
+        "schedule is longer (README, Operations).",
+    )
+
+
+class SecretsSettings(Section):
+    max_age_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Longest a credential may go without rotation or change: `silhouette-ops secrets check` is "
+        "critical beyond it.",
+    )
+    warning_days: int = Field(
+        14, ge=0, le=365, description="`secrets check` warns this many days before a credential reaches max_age_days."
+    )
+
+
 # --------------------------------------------------------------------------------------- edge
 class ShieldContact(Section):
     email_address: Email = Field(description="E-mail address the Shield Response Team writes to.")
@@ -717,6 +741,10 @@ class Settings(Section):
     rabbitmq: RabbitMqSettings = Field(default_factory=RabbitMqSettings, description="Amazon MQ RabbitMQ broker.")
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings, description="Neo4j in the cluster.")
     backup: BackupSettings = Field(default_factory=BackupSettings, description="S3 backup bucket and AWS Backup.")
+    recovery: RecoverySettings = Field(
+        default_factory=RecoverySettings, description="Recovery objectives the backups are verified against."
+    )
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings, description="Credential rotation policy.")
     edge: EdgeSettings = Field(default_factory=EdgeSettings, description="Certificate, WAF and DNS.")
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Account-level audit services.")
     apps: AppsSettings = Field(default_factory=AppsSettings, description="Backend and frontend workloads.")
