@@ -145,3 +145,25 @@ def test_sigterm_stops_a_drill_like_ctrl_c() -> None:
     """A scheduler's SIGTERM must reach the drill's cleanup, which runs on KeyboardInterrupt."""
     with pytest.raises(KeyboardInterrupt):
         cli._interrupt_on_sigterm(15, None)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--stack", "staging", "status"],
+        ["status", "--stack", "staging"],  # as the deploy workflow's smoke stage calls it
+        ["--stack", "staging", "backups", "verify", "--json"],
+        ["drill", "restore", "--service", "postgres", "--dry-run", "--stack", "staging"],
+    ],
+)
+def test_the_global_options_go_before_or_after_the_command(argv: list[str]) -> None:
+    arguments = cli.parser().parse_args(argv)
+    assert arguments.stack == "staging", f"silhouette-ops {' '.join(argv)}: --stack not read"
+
+
+def test_the_deploy_workflows_call_of_the_tool_parses() -> None:
+    deploy = (Path(__file__).resolve().parents[1] / ".github" / "workflows" / "deploy.yml").read_text()
+    calls = [line.split("silhouette-ops", 1)[1].split() for line in deploy.splitlines() if "bin/silhouette-ops" in line]
+    assert calls, "deploy.yml: the smoke stage runs silhouette-ops"
+    for argv in calls:
+        assert cli.parser().parse_args(argv).stack, f"deploy.yml: silhouette-ops {' '.join(argv)} does not parse"

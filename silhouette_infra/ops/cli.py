@@ -28,6 +28,20 @@ Stack outputs come from `pulumi stack output --json --show-secrets -s STACK` whe
 else from --outputs FILE. Schedule: `backups verify` daily, a restore drill monthly (README, Operations)."""
 
 
+def _global_options(target: argparse.ArgumentParser, *, after_command: bool = False) -> argparse.ArgumentParser:
+    """--stack (required, before or after the command), --outputs and --json on ``target``: the root parser, or
+    the parent of every command, where an option left out keeps what was given before the command."""
+    suppress = argparse.SUPPRESS if after_command else None
+    target.add_argument("--stack", default=suppress, help="stack name (production, staging)")
+    target.add_argument(
+        "--outputs", type=Path, metavar="FILE", default=suppress, help="stack outputs saved as JSON (without pulumi)"
+    )
+    target.add_argument(
+        "--json", action="store_true", default=suppress or False, help="print the report as JSON instead of a table"
+    )
+    return target
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="silhouette-ops",
@@ -35,25 +49,32 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    root.add_argument("--stack", required=True, help="stack name (production, staging)")
-    root.add_argument("--outputs", type=Path, metavar="FILE", help="stack outputs saved as JSON (without pulumi)")
-    root.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    _global_options(root)
+    # The same options after the command too (`silhouette-ops status --stack staging`); there they only
+    # override what was given before it.
+    common = _global_options(argparse.ArgumentParser(add_help=False), after_command=True)
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("status", help="health of the cluster, data services, ALB, backups jobs, alarms, findings")
+    commands.add_parser(
+        "status", parents=[common], help="health of the cluster, data services, ALB, backups jobs, alarms, findings"
+    )
     backup_parser = commands.add_parser("backups", help="backup checks")
     backup_commands = backup_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    backup_commands.add_parser("verify", help="every stateful service's newest backup against the RPO")
+    backup_commands.add_parser(
+        "verify", parents=[common], help="every stateful service's newest backup against the RPO"
+    )
     drill_parser = commands.add_parser("drill", help="restore drills")
     drill_commands = drill_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     restore = drill_commands.add_parser(
-        "restore", help="restore the latest point into a temporary closed copy, check it, delete it"
+        "restore", parents=[common], help="restore the latest point into a temporary closed copy, check it, delete it"
     )
     restore.add_argument("--service", required=True, choices=drill.SERVICES)
     restore.add_argument("--dry-run", action="store_true", help="print the plan; create nothing")
     restore.add_argument("--report", type=Path, metavar="FILE", help="write the JSON evidence here")
     secrets_parser = commands.add_parser("secrets", help="secret checks")
     secrets_commands = secrets_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    secrets_commands.add_parser("check", help="last rotation or change of each secret against the policy")
+    secrets_commands.add_parser(
+        "check", parents=[common], help="last rotation or change of each secret against the policy"
+    )
     return root
 
 
@@ -94,7 +115,10 @@ def _emit(report: Report, arguments: argparse.Namespace, console: Console) -> No
 
 
 def main(argv: Sequence[str] | None = None, clients: AwsClients | None = None) -> int:
-    arguments = parser().parse_args(argv)
+    command_line = parser()
+    arguments = command_line.parse_args(argv)
+    if not arguments.stack:
+        command_line.error("the following arguments are required: --stack")
     # A terminal gets its own width; a log file (cron, CI) gets lines wide enough for whole ARNs.
     console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else LOG_WIDTH)
     try:
