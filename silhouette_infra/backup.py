@@ -181,7 +181,9 @@ class Backup(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     vault_arn: pulumi.Output[str]
+    vault_name: pulumi.Output[str]
     dr_vault_arn: pulumi.Output[str] | None
+    dr_vault_name: pulumi.Output[str] | None
     dr_key_arn: pulumi.Output[str] | None  # the DR region's backups key (None in a single-region stack)
 
     def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -216,7 +218,9 @@ class Backup(pulumi.ComponentResource):
         self.bucket_name = primary.bucket.bucket
         self.bucket_arn = primary.bucket.arn
         self.vault_arn = vault.arn
+        self.vault_name = vault.name
         self.dr_vault_arn = dr_vault.arn if dr_vault is not None else None
+        self.dr_vault_name = dr_vault.name if dr_vault is not None else None
         self.dr_key_arn = dr_key.arn if dr_key is not None else None
         self.register_outputs(
             {

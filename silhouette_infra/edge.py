@@ -22,6 +22,11 @@ The certificate comes one of three ways (``certificate_mode``):
 
 When a hosted zone and a certificate ARN are both set, the zone wins, as the setting's description
 says: the certificate ARN is then unused.
+
+AWS Shield Advanced (``edge.shield_advanced``, off by default: $3,000 a month with a one-year commitment)
+subscribes the account and protects the ALB, found by the name the Ingress gives it once the controller has
+created it (``shield``), and the Route 53 zone when one is configured; with proactive engagement contacts, the
+Shield Response Team gets its access role and the contacts.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import pulumi_aws as aws
 
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.naming import Naming
+from silhouette_infra.aws.roles import service_role
 from silhouette_infra.settings.models import EdgeSettings
 
 CertificateMode = Literal["dns_validated", "existing", "operator_validated"]
@@ -55,6 +61,12 @@ RATE_WINDOW_SECONDS = 300
 
 # Headers that carry credentials (bearer tokens, API keys, session cookies): never written to the WAF log.
 REDACTED_HEADERS = ("authorization", "cookie")
+
+# The role the Shield Response Team assumes to read and update the web ACL during an attack, and the managed
+# policy it needs; the account needs the Business or Enterprise Support plan
+# (https://docs.aws.amazon.com/cli/latest/reference/shield/associate-drt-role.html).
+SHIELD_RESPONSE_TEAM = "drt.shield.amazonaws.com"
+SHIELD_RESPONSE_TEAM_POLICY = "arn:aws:iam::aws:policy/service-role/AWSShieldDRTAccessPolicy"
 
 # The backend's API prefix on the shared ALB; the only paths that may send bodies over 8 KB (below).
 API_PATH_PREFIX = "/api/"
@@ -249,6 +261,7 @@ class Edge(pulumi.ComponentResource):
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:edge:Edge", name, None, opts)
         self._settings = args.settings
+        self._naming = args.naming
         self.url = f"https://{args.settings.domain}"
         self._certificate(args)
         self.web_acl_arn = self._web_acl(args)
@@ -368,6 +381,70 @@ class Edge(pulumi.ComponentResource):
                 )
             ],
             opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def shield(self, load_balancer_name: pulumi.Input[str]) -> None:
+        """AWS Shield Advanced when ``edge.shield_advanced`` is on: the subscription, a protection of the ALB
+        (looked up by ``load_balancer_name``, which resolves once the controller has created it), one of the
+        Route 53 zone when ``hosted_zone_id`` is set, and proactive engagement when contacts are listed.
+
+        The subscription keeps ``skip_destroy``: it cannot be cancelled within its year (AWS only lets auto-renew
+        be turned off in its last 30 days), so turning the switch off removes it from the stack and leaves the
+        commitment as it is.
+        """
+        settings = self._settings
+        if not settings.shield_advanced:
+            return
+        child = pulumi.ResourceOptions(parent=self)
+        subscription = aws.shield.Subscription(
+            "shield-subscription", auto_renew="ENABLED", skip_destroy=True, opts=child
+        )
+        after_subscription = pulumi.ResourceOptions(parent=self, depends_on=[subscription])
+        alb = aws.lb.get_load_balancer_output(name=load_balancer_name, opts=pulumi.InvokeOutputOptions(parent=self))
+        aws.shield.Protection(
+            "shield-alb",
+            name=self._naming.physical("alb"),
+            resource_arn=alb.arn,
+            tags=self._naming.name_tag("shield-alb"),
+            opts=after_subscription,
+        )
+        if settings.hosted_zone_id:
+            aws.shield.Protection(
+                "shield-hosted-zone",
+                name=self._naming.physical("hosted-zone"),
+                resource_arn=f"arn:aws:route53:::hostedzone/{settings.hosted_zone_id}",
+                tags=self._naming.name_tag("shield-hosted-zone"),
+                opts=after_subscription,
+            )
+        if settings.shield_proactive_engagement_contacts:
+            self._proactive_engagement(subscription)
+
+    def _proactive_engagement(self, subscription: aws.shield.Subscription) -> None:
+        role = service_role(
+            "shield-response-team",
+            naming=self._naming,
+            service=SHIELD_RESPONSE_TEAM,
+            description="Assumed by the AWS Shield Response Team during an attack (proactive engagement)",
+            managed_policy_arns=[SHIELD_RESPONSE_TEAM_POLICY],
+            parent=self,
+        )
+        association = aws.shield.DrtAccessRoleArnAssociation(
+            "shield-response-team-access",
+            role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[subscription]),
+        )
+        aws.shield.ProactiveEngagement(
+            "shield-proactive-engagement",
+            enabled=True,
+            emergency_contacts=[
+                aws.shield.ProactiveEngagementEmergencyContactArgs(
+                    email_address=contact.email_address,
+                    phone_number=contact.phone_number,
+                    contact_notes=contact.contact_notes,
+                )
+                for contact in self._settings.shield_proactive_engagement_contacts
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[association]),
         )
 
 

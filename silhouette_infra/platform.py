@@ -8,12 +8,13 @@ from typing import Any
 from silhouette_infra.apps.component import Apps, AppsArgs, Endpoints
 from silhouette_infra.audit import Audit, AuditArgs
 from silhouette_infra.aws.context import StackContext
-from silhouette_infra.backup import Backup, BackupArgs
+from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES
+from silhouette_infra.backup import COMPLETION_WINDOW_MINUTES, Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import DataPlacement, SecretReplica
-from silhouette_infra.data.neo4j import Neo4j, Neo4jArgs
+from silhouette_infra.data.neo4j import Neo4j, Neo4jArgs, backup_prefix
 from silhouette_infra.data.postgres import Postgres, PostgresArgs
 from silhouette_infra.data.rabbitmq import RabbitMq, RabbitMqArgs
 from silhouette_infra.data.redis import Redis, RedisArgs
@@ -23,8 +24,10 @@ from silhouette_infra.keys import Keys, KeysArgs
 from silhouette_infra.namespaces.component import PlatformNamespaces, PlatformNamespacesArgs
 from silhouette_infra.network.component import Network, NetworkArgs
 from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
-from silhouette_infra.observability.stack import Monitoring, MonitoringArgs
+from silhouette_infra.observability.stack import RECEIVERS_SECRET, Monitoring, MonitoringArgs
 from silhouette_infra.observability.tracing import otlp_endpoint
+from silhouette_infra.planning.operations import BackupSchedule, recovery_outputs, secret_policy
+from silhouette_infra.planning.recovery import DATABASE_PITR_RPO_MINUTES, SNAPSHOT_INTERVAL_HOURS, START_WINDOW_MINUTES
 from silhouette_infra.planning.throughput import connection_line
 from silhouette_infra.providers import stack_context
 from silhouette_infra.registry import Registry, RegistryArgs
@@ -247,6 +250,7 @@ def _front(settings: Settings, foundation: _Foundation, data: _DataServices) -> 
         opts=context.options(),
     )
     edge.dns_record(apps.alb_hostname, context.region)
+    edge.shield(apps.load_balancer_ready_name)
     return _Front(edge, registry, apps)
 
 
@@ -369,4 +373,39 @@ def _outputs(
         "backup_bucket": backup.bucket_name,
         "backup_vault_arn": backup.vault_arn,
         "dr_backup_vault_arn": backup.dr_vault_arn,
+        # What `silhouette-ops` (silhouette_infra/ops) reads besides the above (README, Operations).
+        "redis_replication_group_id": redis.replication_group_id,
+        "rabbitmq_broker_name": rabbitmq.broker_name,
+        "node_group_names": [group.node_group_name for group in cluster.node_groups],
+        "load_balancer_name": apps.load_balancer_ready_name,
+        "backup_vault_name": backup.vault_name,
+        "dr_backup_vault_name": backup.dr_vault_name,
+        "neo4j_backup_prefix": backup_prefix(foundation.context.naming.stack),
+        "backup_selection_tag": foundation.context.naming.backup_tag(),
+        "recovery": recovery_outputs(
+            settings,
+            BackupSchedule(
+                aws_backup_interval_minutes=SNAPSHOT_INTERVAL_HOURS * 60,
+                aws_backup_start_window_minutes=START_WINDOW_MINUTES,
+                aws_backup_completion_window_minutes=COMPLETION_WINDOW_MINUTES,
+                database_pitr_lag_minutes=DATABASE_PITR_RPO_MINUTES,
+                bucket_replication_minutes=REPLICATION_TIME_MINUTES,
+            ),
+        ),
+        "secrets": _secrets(settings, foundation, data),
+    }
+
+
+def _secrets(settings: Settings, foundation: _Foundation, data: _DataServices) -> dict[str, Any]:
+    """Every Secrets Manager secret of the stack (ARN, or name where the layer keeps no handle) with its
+    rotation policy. RDS rotates the PostgreSQL master secret itself; the others change by hand (README,
+    "Where credentials live")."""
+    policy, naming = settings.secrets, foundation.context.naming
+    return {
+        "postgres": secret_policy(policy, data.postgres.secret_arn, "rds"),
+        "redis": secret_policy(policy, data.redis.secret_arn, "operator"),
+        "rabbitmq": secret_policy(policy, data.rabbitmq.secret_arn, "operator"),
+        "neo4j": secret_policy(policy, data.neo4j.secret_arn, "operator"),
+        "grafana-admin": secret_policy(policy, naming.secret("grafana-admin"), "operator"),
+        RECEIVERS_SECRET: secret_policy(policy, naming.secret(RECEIVERS_SECRET), "operator"),
     }

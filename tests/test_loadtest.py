@@ -20,6 +20,7 @@ from silhouette_infra.settings.models import Settings
 from silhouette_infra.synth import loadtest
 from silhouette_infra.synth.engine import known_stacks, stack_config
 from silhouette_infra.validation.loader import SettingsError, load_settings
+from tests.support import node_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "loadtest" / "api.js"
@@ -43,9 +44,7 @@ K6_STUBS = {
 
 
 def node() -> str:
-    path = shutil.which("node")
-    assert path, "node not found: apt-get install -y nodejs (the k6 script is checked with Node)"
-    return path
+    return node_executable()
 
 
 @pytest.fixture(scope="module")

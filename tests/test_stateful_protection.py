@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from silhouette_infra.compliance.replacing import REPLACING, SOURCE_DOCUMENTED, SOURCE_READ
 from silhouette_infra.synth.engine import SynthResult
-from silhouette_infra.synth.replacing import REPLACING, SOURCE_DOCUMENTED, SOURCE_READ
 from silhouette_infra.synth.stateful import identity, replacement_problems, stateful
 from tests.support import config_with, synth
 
@@ -97,6 +97,6 @@ def test_every_declared_type_has_replacing_properties_with_a_source(
     a type missing there would show as "replacing properties unknown"."""
     declared = {r.type for result in (production, staging) for r in result.resources if r.custom}
     missing = sorted(declared - set(REPLACING))
-    assert missing == [], f"types the program declares with no entry in synth/replacing.py: {missing}"
+    assert missing == [], f"types the program declares with no entry in compliance/replacing.py: {missing}"
     for type_token, entry in REPLACING.items():
         assert entry.source and entry.evidence in (SOURCE_READ, SOURCE_DOCUMENTED), f"{type_token}: no source"

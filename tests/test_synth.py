@@ -20,7 +20,12 @@ from tests.support import STACKS, checks
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_passes_every_validator(stack: str) -> None:
     reports = checks(stack)
-    assert {report.validator for report in reports} == {"kubernetes_schema", "checkov_aws", "checkov_kubernetes"}
+    assert {report.validator for report in reports} == {
+        "kubernetes_schema",
+        "policy_pack",
+        "checkov_aws",
+        "checkov_kubernetes",
+    }
     failures = [f"{r.validator}: {f.check} {f.resource}: {f.message}" for r in reports for f in r.failures]
     assert failures == [], f"{stack}: failed checks:\n" + "\n".join(failures)
 

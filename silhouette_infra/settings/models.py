@@ -451,9 +451,11 @@ class RecoverySettings(Section):
     rpo_minutes: int = Field(
         60,
         ge=5,
-        le=1440,
-        description="Recovery point objective: the most data, in minutes, a production stack may lose when its "
-        "region is lost (every stateful service, planning/recovery.py); a production stack above it is refused.",
+        le=10080,
+        description="Recovery point objective in minutes: the most data the platform may lose. `silhouette-ops "
+        "backups verify` holds every stateful service to it, or to its backup schedule's bound where the "
+        "schedule is longer (README, Operations); a production stack whose recovery points in the DR region are "
+        "older (planning/recovery.py) is refused.",
     )
     mode: Literal["cold", "pilot_light"] = Field(
         "cold",
@@ -486,7 +488,28 @@ class RecoverySettings(Section):
     )
 
 
+class SecretsSettings(Section):
+    max_age_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Longest a credential may go without rotation or change: `silhouette-ops secrets check` is "
+        "critical beyond it.",
+    )
+    warning_days: int = Field(
+        14, ge=0, le=365, description="`secrets check` warns this many days before a credential reaches max_age_days."
+    )
+
+
 # --------------------------------------------------------------------------------------- edge
+class ShieldContact(Section):
+    email_address: Email = Field(description="E-mail address the Shield Response Team writes to.")
+    phone_number: str | None = Field(
+        None, pattern=r"^\+[1-9]\d{1,14}$", description="Phone number in E.164 form (`+` and up to 15 digits)."
+    )
+    contact_notes: str | None = Field(None, max_length=1024, description="Who this is and when to call.")
+
+
 class EdgeSettings(Section):
     domain: str = Field(
         "app.silhouette.example.com",
@@ -505,6 +528,18 @@ class EdgeSettings(Section):
         2000, ge=10, le=2_000_000_000, description="Requests per IP per 5 minutes before WAF blocks."
     )
     waf_log_retention_days: LogRetentionDays = Field(365, description="Retention of the WAF log group.")
+    shield_advanced: bool = Field(
+        False,
+        description="Subscribe the account to AWS Shield Advanced and protect the ALB and the Route 53 zone "
+        "(`hosted_zone_id`). The subscription costs $3,000 a month with a one-year commitment (README, "
+        "Shield Advanced): off unless the business has decided to pay for it.",
+    )
+    shield_proactive_engagement_contacts: list[ShieldContact] = Field(
+        default_factory=list,
+        max_length=10,
+        description="With `shield_advanced`: the people the Shield Response Team contacts during an attack "
+        "(proactive engagement; at least one with a phone number). Empty: no proactive engagement.",
+    )
 
 
 # --------------------------------------------------------------------------------------- audit
@@ -780,8 +815,10 @@ class Settings(Section):
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings, description="Neo4j in the cluster.")
     backup: BackupSettings = Field(default_factory=BackupSettings, description="S3 backup bucket and AWS Backup.")
     recovery: RecoverySettings = Field(
-        default_factory=RecoverySettings, description="Regional recovery: objectives and exports."
+        default_factory=RecoverySettings,
+        description="Recovery objectives the backups are verified against, the exports, and the dr stack's sources.",
     )
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings, description="Credential rotation policy.")
     edge: EdgeSettings = Field(default_factory=EdgeSettings, description="Certificate, WAF and DNS.")
     audit: AuditSettings = Field(default_factory=AuditSettings, description="Account-level audit services.")
     apps: AppsSettings = Field(default_factory=AppsSettings, description="Backend and frontend workloads.")

@@ -2,7 +2,8 @@
 
 Prices are AWS on-demand list prices for us-east-1 (USD, Linux, no reserved or savings plans) as
 published in 2025-2026, from the instance catalogue; data transfer, requests and log ingestion are
-left out. An instance type the catalogue has no price for is listed as unpriced, never a failure:
+left out, and so is RDS Proxy (billed per vCPU-hour of its instance: no price recorded here). An instance
+type the catalogue has no price for is listed as unpriced, never a failure:
 an estimate must not block a synth. The tests only compare stacks with each other.
 """
 

@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from silhouette_infra.compliance.replacing import is_stateful, replacing
 from silhouette_infra.synth.readable import readable_resource
-from silhouette_infra.synth.replacing import is_stateful, replacing
 
 Path = tuple[str | int, ...]
 Action = Literal["create", "delete", "update", "replace"]

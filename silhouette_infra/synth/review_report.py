@@ -102,7 +102,7 @@ def change_lines(change: PropertyChange) -> list[str]:
 def _title(change: ResourceChange) -> str:
     tags = [tag for tag, on in (("stateful", change.stateful), ("protected", change.protected)) if on]
     if not change.table_known:
-        tags.append("replacing properties unknown: type not in synth/replacing.py")
+        tags.append("replacing properties unknown: type not in compliance/replacing.py")
     moved = f" (moved from {change.moved_from})" if change.moved_from else ""
     return f"{SYMBOL[change.action]} {change.action} {change.type} {change.name} in {change.layer}{moved}" + (
         f" [{', '.join(tags)}]" if tags else ""

@@ -1,21 +1,18 @@
-"""What counts as stateful, which input changes replace it, and the guard that compares two runs.
+"""The guard that compares two runs: which stateful resources a change would delete or replace.
 
-The properties are those the AWS provider (Terraform schema ``ForceNew``) cannot change in place: a
-new value means delete-and-create, which for these resources loses data. They come from the table of
-every declared type in ``replacing.py``, which says where each list comes from.
+What counts as stateful, and which properties replace it, is ``compliance/stateful.py``, derived from the table
+of every declared type in ``compliance/replacing.py`` (the policy pack protects the same types, the review diff
+reads the same table); ``REPLACING_PROPERTIES`` is re-exported here for the callers that import it from synth.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from silhouette_infra.compliance.stateful import REPLACING_PROPERTIES
 from silhouette_infra.synth.engine.mocks import CapturedResource
-from silhouette_infra.synth.replacing import REPLACING
 
-# The stateful types of replacing.py's table (every declared type, with its source) and their properties.
-REPLACING_PROPERTIES: dict[str, tuple[str, ...]] = {
-    type_token: entry.properties for type_token, entry in REPLACING.items() if entry.stateful
-}
+__all__ = ["REPLACING_PROPERTIES", "identity", "replacement_problems", "stateful"]
 
 
 def stateful(resources: list[CapturedResource]) -> list[CapturedResource]:

@@ -3,6 +3,7 @@ can report every problem at once, each under the key a user has to change."""
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -268,11 +269,18 @@ def _data_services(settings: Settings) -> Iterator[Issue]:
 
 
 def _edge(settings: Settings) -> Iterator[Issue]:
-    if settings.edge.hosted_zone_id and settings.edge.certificate_arn:
+    edge = settings.edge
+    if edge.hosted_zone_id and edge.certificate_arn:
         yield (
             "edge.certificate_arn",
             "set either hosted_zone_id (a certificate validated in Route 53) or certificate_arn",
         )
+    contacts = edge.shield_proactive_engagement_contacts
+    if contacts and not edge.shield_advanced:
+        yield ("edge.shield_proactive_engagement_contacts", "proactive engagement needs edge.shield_advanced: true")
+    if contacts and not any(contact.phone_number for contact in contacts):
+        # AssociateProactiveEngagementDetails: the emergency contact list must include a phone number.
+        yield ("edge.shield_proactive_engagement_contacts", "at least one contact needs a phone_number")
 
 
 def _backup(settings: Settings) -> Iterator[Issue]:
@@ -338,9 +346,11 @@ def _worker(settings: Settings) -> Iterator[Issue]:
             f"min_replicas {worker.min_replicas} is above max_replicas {worker.max_replicas}",
         )
     if worker.queue not in queues:
+        close = difflib.get_close_matches(worker.queue, queues, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         yield (
             "apps.worker.queue",
-            f"queue {worker.queue!r} is not one of the broker's queues (rabbitmq.queues: {', '.join(queues)})",
+            f"queue {worker.queue!r} is not one of the broker's queues (rabbitmq.queues: {', '.join(queues)}){hint}",
         )
     duplicates = sorted({queue for queue in queues if queues.count(queue) > 1})
     if duplicates:

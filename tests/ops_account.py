@@ -1,0 +1,292 @@
+"""A moto account shaped by the program's real outputs, for the ``silhouette-ops`` tests.
+
+``account(stack)`` starts from the outputs the real program exports under Pulumi's mocks (``synth``), creates
+in moto a resource for each identifier the tool reads (the RDS instance, the replication group and its
+snapshot, the broker, the cluster and node groups, the ALB, the alarm topic, the backup bucket with a Neo4j
+export, the secrets), and returns those outputs with moto's generated ids (VPC, subnets, KMS keys, ARNs) in
+place of the mocks'. Where moto 5.2.5 lacks an API the tests answer that call with botocore's Stubber (or,
+for one operation on a client moto otherwise serves, botocore's ``before-call`` event, the hook Stubber
+itself uses), each named where it is done.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.stub import Stubber
+
+from silhouette_infra.ops.aws import RETRIES, AwsClients
+from silhouette_infra.ops.outputs import StackOutputs
+from tests.support import synth
+
+# moto's EC2 backend otherwise loads about 1,300 AMIs into every new account (0.35 s); no test here needs one.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+NEO4J_EXPORT = b":begin\nCREATE (:Workflow {id: 1});\nCREATE (:Workflow {id: 2});\n:commit\n"
+
+
+@dataclass
+class Account:
+    outputs: dict[str, Any]
+    session: boto3.Session
+    clients: AwsClients
+    now: datetime
+    answers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    redis_snapshot_age: timedelta = timedelta(hours=3)
+
+    @property
+    def stack_outputs(self) -> StackOutputs:
+        return StackOutputs(self.outputs["cluster_name"].removeprefix("silhouette-"), "the moto account", self.outputs)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.session.client(service, region_name=region or self.outputs["region"], config=RETRIES)
+
+    def stub(self, service: str, region: str | None = None) -> Stubber:
+        """A Stubber-backed client the tool will use for ``service`` (every call on it must be stubbed)."""
+        client = self.client(service, region)
+        stubber = Stubber(client)
+        self.clients.put(service, region or self.outputs["region"], client)
+        stubber.activate()
+        return stubber
+
+    def answer(self, service: str, operation: str, response: dict[str, Any]) -> None:
+        """Answer one operation of the tool's ``service`` client with ``response`` (the latest given wins); moto
+        serves the client's other operations."""
+        client = self.clients.get(service, self.outputs["region"])
+        key = (service, operation)
+        if key not in self.answers:
+
+            def handler(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+                return AWSResponse("https://stubbed", 200, {}, None), self.answers[key]
+
+            event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+            client.meta.events.register(event, handler)
+        self.answers[key] = response
+
+
+@cache
+def _session() -> boto3.Session:
+    """One session for every account of a test process (each account makes its own clients): a session keeps
+    the service models it has parsed, about 2 s of JSON for the services here."""
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+
+def real_outputs(stack: str) -> dict[str, Any]:
+    """The outputs the program exports, as `pulumi stack output --json` prints them."""
+    outputs: dict[str, Any] = json.loads(json.dumps(synth(stack).outputs, default=str))
+    return outputs
+
+
+def account(stack: str) -> Account:
+    """The moto account (call inside ``mock_aws``)."""
+    outputs = real_outputs(stack)
+    session = _session()
+    seeded = Account(outputs, session, AwsClients(session), datetime.now(UTC))
+    for seed in SEEDS:
+        seed(seeded)
+    _default_stubs(seeded)
+    return seeded
+
+
+def _network(account: Account) -> None:
+    ec2, outputs = account.client("ec2"), account.outputs
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    outputs["vpc_id"] = vpc
+    outputs["isolated_subnet_ids"] = [
+        ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"10.0.{20 + index}.0/24", AvailabilityZone=f"{outputs['region']}{zone}"
+        )["Subnet"]["SubnetId"]
+        for index, zone in enumerate("abc")
+    ]
+    # The KMS key ARNs stay the program's: moto's RDS and ElastiCache take a key ARN without looking it up.
+
+
+def _postgres(account: Account) -> None:
+    outputs = account.outputs
+    tag_key, tag_value = next(iter(outputs["backup_selection_tag"].items()))
+    account.client("rds").create_db_instance(
+        DBInstanceIdentifier=outputs["postgres_identifier"],
+        Engine="postgres",
+        DBInstanceClass="db.t4g.medium",
+        AllocatedStorage=100,
+        MasterUsername="silhouette_admin",
+        MasterUserPassword="not-a-secret-moto-only",
+        MultiAZ=True,
+        StorageEncrypted=True,
+        KmsKeyId=outputs["kms_key_arns"]["databases"],
+        BackupRetentionPeriod=7,
+        Tags=[{"Key": tag_key, "Value": tag_value}],
+    )
+    account.client("cloudwatch").put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "FreeStorageSpace",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": outputs["postgres_identifier"]}],
+                "Value": 60 * 1024**3,
+                "Timestamp": account.now - timedelta(minutes=5),
+            }
+        ],
+    )
+
+
+def _redis(account: Account) -> None:
+    elasticache, group = account.client("elasticache"), account.outputs["redis_replication_group_id"]
+    elasticache.create_replication_group(
+        ReplicationGroupId=group,
+        ReplicationGroupDescription="cache",
+        Engine="redis",
+        CacheNodeType="cache.t4g.small",
+        NumCacheClusters=1,
+    )
+    elasticache.create_snapshot(ReplicationGroupId=group, SnapshotName=f"{group}-daily")
+
+
+def _broker_and_cluster(account: Account) -> None:
+    outputs = account.outputs
+    account.client("mq").create_broker(
+        BrokerName=outputs["rabbitmq_broker_name"],
+        EngineType="RABBITMQ",
+        EngineVersion="3.13",
+        HostInstanceType="mq.t3.micro",
+        DeploymentMode="SINGLE_INSTANCE",
+        PubliclyAccessible=False,
+        AutoMinorVersionUpgrade=True,
+        Users=[{"Username": "silhouette", "Password": "not-a-secret-moto-only"}],
+    )
+    eks = account.client("eks")
+    role = "arn:aws:iam::123456789012:role/eks"
+    eks.create_cluster(
+        name=outputs["cluster_name"], roleArn=role, resourcesVpcConfig={"subnetIds": outputs["isolated_subnet_ids"]}
+    )
+    for group in outputs["node_group_names"]:
+        eks.create_nodegroup(
+            clusterName=outputs["cluster_name"],
+            nodegroupName=group,
+            nodeRole=role,
+            subnets=outputs["isolated_subnet_ids"],
+        )
+
+
+def _load_balancer_and_alarms(account: Account) -> None:
+    outputs, elbv2 = account.outputs, account.client("elbv2")
+    balancer = elbv2.create_load_balancer(Name=outputs["load_balancer_name"], Subnets=outputs["isolated_subnet_ids"])
+    group = elbv2.create_target_group(
+        Name="backend", Protocol="HTTP", Port=8080, VpcId=outputs["vpc_id"], TargetType="ip"
+    )
+    group_arn = group["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancers"][0]["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group_arn}],
+    )
+    elbv2.register_targets(TargetGroupArn=group_arn, Targets=[{"Id": "10.0.20.10", "Port": 8080}])
+    outputs["alarm_topic_arn"] = account.client("sns").create_topic(Name="alarms")["TopicArn"]
+    account.client("cloudwatch").put_metric_alarm(
+        AlarmName=f"{outputs['postgres_identifier']}-cpu",
+        MetricName="CPUUtilization",
+        Namespace="AWS/RDS",
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=80,
+        ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=[outputs["alarm_topic_arn"]],
+    )
+
+
+def _backups(account: Account) -> None:
+    outputs, s3 = account.outputs, account.client("s3")
+    bucket = outputs["backup_bucket"]
+    s3.create_bucket(Bucket=bucket) if outputs["region"] == "us-east-1" else s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": outputs["region"]}
+    )
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    if "backup_bucket_replication" in outputs["recovery"]["services"]:
+        s3.put_bucket_replication(
+            Bucket=bucket,
+            ReplicationConfiguration={
+                "Role": "arn:aws:iam::123456789012:role/replication",
+                "Rules": [
+                    {
+                        "ID": "to-dr-region",
+                        "Status": "Enabled",
+                        "Priority": 1,
+                        "Filter": {},
+                        "DeleteMarkerReplication": {"Status": "Enabled"},
+                        "Destination": {"Bucket": "arn:aws:s3:::replica"},
+                    }
+                ],
+            },
+        )
+    key = f"{outputs['neo4j_backup_prefix']}20261129T000000Z.cypher.gz"
+    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(NEO4J_EXPORT))
+    account.client("backup").create_backup_vault(BackupVaultName=outputs["backup_vault_name"])
+
+
+def _secrets(account: Account) -> None:
+    client = account.client("secretsmanager")
+    for name, policy in account.outputs["secrets"].items():
+        created = client.create_secret(Name=f"silhouette/test/{name}", SecretString="{}")
+        policy["id"] = created["ARN"]
+
+
+SEEDS: tuple[Callable[[Account], None], ...] = (
+    _network,
+    _postgres,
+    _redis,
+    _broker_and_cluster,
+    _load_balancer_and_alarms,
+    _backups,
+    _secrets,
+)
+
+
+def recovery_points(account: Account, *, age: timedelta, vault: str, resource_arn: str) -> dict[str, Any]:
+    return {
+        "RecoveryPoints": [
+            {
+                "RecoveryPointArn": f"arn:aws:backup:{account.outputs['region']}:123456789012:recovery-point:1",
+                "BackupVaultName": vault,
+                "ResourceArn": resource_arn,
+                "Status": "COMPLETED",
+                "CreationDate": account.now - age,
+            }
+        ]
+    }
+
+
+def _default_stubs(account: Account) -> None:
+    """A healthy account's answers to the calls moto lacks."""
+
+    def snapshot_times(parsed: dict[str, Any], **_: Any) -> None:
+        for snapshot in parsed.get("Snapshots", []):
+            snapshot["NodeSnapshots"] = [
+                {"CacheClusterId": "node-1", "SnapshotCreateTime": account.now - account.redis_snapshot_age}
+            ]
+
+    # moto 5.2.5 leaves out a snapshot's NodeSnapshots (where its creation time is): added to moto's
+    # DescribeSnapshots answer through botocore's after-call event.
+    elasticache = account.clients.get("elasticache", account.outputs["region"])
+    elasticache.meta.events.register("after-call.elasticache.DescribeSnapshots", snapshot_times)
+    # moto 5.2.5 lacks RDS DescribePendingMaintenanceActions: answered empty, the other RDS calls go to moto.
+    account.answer("rds", "DescribePendingMaintenanceActions", {"PendingMaintenanceActions": []})
+    # moto 5.2.5 lacks GuardDuty ListFindings: ListDetectors and ListFindings stubbed (no finding).
+    guardduty = account.stub("guardduty")
+    guardduty.add_response("list_detectors", {"DetectorIds": ["detector1"]})
+    guardduty.add_response("list_findings", {"FindingIds": []})
+
+
+def postgres_arn(account: Account) -> str:
+    instances = account.client("rds").describe_db_instances(DBInstanceIdentifier=account.outputs["postgres_identifier"])
+    arn: str = instances["DBInstances"][0]["DBInstanceArn"]
+    return arn
