@@ -19,7 +19,11 @@ from tests.support import PROJECT_ROOT
 
 STAGING_ADVISORIES = {
     "backup-retention": ["aws:elasticache/replicationGroup:ReplicationGroup::redis"],
-    "dr-copies": ["aws:backup/plan:Plan::backup-plan", "aws:rds/instance:Instance::postgres"],
+    "dr-copies": [
+        "aws:backup/plan:Plan::backup-hourly-plan",
+        "aws:backup/plan:Plan::backup-plan",
+        "aws:rds/instance:Instance::postgres",
+    ],
     "multi-az-data-services": [
         "aws:elasticache/replicationGroup:ReplicationGroup::redis",
         "aws:mq/broker:Broker::rabbitmq",

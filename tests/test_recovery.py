@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from silhouette_infra.backup import EBS_VOLUMES, HOURLY_SCHEDULE, PVC_NAMESPACE_TAG
-from silhouette_infra.planning.recovery import cron_interval_minutes, recovery_table
+from silhouette_infra.planning.recovery import recovery_table
 from silhouette_infra.synth.engine import SynthResult
 from silhouette_infra.synth.recovery import recovery_sources, rpo_lines
 from silhouette_infra.validation.loader import SettingsError, load_settings
@@ -62,14 +62,6 @@ def test_a_single_region_stack_says_it_has_nothing_in_the_dr_region() -> None:
     settings = synth("staging").settings
     assert all(row.rpo_minutes is None for row in recovery_table(settings)), "staging copies nothing to us-west-2"
     assert "no objective outside production" in rpo_lines(settings)[0]
-
-
-@pytest.mark.parametrize(
-    ("schedule", "minutes"),
-    [("0 */6 * * *", 360), ("*/20 * * * *", 20), ("30 2 * * *", 1440), ("0 1,2,12 * * *", 780), ("0 3 * * 0", 10080)],
-)
-def test_cron_interval_is_the_longest_gap_between_runs(schedule: str, minutes: int) -> None:
-    assert cron_interval_minutes(schedule) == minutes, f"cron {schedule!r}"
 
 
 # ------------------------------------------------------------------------------------ the settings rule

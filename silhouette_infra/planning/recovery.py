@@ -23,9 +23,9 @@ Figures and their sources:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES
+from silhouette_infra.planning.operations import cron_interval_minutes
 from silhouette_infra.settings.models import Settings
 
 # RDS: transaction logs uploaded every 5 minutes (USER_PIT.html).
@@ -34,8 +34,6 @@ DATABASE_PITR_RPO_MINUTES = 5
 SNAPSHOT_INTERVAL_HOURS = 6
 HOURLY_INTERVAL_MINUTES = 60
 START_WINDOW_MINUTES = 60
-MINUTES_PER_DAY = 24 * 60
-MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -70,37 +68,6 @@ class ServiceRecovery:
     def rpo_minutes(self) -> float | None:
         best = self.best
         return best.rpo_minutes if best is not None else None
-
-
-def _field_values(field: str, low: int, high: int) -> list[int]:
-    """The values one cron field (minute or hour) takes: ``*``, ``*/n``, ``a-b``, ``a-b/n``, ``a,b``, ``a``."""
-    values: set[int] = set()
-    for part in field.split(","):
-        spec, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if spec == "*":
-            start, end = low, high
-        elif "-" in spec:
-            start, end = (int(bound) for bound in spec.split("-", 1))
-        else:
-            start = int(spec)
-            end = high if step_text else start
-        values.update(range(start, end + 1, step))
-    return sorted(values)
-
-
-def cron_interval_minutes(schedule: str) -> float:
-    """The longest gap between two runs of a five-field cron schedule. Schedules restricted to some days of the
-    month, months or weekdays count as weekly at best (the gap across the skipped days is not computed)."""
-    minute, hour, day_of_month, month, day_of_week = schedule.split()
-    times = sorted(h * 60 + m for h in _field_values(hour, 0, 23) for m in _field_values(minute, 0, 59))
-    if not times:
-        raise ValueError(f"cron schedule {schedule!r} never runs")
-    gaps = [later - earlier for earlier, later in pairwise(times)]
-    gaps.append(times[0] + MINUTES_PER_DAY - times[-1])
-    if (day_of_month, month, day_of_week) != ("*", "*", "*"):
-        return float(MINUTES_PER_WEEK)
-    return float(max(gaps))
 
 
 def recovery_table(settings: Settings) -> list[ServiceRecovery]:
