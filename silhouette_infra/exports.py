@@ -34,6 +34,7 @@ from silhouette_infra.kubernetes import network_policy
 from silhouette_infra.kubernetes.declare import declare, manifest_fields
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
+from silhouette_infra.kubernetes.uploads import s3_upload_container
 from silhouette_infra.kubernetes.workloads import (
     Container,
     Manifest,
@@ -84,14 +85,6 @@ with open(path + ".partial", "w") as out:
 os.rename(path + ".partial", path)
 print("rabbitmq definitions: %d queues, %d exchanges" % (len(definitions.get("queues", [])),
       len(definitions.get("exchanges", []))))
-"""
-
-UPLOAD_SCRIPT = """\
-set -eu
-key="${EXPORT_PREFIX}$(date -u +%Y%m%dT%H%M%SZ).json"
-aws s3 cp "$DEFINITIONS_FILE" "s3://$BACKUP_BUCKET/$key" \\
-  --sse aws:kms --sse-kms-key-id "$BACKUP_KMS_KEY_ARN" --only-show-errors --no-progress
-echo "rabbitmq definitions uploaded to s3://$BACKUP_BUCKET/$key"
 """
 
 
@@ -208,21 +201,17 @@ def definitions_cron_job(design: ExportsDesign) -> Manifest:
         writable_paths={"/tmp": "16Mi"},
         volume_mounts=(VolumeMount("export", EXPORT_DIR), VolumeMount("broker", BROKER_DIR, read_only=True)),
     )
-    upload = Container(
-        name="upload",
+    upload = s3_upload_container(
         image=settings.aws_cli_image,
-        command=("/bin/sh", "-c", UPLOAD_SCRIPT),
-        env={
-            "AWS_REGION": design.region,
-            "BACKUP_BUCKET": design.backup_bucket,
-            "EXPORT_PREFIX": definitions_prefix(design.stack),
-            "BACKUP_KMS_KEY_ARN": design.backup_kms_key_arn,
-            "DEFINITIONS_FILE": DEFINITIONS_FILE,
-            "HOME": "/tmp",
-        },
+        region=design.region,
+        bucket=design.backup_bucket,
+        prefix=definitions_prefix(design.stack),
+        kms_key_arn=design.backup_kms_key_arn,
+        file=DEFINITIONS_FILE,
+        suffix=".json",
+        mount=VolumeMount("export", EXPORT_DIR, read_only=True),
         resources=Resources("50m", "250m", "128Mi", "256Mi"),
-        writable_paths={"/tmp": "64Mi"},
-        volume_mounts=(VolumeMount("export", EXPORT_DIR, read_only=True),),
+        scratch="64Mi",
     )
     template = pod_template(
         labels=DEFINITIONS_LABELS,

@@ -341,7 +341,7 @@ def test_upload_writes_sse_kms_objects_under_the_stacks_prefix() -> None:
     assert variables["BACKUP_KMS_KEY_ARN"] == KEY_ARN
     script = upload["command"][-1]
     assert '--sse aws:kms --sse-kms-key-id "$BACKUP_KMS_KEY_ARN"' in script
-    assert "s3://$BACKUP_BUCKET/$key" in script and ".cypher.gz" in script
+    assert "s3://$BACKUP_BUCKET/$key" in script and variables["UPLOAD_SUFFIX"] == ".cypher.gz"
 
 
 def test_only_the_upload_container_receives_aws_credentials() -> None:

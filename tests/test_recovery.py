@@ -191,7 +191,7 @@ def test_rabbitmq_definitions_are_exported_without_users_on_the_schedule(product
     )
     (upload,) = pod["containers"]
     env = {e["name"]: e.get("value") for e in upload["env"]}
-    assert env["EXPORT_PREFIX"] == "rabbitmq-definitions/production/", env
+    assert env["BACKUP_PREFIX"] == "rabbitmq-definitions/production/", env
     assert env["BACKUP_BUCKET"] == production.named("aws:s3/bucket:Bucket", "backup-bucket").outputs["bucket"]
 
 

@@ -56,6 +56,7 @@ from silhouette_infra.kubernetes.declare import manifest_fields
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.quantities import memory_mib
+from silhouette_infra.kubernetes.uploads import s3_upload_container
 from silhouette_infra.kubernetes.workloads import (
     Container,
     Manifest,
@@ -192,14 +193,6 @@ cypher-shell --address "$NEO4J_ADDRESS" --username neo4j --format plain --non-in
 gzip -t "$DUMP_FILE.partial"
 mv "$DUMP_FILE.partial" "$DUMP_FILE"
 echo "neo4j export: $(stat -c %s "$DUMP_FILE") bytes, gzipped"
-"""
-
-UPLOAD_SCRIPT = """\
-set -eu
-key="${BACKUP_PREFIX}$(date -u +%Y%m%dT%H%M%SZ).cypher.gz"
-aws s3 cp "$DUMP_FILE" "s3://$BACKUP_BUCKET/$key" \\
-  --sse aws:kms --sse-kms-key-id "$BACKUP_KMS_KEY_ARN" --only-show-errors --no-progress
-echo "neo4j backup uploaded to s3://$BACKUP_BUCKET/$key"
 """
 
 
@@ -456,21 +449,17 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
         writable_paths={"/tmp": "256Mi"},
         volume_mounts=(VolumeMount("dump", DUMP_DIR), VolumeMount("auth", AUTH_DIR, read_only=True)),
     )
-    upload = Container(
-        name="upload",
+    upload = s3_upload_container(
         image=design.settings.backup_image,
-        command=("/bin/sh", "-c", UPLOAD_SCRIPT),
-        env={
-            "AWS_REGION": design.region,
-            "BACKUP_BUCKET": design.backup_bucket,
-            "BACKUP_PREFIX": backup_prefix(design.stack),
-            "BACKUP_KMS_KEY_ARN": design.backup_kms_key_arn,
-            "DUMP_FILE": DUMP_FILE,
-            "HOME": "/tmp",
-        },
+        region=design.region,
+        bucket=design.backup_bucket,
+        prefix=backup_prefix(design.stack),
+        kms_key_arn=design.backup_kms_key_arn,
+        file=DUMP_FILE,
+        suffix=".cypher.gz",
+        mount=VolumeMount("dump", DUMP_DIR, read_only=True),
         resources=Resources("100m", "500m", "256Mi", "512Mi"),
-        writable_paths={"/tmp": "256Mi"},
-        volume_mounts=(VolumeMount("dump", DUMP_DIR, read_only=True),),
+        scratch="256Mi",
     )
     template = pod_template(
         labels=BACKUP_LABELS,
