@@ -48,11 +48,13 @@ from silhouette_infra.kubernetes.workloads import (
     secret_volume,
     tag_pinning_reasons,
 )
-from silhouette_infra.settings.models import RecoverySettings
+from silhouette_infra.settings.models import RecoverySettings, RecoverySources
 
 NAMESPACE = "dr-exports"
 DEFINITIONS_JOB = "rabbitmq-definitions"
 DEFINITIONS_SERVICE_ACCOUNT = "rabbitmq-definitions"
+IMPORT_JOB = "rabbitmq-definitions-import"
+IMPORT_SERVICE_ACCOUNT = "rabbitmq-definitions-import"
 BROKER_SECRET = "rabbitmq-management"
 EXPORT_DIR = "/export"
 BROKER_DIR = "/var/run/secrets/broker"
@@ -61,30 +63,59 @@ VHOST = "/"
 EXPORT_UID = 65532  # no user of the images or of the nodes
 COMMON_LABELS = {**PART_OF, **MANAGED_BY, "app.kubernetes.io/name": "dr-exports"}
 DEFINITIONS_LABELS = {**COMMON_LABELS, "app.kubernetes.io/component": DEFINITIONS_JOB}
+IMPORT_LABELS = {**COMMON_LABELS, "app.kubernetes.io/component": IMPORT_JOB}
 TAG_PINNING_REASON = (
     "exact release tags from the stack settings (recovery.definitions_image, recovery.aws_cli_image), reviewed in "
     "pull requests; their digests cannot be resolved offline - append @sha256 to pin by digest"
 )
 
 # The management API's definitions of one vhost (no users, no permissions); written whole or not at all.
-FETCH_SCRIPT = """\
+# The management API of the broker's vhost, with the broker's credentials (mounted files, never environment).
+BROKER_API = """\
 import base64, json, os, ssl, urllib.parse, urllib.request
 def read(key):
     with open(os.path.join(os.environ["BROKER_DIR"], key)) as secret:
         return secret.read().strip()
 url = "https://%s/api/definitions/%s" % (read("host"), urllib.parse.quote(os.environ["VHOST"], safe=""))
 token = base64.b64encode(("%s:%s" % (read("username"), read("password"))).encode()).decode()
-request = urllib.request.Request(url, headers={"Authorization": "Basic " + token})
-with urllib.request.urlopen(request, timeout=60, context=ssl.create_default_context()) as response:
+headers = {"Authorization": "Basic " + token, "content-type": "application/json"}
+context = ssl.create_default_context()
+path = os.environ["DEFINITIONS_FILE"]
+"""
+
+# The definitions of one vhost (no users, no permissions); written whole or not at all.
+FETCH_SCRIPT = (
+    BROKER_API
+    + """\
+with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60, context=context) as response:
     definitions = json.load(response)
 for private in ("users", "permissions", "topic_permissions"):
     definitions.pop(private, None)
-path = os.environ["DEFINITIONS_FILE"]
 with open(path + ".partial", "w") as out:
     json.dump(definitions, out)
 os.rename(path + ".partial", path)
 print("rabbitmq definitions: %d queues, %d exchanges" % (len(definitions.get("queues", [])),
       len(definitions.get("exchanges", []))))
+"""
+)
+
+# The dr stack: the exported definitions posted to the new broker (queues, exchanges, bindings, policies).
+IMPORT_SCRIPT = (
+    BROKER_API
+    + """\
+with open(path, "rb") as exported:
+    body = exported.read()
+definitions = json.loads(body)
+request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+with urllib.request.urlopen(request, timeout=60, context=context) as response:
+    print("rabbitmq definitions imported (HTTP %d): %d queues" % (response.status, len(definitions.get("queues", []))))
+"""
+)
+
+DOWNLOAD_SCRIPT = """\
+set -eu
+aws s3 cp "$SOURCE" "$DEFINITIONS_FILE" --only-show-errors --no-progress
+echo "rabbitmq definitions downloaded from $SOURCE"
 """
 
 
@@ -110,6 +141,36 @@ def definitions_role_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, re
     )
 
 
+def s3_uri(object_arn: str) -> str:
+    """``arn:aws:s3:::bucket/key`` -> ``s3://bucket/key``."""
+    return "s3://" + object_arn.split(":::", 1)[1]
+
+
+def import_role_policy(*, object_arn: str, kms_key_arn: str, region: str) -> dict[str, Any]:
+    """Read the one exported object named in the dr stack's sources, decrypting it only through S3."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadTheDefinitions", "Effect": "Allow", "Action": "s3:GetObject", "Resource": object_arn},
+            {
+                "Sid": "DecryptThroughS3",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class DefinitionsImport:
+    """The dr stack's import: the exported object, its key, and the role that may read them."""
+
+    object_arn: str
+    role_arn: pulumi.Input[str]
+
+
 @dataclass(frozen=True)
 class ExportsDesign:
     """Everything the Kubernetes objects depend on, as plain values or Pulumi inputs."""
@@ -122,6 +183,7 @@ class ExportsDesign:
     backup_bucket: pulumi.Input[str]
     backup_kms_key_arn: pulumi.Input[str]
     definitions_role_arn: pulumi.Input[str]
+    definitions_import: DefinitionsImport | None = None
 
 
 def _metadata(name: str, labels: dict[str, str], **extra: Any) -> Manifest:
@@ -159,15 +221,11 @@ def broker_external_secret(design: ExportsDesign) -> Manifest:
     }
 
 
-def service_account(design: ExportsDesign) -> Manifest:
+def service_account(name: str, labels: dict[str, str], role_arn: pulumi.Input[str]) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": _metadata(
-            DEFINITIONS_SERVICE_ACCOUNT,
-            DEFINITIONS_LABELS,
-            annotations={ROLE_ARN_ANNOTATION: design.definitions_role_arn},
-        ),
+        "metadata": _metadata(name, labels, annotations={ROLE_ARN_ANNOTATION: role_arn}),
         "automountServiceAccountToken": False,
     }
 
@@ -190,17 +248,72 @@ def network_policies() -> list[Manifest]:
     ]
 
 
-def definitions_cron_job(design: ExportsDesign) -> Manifest:
-    settings = design.settings
-    fetch = Container(
-        name="fetch",
-        image=settings.definitions_image,
-        command=("python3", "-c", FETCH_SCRIPT),
+def broker_container(name: str, image: str, script: str, *, writes: bool) -> Container:
+    """A Python container that talks to the broker's management API with the mounted credentials."""
+    return Container(
+        name=name,
+        image=image,
+        command=("python3", "-c", script),
         env={"VHOST": VHOST, "DEFINITIONS_FILE": DEFINITIONS_FILE, "BROKER_DIR": BROKER_DIR, "HOME": "/tmp"},
         resources=Resources("50m", "250m", "64Mi", "128Mi"),
         writable_paths={"/tmp": "16Mi"},
-        volume_mounts=(VolumeMount("export", EXPORT_DIR), VolumeMount("broker", BROKER_DIR, read_only=True)),
+        volume_mounts=(
+            VolumeMount("export", EXPORT_DIR, read_only=not writes),
+            VolumeMount("broker", BROKER_DIR, read_only=True),
+        ),
     )
+
+
+def definitions_import_job(design: ExportsDesign, definitions: DefinitionsImport) -> Manifest:
+    """Once, when the dr stack is created: the exported definitions downloaded, then posted to the new broker."""
+    settings = design.settings
+    download = Container(
+        name="download",
+        image=settings.aws_cli_image,
+        command=("/bin/sh", "-c", DOWNLOAD_SCRIPT),
+        env={
+            "AWS_REGION": design.region,
+            "SOURCE": s3_uri(definitions.object_arn),
+            "DEFINITIONS_FILE": DEFINITIONS_FILE,
+            "HOME": "/tmp",
+        },
+        resources=Resources("50m", "250m", "128Mi", "256Mi"),
+        writable_paths={"/tmp": "64Mi"},
+        volume_mounts=(VolumeMount("export", EXPORT_DIR),),
+    )
+    template = pod_template(
+        labels=IMPORT_LABELS,
+        init_containers=[download],
+        containers=[broker_container("import", settings.definitions_image, IMPORT_SCRIPT, writes=False)],
+        service_account=IMPORT_SERVICE_ACCOUNT,
+        run_as_user=EXPORT_UID,
+        run_as_group=EXPORT_UID,
+        fs_group=EXPORT_UID,
+        # AWS credentials for the download only; the import talks to the broker.
+        annotations={"eks.amazonaws.com/skip-containers": "import"},
+        volumes=[empty_dir("export", "16Mi"), secret_volume("broker", BROKER_SECRET)],
+        restart_policy="Never",
+    )
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _metadata(
+            IMPORT_JOB,
+            IMPORT_LABELS,
+            annotations=checkov_skips(
+                tag_pinning_reasons([settings.definitions_image, settings.aws_cli_image], TAG_PINNING_REASON)
+            ),
+        ),
+        # Retried while the broker's credentials reach the namespace; kept an hour for its logs.
+        "spec": job_spec(
+            template=template, backoff_limit=6, active_deadline_seconds=1800, ttl_seconds_after_finished=3600
+        ),
+    }
+
+
+def definitions_cron_job(design: ExportsDesign) -> Manifest:
+    settings = design.settings
+    fetch = broker_container("fetch", settings.definitions_image, FETCH_SCRIPT, writes=True)
     upload = s3_upload_container(
         image=settings.aws_cli_image,
         region=design.region,
@@ -245,12 +358,15 @@ def definitions_cron_job(design: ExportsDesign) -> Manifest:
 
 def manifests(design: ExportsDesign) -> list[Manifest]:
     """Every Kubernetes object of the exports, namespace first."""
+    imported = design.definitions_import
     return [
         namespace(),
         broker_external_secret(design),
-        service_account(design),
+        service_account(DEFINITIONS_SERVICE_ACCOUNT, DEFINITIONS_LABELS, design.definitions_role_arn),
+        *([service_account(IMPORT_SERVICE_ACCOUNT, IMPORT_LABELS, imported.role_arn)] if imported else []),
         *network_policies(),
         definitions_cron_job(design),
+        *([definitions_import_job(design, imported)] if imported else []),
     ]
 
 
@@ -263,6 +379,8 @@ class ExportsArgs(LayerArgs):
     backup_bucket: pulumi.Input[str]
     backup_bucket_arn: pulumi.Input[str]
     backup_kms_key_arn: pulumi.Input[str]
+    broker: pulumi.Resource  # the broker the import waits for
+    sources: RecoverySources | None = None  # the dr stack's: the definitions it imports
 
 
 _TYPED: dict[str, Callable[..., pulumi.CustomResource]] = {
@@ -270,6 +388,7 @@ _TYPED: dict[str, Callable[..., pulumi.CustomResource]] = {
     "ServiceAccount": k8s.core.v1.ServiceAccount,
     "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
     "CronJob": k8s.batch.v1.CronJob,
+    "Job": k8s.batch.v1.Job,
 }
 
 
@@ -306,17 +425,47 @@ class Exports(pulumi.ComponentResource):
             backup_bucket=args.backup_bucket,
             backup_kms_key_arn=args.backup_kms_key_arn,
             definitions_role_arn=role.arn,
+            definitions_import=self._import(args.sources),
         )
-        declared: list[pulumi.CustomResource] = []
+        declared: list[pulumi.Resource] = []
         for manifest in manifests(design):
             kind = manifest["kind"]
-            after = declared[:1] if kind != "CronJob" else list(declared)  # the namespace, or everything
+            # The namespace first; the jobs after everything, the import after the broker too.
+            after = (
+                declared[:1]
+                if kind not in ("CronJob", "Job")
+                else [*declared, *([args.broker] if kind == "Job" else [])]
+            )
             declared.append(self._declare(f"{name}-{manifest['metadata']['name']}", manifest, after))
         self.register_outputs({"namespace": NAMESPACE})
 
-    def _declare(
-        self, logical_name: str, manifest: Manifest, after: list[pulumi.CustomResource]
-    ) -> pulumi.CustomResource:
+    def _import(self, sources: RecoverySources | None) -> DefinitionsImport | None:
+        """The dr stack's import of the exported definitions, with the role that reads that one object."""
+        if (
+            sources is None
+            or sources.rabbitmq_definitions_object is None
+            or sources.rabbitmq_definitions_key_arn is None
+        ):
+            return None
+        args = self._args
+        policy = import_role_policy(
+            object_arn=sources.rabbitmq_definitions_object,
+            kms_key_arn=sources.rabbitmq_definitions_key_arn,
+            region=args.region,
+        )
+        role = service_account_role(
+            "rabbitmq-definitions-import",
+            naming=args.naming,
+            oidc=args.cluster.oidc,
+            namespace=NAMESPACE,
+            service_account=IMPORT_SERVICE_ACCOUNT,
+            description="RabbitMQ definitions import: reads the exported definitions the dr stack starts from",
+            inline_policies={"rabbitmq-definitions-import": json.dumps(policy)},
+            parent=self,
+        )
+        return DefinitionsImport(sources.rabbitmq_definitions_object, role.arn)
+
+    def _declare(self, logical_name: str, manifest: Manifest, after: list[pulumi.Resource]) -> pulumi.CustomResource:
         opts = pulumi.ResourceOptions(
             parent=self, provider=self._args.cluster.provider, depends_on=[*self._args.cluster.ready, *after]
         )

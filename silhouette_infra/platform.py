@@ -286,6 +286,8 @@ def _operations(
             backup_bucket=foundation.backup.bucket_name,
             backup_bucket_arn=foundation.backup.bucket_arn,
             backup_kms_key_arn=keys.arns.backups,
+            broker=data.rabbitmq,
+            sources=settings.recovery.sources,
         ),
         opts=context.options(),
     )

@@ -3,6 +3,7 @@ every validator like the other stacks, and refused, with nothing declared, when 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from silhouette_infra.validation.loader import SettingsError
 from tests.support import config_with, synth
 
 REPLICATED_BACKUPS = "arn:aws:rds:us-west-2:111111111111:auto-backup:ab-replacewiththereplicatedbackups"
+DEFINITIONS = "arn:aws:s3:::silhouette-production-backups-us-west-2-111111111111/rabbitmq-definitions/production/x.json"
+DEFINITIONS_KEY = "arn:aws:kms:us-west-2:111111111111:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +80,27 @@ def test_dr_stack_rto_within_the_objective_and_an_hour_with_the_pilot_light(dr: 
 
 # (overrides of the dr stack's recovery section, key that must be named, words the message must contain)
 BAD_SOURCES: list[tuple[dict[str, Any] | None, str, str]] = [
+    (
+        {
+            "sources": {
+                "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+                "rabbitmq_definitions_object": DEFINITIONS,
+            }
+        },
+        "recovery.sources.rabbitmq_definitions_key_arn",
+        "or neither",
+    ),
+    (
+        {
+            "sources": {
+                "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+                "rabbitmq_definitions_object": DEFINITIONS,
+                "rabbitmq_definitions_key_arn": DEFINITIONS_KEY.replace("us-west-2", "us-east-1"),
+            }
+        },
+        "recovery.sources.rabbitmq_definitions_key_arn",
+        "in us-east-1, the stack in us-west-2",
+    ),
     (None, "recovery.sources", "rebuilds production"),
     ({"mode": "cold"}, "recovery.sources", "postgres_automated_backups_arn"),
     (
@@ -123,3 +147,31 @@ def test_bad_recovery_sources_are_refused_before_anything_is_declared(
     message = str(raised.value)
     assert f"silhouette:{key}: " in message and expected in message, f"dr {recovery}: {message}"
     assert raised.value.declared == [], f"dr: resources declared before validation: {raised.value.declared}"
+
+
+def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker() -> None:
+    sources = {
+        "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+        "rabbitmq_definitions_object": DEFINITIONS,
+        "rabbitmq_definitions_key_arn": DEFINITIONS_KEY,
+    }
+    result = synth("dr", config_with("dr", recovery={"sources": sources}))
+    (job,) = [r for r in result.of_type("kubernetes:batch/v1:Job") if r.name == "exports-rabbitmq-definitions-import"]
+    pod = job.inputs["spec"]["template"]["spec"]
+    (download,) = pod["initContainers"]
+    assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == DEFINITIONS.replace(
+        "arn:aws:s3:::", "s3://"
+    )
+    (importer,) = pod["containers"]
+    assert 'method="POST"' in importer["command"][-1] and "/api/definitions/" in importer["command"][-1]
+    broker = result.named("aws:mq/broker:Broker", "rabbitmq")
+    assert any(urn == broker.urn for urn in job.options["dependencies"]), "the import waits for the new broker"
+    role = result.named("aws:iam/role:Role", "rabbitmq-definitions-import-role")
+    (inline,) = [p for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
+    statements = json.loads(inline.inputs["policy"])["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("s3:GetObject", DEFINITIONS),
+        ("kms:Decrypt", DEFINITIONS_KEY),
+    ], "the import reads that one object, and decrypts it only through S3"
+    jobs = [r.name for r in synth("dr").of_type("kubernetes:batch/v1:Job")]
+    assert "exports-rabbitmq-definitions-import" not in jobs, "no import without a definitions source"

@@ -34,7 +34,16 @@ def dr_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.delenv(variable, raising=False)
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
+        key = boto3.client("kms", region_name=REGION).create_key(Description="backups in the DR region")["KeyMetadata"]
         s3.create_bucket(Bucket=REPLICA, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_encryption(
+            Bucket=REPLICA,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}
+                ]
+            },
+        )
         for stamp in ("20261128T0900Z", "20261128T0930Z"):
             s3.put_object(Bucket=REPLICA, Key=f"rabbitmq-definitions/production/{stamp}.json", Body=b"{}")
         yield s3
@@ -78,8 +87,11 @@ def _find(s3: Any, latest: datetime | None) -> Sources:
 def test_finds_the_latest_restorable_points_in_the_dr_region(dr_region: Any) -> None:
     sources = _find(dr_region, NOW - timedelta(minutes=5))
     assert sources.automated_backups_arn == ARN and sources.region == REGION
-    assert sources.definitions_object == f"s3://{REPLICA}/rabbitmq-definitions/production/20261128T0930Z.json", (
-        "the newest definitions export"
+    assert (
+        sources.definitions_object == f"arn:aws:s3:::{REPLICA}/rabbitmq-definitions/production/20261128T0930Z.json"
+    ), "the newest definitions export"
+    assert sources.definitions_key_arn and sources.definitions_key_arn.startswith(
+        f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
     )
 
 
@@ -126,5 +138,7 @@ def test_end_to_end_seed_failover_and_synthesise_the_dr_stack(dr_region: Any) ->
     result = synth("dr", _apply(lines, config))
     restore = result.named("aws:rds/instance:Instance", "postgres").inputs["restoreToPointInTime"]
     assert restore == {"sourceDbInstanceAutomatedBackupsArn": ARN, "useLatestRestorableTime": True}, restore
+    jobs = {r.name: r for r in result.of_type("kubernetes:batch/v1:Job")}
+    assert "exports-rabbitmq-definitions-import" in jobs, "the written sources make the dr stack import the definitions"
     steps = runbook("dr", result.settings, sources)
     assert any("2026-11-28T09:55:00Z" in step for step in steps) and any("objective 240 min" in s for s in steps)

@@ -38,7 +38,8 @@ class Sources:
     region: str
     automated_backups_arn: str
     latest_restorable_time: datetime
-    definitions_object: str | None  # s3://bucket/key of the newest RabbitMQ definitions, if any
+    definitions_object: str | None  # arn:aws:s3:::bucket/key of the newest RabbitMQ definitions, if any
+    definitions_key_arn: str | None  # the KMS key of the replica bucket, which the import's role decrypts with
 
 
 def find_sources(rds: Any, s3: Any, *, settings: Settings, naming: Naming, account_id: str, now: datetime) -> Sources:
@@ -69,14 +70,27 @@ def find_sources(rds: Any, s3: Any, *, settings: Settings, naming: Naming, accou
         region=region,
         automated_backups_arn=arn,
         latest_restorable_time=latest,
-        definitions_object=f"s3://{replica}/{definitions['Key']}" if definitions else None,
+        definitions_object=f"arn:aws:s3:::{replica}/{definitions['Key']}" if definitions else None,
+        definitions_key_arn=_bucket_key(s3, replica) if definitions else None,
     )
+
+
+def _bucket_key(s3: Any, bucket: str) -> str:
+    """The KMS key of the bucket's default encryption (the replica's DR key)."""
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    key = rule["ApplyServerSideEncryptionByDefault"].get("KMSMasterKeyID")
+    if not key:
+        raise FailoverError(f"the bucket {bucket} is not encrypted with a KMS key")
+    return str(key)
 
 
 def config_lines(dr_stack: str, sources: Sources) -> list[str]:
     """The exact commands that write the sources into the dr stack's file."""
     key = "silhouette:recovery.sources"
     values = {"postgres_automated_backups_arn": sources.automated_backups_arn, "postgres_restore_time": "latest"}
+    if sources.definitions_object and sources.definitions_key_arn:
+        values["rabbitmq_definitions_object"] = sources.definitions_object
+        values["rabbitmq_definitions_key_arn"] = sources.definitions_key_arn
     return [
         f"pulumi config set --path --stack {shlex.quote(dr_stack)} {shlex.quote(f'{key}.{name}')} {shlex.quote(value)}"
         for name, value in values.items()
@@ -86,15 +100,16 @@ def config_lines(dr_stack: str, sources: Sources) -> list[str]:
 def runbook(dr_stack: str, source: Settings, sources: Sources) -> list[str]:
     """What a person does next, with the figures synth computes (README, "Regional recovery")."""
     definitions = sources.definitions_object or "none found: the broker starts with the queues the backend declares"
+    imported = "imported by the dr stack" if sources.definitions_object else "nothing to import"
     latest = f"{sources.latest_restorable_time:%Y-%m-%dT%H:%M:%SZ}"
     return [
         f"latest restorable time of PostgreSQL in {sources.region}: {latest}",
-        f"RabbitMQ definitions to import: {definitions}",
+        f"RabbitMQ definitions: {definitions} ({imported})",
         f"1. run the lines above, then `make synth STACK={dr_stack}`: it prints the RPO table and the RTO estimate "
         f"(objective {source.recovery.rto_minutes} min) and checks everything",
         f"2. pulumi up --stack {dr_stack}",
-        "3. restore Neo4j's volume from the newest recovery point in the DR vault, import the RabbitMQ definitions, "
-        "switch DNS (README, Regional recovery, steps 5-6)",
+        "3. restore Neo4j's volume from the newest recovery point in the DR vault and switch DNS (README, Regional "
+        "recovery, steps 5-6)",
     ]
 
 

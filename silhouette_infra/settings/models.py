@@ -426,6 +426,7 @@ ExportInterval = Literal[15, 20, 30, 60]
 AutomatedBackupsArn = Annotated[
     str, Field(pattern=r"^arn:aws(-[a-z]+)?:rds:[a-z0-9-]+:\d{12}:auto-backup:ab-[a-z0-9]+$")
 ]
+KmsKeyArn = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]+)?:kms:[a-z0-9-]+:\d{12}:key/[a-f0-9-]{36}$")]
 S3ObjectArn = Annotated[str, Field(pattern=r"^arn:aws(-[a-z]+)?:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")]
 
 
@@ -439,6 +440,14 @@ class RecoverySources(Section):
         pattern=r"^(latest|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$",
         description="The point in time to restore to (UTC, `2026-11-28T09:55:00Z`), or `latest` (the latest "
         "restorable time of the replicated backups).",
+    )
+    rabbitmq_definitions_object: S3ObjectArn | None = Field(
+        None,
+        description="The exported RabbitMQ definitions the new broker imports once (`arn:aws:s3:::<backup bucket "
+        "replica>/rabbitmq-definitions/production/<time>.json`); none: only the queues the backend declares.",
+    )
+    rabbitmq_definitions_key_arn: KmsKeyArn | None = Field(
+        None, description="The KMS key that encrypts that object (the replica bucket's key), for the import's role."
     )
     redis_rdb_object: S3ObjectArn | None = Field(
         None,
