@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
 from silhouette_infra.planning.release import plan_release
-from silhouette_infra.settings.models import AppsSettings
+from silhouette_infra.settings.models import AppsSettings, WorkerSettings, WorkloadSettings
 
 ROLLOUT_SURGE = 0.25  # maxSurge of every Deployment: a rollout briefly runs 25 % more pods
 MIGRATION_POD = (500, 512)  # cpu millicores, memory MiB of a migration Job's pod (requests = limits)
@@ -35,24 +35,21 @@ def required_quota(apps: AppsSettings) -> Quota:
     """What every Deployment at its maximum (HPA or KEDA), during a rollout surge, plus the migration Jobs needs."""
     requests_cpu = requests_memory = limits_cpu = limits_memory = pods = 0.0
     migrations = 0
+    # Every Deployment with its maximum: each variant of the release plans (HPA), and the workers (KEDA).
+    deployments: list[tuple[WorkloadSettings | WorkerSettings, int]] = []
     for service, workload in (("backend", apps.backend), ("frontend", apps.frontend)):
         plan = plan_release(service, workload, apps)
         if service == "backend":
             migrations = len(plan.images)
-        for variant in plan.variants:
-            replicas = math.ceil(variant.max_replicas * (1 + ROLLOUT_SURGE))
-            requests_cpu += replicas * cpu_millicores(workload.cpu_request)
-            requests_memory += replicas * memory_mib(workload.memory_request)
-            limits_cpu += replicas * cpu_millicores(workload.cpu_limit)
-            limits_memory += replicas * memory_mib(workload.memory_limit)
-            pods += replicas
-    worker = apps.worker  # one Deployment, scaled by KEDA up to its maximum
-    replicas = math.ceil(worker.max_replicas * (1 + ROLLOUT_SURGE))
-    requests_cpu += replicas * cpu_millicores(worker.cpu_request)
-    requests_memory += replicas * memory_mib(worker.memory_request)
-    limits_cpu += replicas * cpu_millicores(worker.cpu_limit)
-    limits_memory += replicas * memory_mib(worker.memory_limit)
-    pods += replicas
+        deployments += [(workload, variant.max_replicas) for variant in plan.variants]
+    deployments.append((apps.worker, apps.worker.max_replicas))
+    for pods_of, maximum in deployments:
+        replicas = math.ceil(maximum * (1 + ROLLOUT_SURGE))
+        requests_cpu += replicas * cpu_millicores(pods_of.cpu_request)
+        requests_memory += replicas * memory_mib(pods_of.memory_request)
+        limits_cpu += replicas * cpu_millicores(pods_of.cpu_limit)
+        limits_memory += replicas * memory_mib(pods_of.memory_limit)
+        pods += replicas
     requests_cpu += migrations * MIGRATION_POD[0]
     limits_cpu += migrations * MIGRATION_POD[0]
     requests_memory += migrations * MIGRATION_POD[1]
