@@ -264,6 +264,29 @@ def broker_container(name: str, image: str, script: str, *, writes: bool) -> Con
     )
 
 
+def _two_step_pod(
+    labels: dict[str, str], service_account_name: str, first: Container, then: Container, *, without_aws: Container
+) -> Manifest:
+    """A pod that runs ``first`` (an init container), then ``then``, sharing the ``export`` scratch volume and the
+    broker's credentials; the pod identity webhook gives AWS credentials to every container but ``without_aws``."""
+    return pod_template(
+        labels=labels,
+        init_containers=[first],
+        containers=[then],
+        service_account=service_account_name,
+        run_as_user=EXPORT_UID,
+        run_as_group=EXPORT_UID,
+        fs_group=EXPORT_UID,
+        annotations={"eks.amazonaws.com/skip-containers": without_aws.name},
+        volumes=[empty_dir("export", "16Mi"), secret_volume("broker", BROKER_SECRET)],
+        restart_policy="Never",
+    )
+
+
+def _image_reasons(settings: RecoverySettings) -> dict[str, str]:
+    return checkov_skips(tag_pinning_reasons([settings.definitions_image, settings.aws_cli_image], TAG_PINNING_REASON))
+
+
 def definitions_import_job(design: ExportsDesign, definitions: DefinitionsImport) -> Manifest:
     """Once, when the dr stack is created: the exported definitions downloaded, then posted to the new broker."""
     settings = design.settings
@@ -281,29 +304,13 @@ def definitions_import_job(design: ExportsDesign, definitions: DefinitionsImport
         writable_paths={"/tmp": "64Mi"},
         volume_mounts=(VolumeMount("export", EXPORT_DIR),),
     )
-    template = pod_template(
-        labels=IMPORT_LABELS,
-        init_containers=[download],
-        containers=[broker_container("import", settings.definitions_image, IMPORT_SCRIPT, writes=False)],
-        service_account=IMPORT_SERVICE_ACCOUNT,
-        run_as_user=EXPORT_UID,
-        run_as_group=EXPORT_UID,
-        fs_group=EXPORT_UID,
-        # AWS credentials for the download only; the import talks to the broker.
-        annotations={"eks.amazonaws.com/skip-containers": "import"},
-        volumes=[empty_dir("export", "16Mi"), secret_volume("broker", BROKER_SECRET)],
-        restart_policy="Never",
-    )
+    importer = broker_container("import", settings.definitions_image, IMPORT_SCRIPT, writes=False)
+    # AWS credentials for the download only; the import talks to the broker.
+    template = _two_step_pod(IMPORT_LABELS, IMPORT_SERVICE_ACCOUNT, download, importer, without_aws=importer)
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": _metadata(
-            IMPORT_JOB,
-            IMPORT_LABELS,
-            annotations=checkov_skips(
-                tag_pinning_reasons([settings.definitions_image, settings.aws_cli_image], TAG_PINNING_REASON)
-            ),
-        ),
+        "metadata": _metadata(IMPORT_JOB, IMPORT_LABELS, annotations=_image_reasons(settings)),
         # Retried while the broker's credentials reach the namespace; kept an hour for its logs.
         "spec": job_spec(
             template=template, backoff_limit=6, active_deadline_seconds=1800, ttl_seconds_after_finished=3600
@@ -326,30 +333,13 @@ def definitions_cron_job(design: ExportsDesign) -> Manifest:
         resources=Resources("50m", "250m", "128Mi", "256Mi"),
         scratch="64Mi",
     )
-    template = pod_template(
-        labels=DEFINITIONS_LABELS,
-        init_containers=[fetch],
-        containers=[upload],
-        service_account=DEFINITIONS_SERVICE_ACCOUNT,
-        run_as_user=EXPORT_UID,
-        run_as_group=EXPORT_UID,
-        fs_group=EXPORT_UID,
-        # The pod identity webhook gives AWS credentials to the upload only; the fetch talks to the broker.
-        annotations={"eks.amazonaws.com/skip-containers": "fetch"},
-        volumes=[empty_dir("export", "16Mi"), secret_volume("broker", BROKER_SECRET)],
-        restart_policy="Never",
-    )
+    # AWS credentials for the upload only; the fetch talks to the broker.
+    template = _two_step_pod(DEFINITIONS_LABELS, DEFINITIONS_SERVICE_ACCOUNT, fetch, upload, without_aws=fetch)
     job = job_spec(template=template, backoff_limit=2, active_deadline_seconds=600, ttl_seconds_after_finished=3600)
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "metadata": _metadata(
-            DEFINITIONS_JOB,
-            DEFINITIONS_LABELS,
-            annotations=checkov_skips(
-                tag_pinning_reasons([settings.definitions_image, settings.aws_cli_image], TAG_PINNING_REASON)
-            ),
-        ),
+        "metadata": _metadata(DEFINITIONS_JOB, DEFINITIONS_LABELS, annotations=_image_reasons(settings)),
         "spec": cron_job_spec(
             schedule=export_schedule(settings.export_interval_minutes), job=job, labels=DEFINITIONS_LABELS
         ),
