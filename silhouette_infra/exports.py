@@ -17,12 +17,10 @@ Manager through External Secrets.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
@@ -31,7 +29,7 @@ from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.rabbitmq import MANAGEMENT_PORT
 from silhouette_infra.kubernetes import network_policy
-from silhouette_infra.kubernetes.declare import declare, manifest_fields
+from silhouette_infra.kubernetes.declare import declare_manifest
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.uploads import s3_upload_container
@@ -373,15 +371,6 @@ class ExportsArgs(LayerArgs):
     sources: RecoverySources | None = None  # the dr stack's: the definitions it imports
 
 
-_TYPED: dict[str, Callable[..., pulumi.CustomResource]] = {
-    "Namespace": k8s.core.v1.Namespace,
-    "ServiceAccount": k8s.core.v1.ServiceAccount,
-    "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
-    "CronJob": k8s.batch.v1.CronJob,
-    "Job": k8s.batch.v1.Job,
-}
-
-
 class Exports(pulumi.ComponentResource):
     """The scheduled exports to the backup bucket that a recovery in the DR region starts from."""
 
@@ -459,15 +448,4 @@ class Exports(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions(
             parent=self, provider=self._args.cluster.provider, depends_on=[*self._args.cluster.ready, *after]
         )
-        # The typed classes take the object's top-level fields by their Python names; nested ones keep theirs.
-        fields = manifest_fields(manifest)
-        if manifest["kind"] == "ExternalSecret":
-            return declare(
-                k8s.apiextensions.CustomResource,
-                logical_name,
-                opts,
-                api_version=manifest["apiVersion"],
-                kind=manifest["kind"],
-                **fields,
-            )
-        return declare(_TYPED[manifest["kind"]], logical_name, opts, **fields)
+        return declare_manifest(logical_name, manifest, opts)

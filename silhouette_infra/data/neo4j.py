@@ -39,12 +39,10 @@ No Service is of type LoadBalancer or NodePort: Neo4j is reachable only inside t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
@@ -52,7 +50,7 @@ from silhouette_infra.aws.roles import service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import SecretReplica, generated_credentials
-from silhouette_infra.kubernetes.declare import manifest_fields
+from silhouette_infra.kubernetes.declare import declare_manifest
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.quantities import memory_mib
@@ -615,15 +613,6 @@ class Neo4jArgs(LayerArgs):
         )
 
 
-_TYPED: dict[str, Callable[..., pulumi.CustomResource]] = {
-    "Namespace": k8s.core.v1.Namespace,
-    "ServiceAccount": k8s.core.v1.ServiceAccount,
-    "Service": k8s.core.v1.Service,
-    "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
-    "StatefulSet": k8s.apps.v1.StatefulSet,
-    "CronJob": k8s.batch.v1.CronJob,
-    "StorageClass": k8s.storage.v1.StorageClass,
-}
 # Kinds whose loss loses data: protected like every stateful resource of the stack.
 _STATEFUL_KINDS = ("Namespace", "StatefulSet")
 
@@ -701,16 +690,4 @@ class Neo4j(pulumi.ComponentResource):
             depends_on=[*self._args.cluster.ready, *after],
             protect=self._args.protect and kind in _STATEFUL_KINDS,
         )
-        if kind not in _TYPED:
-            return k8s.apiextensions.CustomResource(
-                logical_name,
-                api_version=manifest["apiVersion"],
-                kind=kind,
-                metadata=manifest["metadata"],
-                spec=manifest["spec"],
-                opts=opts,
-            )
-        # The typed classes take the object's top-level fields by their Python names (``reclaimPolicy`` ->
-        # ``reclaim_policy``); nested fields keep their API names.
-        fields = manifest_fields(manifest)
-        return _TYPED[kind](logical_name, opts=opts, **fields)
+        return declare_manifest(logical_name, manifest, opts)
