@@ -377,7 +377,7 @@ def _describe(error: Any) -> str:
     return str(error.message)
 
 
-def _schema_errors(validator: Any, instance: Any, base: str, kubernetes: str) -> Iterator[tuple[str, str]]:
+def _schema_errors(validator: Any, instance: Any, base: str, schema: str) -> Iterator[tuple[str, str]]:
     """(check, message) for every error of ``instance``; unknown fields one by one, at their own path."""
     for error in validator.iter_errors(instance):
         if error.instance == _UNKNOWN:
@@ -387,7 +387,7 @@ def _schema_errors(validator: Any, instance: Any, base: str, kubernetes: str) ->
             known = error.schema.get("properties") or {}
             for key in sorted(k for k in error.instance if k not in known):
                 where = _json_path(path, [key])
-                yield SCHEMA_CHECK, f"{where}: unknown field {key!r} (not in the strict Kubernetes {kubernetes} schema)"
+                yield SCHEMA_CHECK, f"{where}: unknown field {key!r} (not in the {schema})"
         elif error.validator == "format" and error.validator_value == "quantity":
             yield (
                 QUANTITY_CHECK,
@@ -595,7 +595,9 @@ def _structural_findings(manifest: Mapping[str, Any], schemas: _SchemaSet, what:
         if not isinstance(name, str) or not name:
             why = "set it explicitly (Pulumi auto-naming happens in the provider, not here)"
             yield SCHEMA_CHECK, f"$.metadata.name: missing; {why}"
-        yield from _schema_errors(schemas.object_meta_validator(), metadata, "$.metadata", schemas.minor)
+        yield from _schema_errors(
+            schemas.object_meta_validator(), metadata, "$.metadata", f"strict Kubernetes {schemas.minor} schema"
+        )
     spec = manifest.get("spec")
     if not isinstance(spec, Mapping):
         got = "missing" if spec is None else f"a {type(spec).__name__}"
@@ -628,15 +630,14 @@ def _check_object(
     validator = schemas.validator(api_version, kind)
     if validator is not None:
         how = "schema"
-        problems.extend(_schema_errors(validator, manifest, "$", kubernetes))
+        problems.extend(_schema_errors(validator, manifest, "$", f"strict Kubernetes {kubernetes} schema"))
     elif (api_version, kind) in CRD_SPEC_SCHEMAS:
         how = "schema"
         what, _ = CRD_SPEC_SCHEMAS[(api_version, kind)]
         problems.extend(_structural_findings(manifest, schemas, what))
         if isinstance(manifest.get("spec"), Mapping):
             spec_validator = _crd_spec_validator(api_version, kind)
-            for check, message in _schema_errors(spec_validator, manifest["spec"], "$.spec", schemas.minor):
-                problems.append((check, message.replace(f"strict Kubernetes {schemas.minor} schema", f"{kind} CRD")))
+            problems.extend(_schema_errors(spec_validator, manifest["spec"], "$.spec", f"{kind} CRD"))
     elif (api_version, kind) in CRD_ALLOW_LIST:
         how = "structural"
         problems.extend(_structural_findings(manifest, schemas, CRD_ALLOW_LIST[(api_version, kind)]))
