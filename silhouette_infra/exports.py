@@ -24,7 +24,7 @@ import pulumi
 
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
-from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.aws.roles import prefix_writer_role, service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.rabbitmq import MANAGEMENT_PORT
@@ -377,22 +377,18 @@ class Exports(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExportsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:recovery:Exports", name, None, opts)
         self._args = args
-        role = service_account_role(
+        role = prefix_writer_role(
             "rabbitmq-definitions",
             naming=args.naming,
             oidc=args.cluster.oidc,
             namespace=NAMESPACE,
             service_account=DEFINITIONS_SERVICE_ACCOUNT,
             description="RabbitMQ definitions export: writes them to the backup bucket",
-            inline_policies={
-                "rabbitmq-definitions": pulumi.Output.all(args.backup_bucket_arn, args.backup_kms_key_arn).apply(
-                    lambda values: json.dumps(
-                        definitions_role_policy(
-                            bucket_arn=values[0], kms_key_arn=values[1], stack=args.naming.stack, region=args.region
-                        )
-                    )
-                )
-            },
+            bucket_arn=args.backup_bucket_arn,
+            kms_key_arn=args.backup_kms_key_arn,
+            policy=lambda bucket, key: definitions_role_policy(
+                bucket_arn=bucket, kms_key_arn=key, stack=args.naming.stack, region=args.region
+            ),
             parent=self,
         )
         design = ExportsDesign(

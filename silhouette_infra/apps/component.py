@@ -22,7 +22,7 @@ from silhouette_infra.apps.web_service import (
 from silhouette_infra.apps.worker import Worker, WorkerArgs
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
-from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.aws.roles import prefix_writer_role
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.kubernetes.declare import declare
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
@@ -255,23 +255,18 @@ class Apps(pulumi.ComponentResource):
         """The IRSA role of ``service``'s ServiceAccount, which may use the stack's prefix of the backup bucket
         (``backend_policy``): workflow artefacts, written by the backend and the workers."""
         args = self._args
-        naming = args.naming
-        return service_account_role(
+        return prefix_writer_role(
             service,
-            naming=naming,
+            naming=args.naming,
             oidc=args.cluster.oidc,
             namespace=args.namespace,
             service_account=service,
             description=f"{who}: writes workflow artefacts to its prefix of the backup bucket",
-            inline_policies={
-                service: pulumi.Output.all(args.backup_bucket_arn, args.backups_key_arn).apply(
-                    lambda values: json.dumps(
-                        backend_policy(
-                            bucket_arn=values[0], kms_key_arn=values[1], stack=naming.stack, region=args.region
-                        )
-                    )
-                )
-            },
+            bucket_arn=args.backup_bucket_arn,
+            kms_key_arn=args.backups_key_arn,
+            policy=lambda bucket, key: backend_policy(
+                bucket_arn=bucket, kms_key_arn=key, stack=args.naming.stack, region=args.region
+            ),
             parent=self,
         ).arn
 

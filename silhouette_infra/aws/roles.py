@@ -4,7 +4,7 @@ cluster workloads (IRSA)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,5 +116,34 @@ def service_account_role(
         trust_policy=pulumi.Output.all(oidc.arn, oidc.issuer).apply(trust),
         managed_policy_arns=managed_policy_arns,
         inline_policies=inline_policies,
+        parent=parent,
+    )
+
+
+def prefix_writer_role(
+    name: str,
+    *,
+    naming: Naming,
+    oidc: OidcProvider,
+    namespace: str,
+    service_account: str,
+    description: str,
+    bucket_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    policy: Callable[[str, str], Mapping[str, Any]],
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """The IRSA role of a workload that writes to its prefix of a bucket: one inline policy, named like the role,
+    ``policy(bucket_arn, kms_key_arn)`` once both are known (built on ``iam.own_prefix_policy``)."""
+    return service_account_role(
+        name,
+        naming=naming,
+        oidc=oidc,
+        namespace=namespace,
+        service_account=service_account,
+        description=description,
+        inline_policies={
+            name: pulumi.Output.all(bucket_arn, kms_key_arn).apply(lambda values: json.dumps(policy(*values)))
+        },
         parent=parent,
     )

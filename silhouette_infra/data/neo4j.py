@@ -38,7 +38,6 @@ No Service is of type LoadBalancer or NodePort: Neo4j is reachable only inside t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,7 @@ import pulumi
 
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
-from silhouette_infra.aws.roles import service_account_role
+from silhouette_infra.aws.roles import prefix_writer_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import SecretReplica, generated_credentials
@@ -641,25 +640,18 @@ class Neo4j(pulumi.ComponentResource):
             replica=args.credentials_replica,
         )
         self.secret_arn = credentials.secret.arn
-        backup_role = service_account_role(
+        backup_role = prefix_writer_role(
             "neo4j-backup",
             naming=args.naming,
             oidc=args.cluster.oidc,
             namespace=NAMESPACE,
             service_account=BACKUP_SERVICE_ACCOUNT,
             description="Neo4j backup CronJob: writes exports to the backup bucket",
-            inline_policies={
-                "neo4j-backup": pulumi.Output.all(args.backup_bucket_arn, args.backup_kms_key_arn).apply(
-                    lambda values: json.dumps(
-                        backup_role_policy(
-                            bucket_arn=values[0],
-                            kms_key_arn=values[1],
-                            stack=args.naming.stack,
-                            region=args.region,
-                        )
-                    )
-                )
-            },
+            bucket_arn=args.backup_bucket_arn,
+            kms_key_arn=args.backup_kms_key_arn,
+            policy=lambda bucket, key: backup_role_policy(
+                bucket_arn=bucket, kms_key_arn=key, stack=args.naming.stack, region=args.region
+            ),
             parent=self,
         )
         design = args.design(credentials.secret.name, backup_role.arn)
