@@ -338,6 +338,10 @@ def test_each_add_on_is_its_own_component_and_its_resources_keep_their_urns(stac
     below = [r for r in stack.resources if r.options.get("parent") in components]
     assert len(below) >= 13, "roles, policies, releases, namespace, store and StorageClass of the add-ons"
     for resource in below:
-        assert any(f'parentUrn: "{addons.urn}"' in alias for alias in resource.options["aliases"]), (
-            f"{resource.type} {resource.name}: needs an alias to {addons.urn} (its parent before the add-on components)"
+        before = (
+            f"urn:pulumi:{stack.stack}::silhouette::silhouette:cluster:ClusterAddons${resource.type}::{resource.name}"
+        )
+        assert before in resource.options["aliases"], (
+            f"{resource.type} {resource.name}: needs an alias to {before}, its URN under ClusterAddons (its parent "
+            f"before the add-on components); has {resource.options['aliases']}"
         )

@@ -9,7 +9,6 @@ resource's own ``replace_on_changes`` option.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -264,30 +263,8 @@ def resource_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) 
 
 
 def _aliases(record: dict[str, Any], old_urn: str) -> bool:
-    """Whether ``record`` names ``old_urn`` as an alias: a full alias URN, or an alias spec (as the engine's
-    mocks capture it, e.g. ``spec { parentUrn: "..." }``) that resolves to it."""
-    aliases = [str(alias) for alias in (record.get("options") or {}).get("aliases") or []]
-    return any(old_urn in alias or _spec_urn(alias, record["urn"]) == old_urn for alias in aliases)
-
-
-_SPEC_FIELD = re.compile(r'(\w+): "([^"]*)"')
-
-
-def _spec_urn(alias: str, urn: str) -> str | None:
-    """The URN an alias spec names: the resource's own stack, project, type and name unless the spec changes
-    them; its parent's type chain (without the root stack's) before its own type (Pulumi's URN format,
-    ``urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>``)."""
-    if not alias.startswith("spec"):
-        return None
-    fields = dict(_SPEC_FIELD.findall(alias))
-    head, qualified_type, name = urn.rsplit("::", 2)[0], *urn.rsplit("::", 2)[1:]
-    own_type = fields.get("type") or qualified_type.rsplit("$", 1)[-1]
-    parent = fields.get("parentUrn", "")
-    if parent.count("::") < 3:
-        return None  # no parent, or a parent given another way: only full URNs are compared then
-    parent_chain = parent.rsplit("::", 2)[1]
-    chain = [part for part in parent_chain.split("$") if part != "pulumi:pulumi:Stack"]
-    return f"{head}::{'$'.join([*chain, own_type])}::{fields.get('name') or name}"
+    """Whether ``record`` names ``old_urn`` among its aliases (URNs, as the engine captures them)."""
+    return old_urn in ((record.get("options") or {}).get("aliases") or [])
 
 
 def findings_delta(before: dict[str, Any] | None, after: dict[str, Any] | None, missing_note: str) -> FindingsDelta:

@@ -291,7 +291,7 @@ class CapturingMonitor(mocks.MockMonitor):
             name=request.name,
             custom=bool(request.custom),
             inputs=_plain(inputs),
-            options=_options(request),
+            options=_options(request, response.urn),
             id=registration.id or "",
             outputs=_plain(registration.state),
         )
@@ -301,7 +301,7 @@ class CapturingMonitor(mocks.MockMonitor):
         return response
 
 
-def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
+def _options(request: resource_pb2.RegisterResourceRequest, urn: str) -> dict[str, Any]:
     custom_timeouts = request.customTimeouts
     return {
         "parent": request.parent,
@@ -312,7 +312,7 @@ def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
         "ignore_changes": list(request.ignoreChanges),
         "replace_on_changes": list(request.replaceOnChanges),
         "dependencies": sorted(request.dependencies),  # a set in the SDK: sorted, so every run captures one order
-        "aliases": [str(alias) for alias in request.aliasURNs] + [str(alias) for alias in request.aliases],
+        "aliases": [*request.aliasURNs, *(_alias_urn(alias, urn) for alias in request.aliases)],
         "additional_secret_outputs": list(request.additionalSecretOutputs),
         "custom_timeouts": {
             "create": custom_timeouts.create,
@@ -320,6 +320,27 @@ def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
             "delete": custom_timeouts.delete,
         },
     }
+
+
+def _alias_urn(alias: Any, urn: str) -> str:
+    """The URN an alias names: given as one, or as a spec whose unset fields are the resource's own (stack,
+    project, type, name, parent). A parent's type chain, without the root stack's, comes before the type
+    (``urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>``)."""
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    spec = alias.spec
+    head, qualified_type, name = urn.rsplit("::", 2)
+    stack_and_project = head.removeprefix("urn:pulumi:").split("::", 1)
+    stack, project = spec.stack or stack_and_project[0], spec.project or stack_and_project[1]
+    own_type = spec.type or qualified_type.rsplit("$", 1)[-1]
+    parent = spec.WhichOneof("parent")
+    if parent == "noParent" and spec.noParent:
+        chain: list[str] = []
+    elif parent == "parentUrn" and spec.parentUrn:
+        chain = [part for part in spec.parentUrn.rsplit("::", 2)[1].split("$") if part != "pulumi:pulumi:Stack"]
+    else:
+        chain = qualified_type.split("$")[:-1]
+    return f"urn:pulumi:{stack}::{project}::{'$'.join([*chain, own_type])}::{spec.name or name}"
 
 
 SECRET_KEY = "__secret__"
