@@ -2,7 +2,7 @@
 
 What counts as stateful, and which properties replace it, is ``compliance/stateful.py``, derived from the table
 of every declared type in ``compliance/replacing.py`` (the policy pack protects the same types, the review diff
-reads the same table); ``REPLACING_PROPERTIES`` is re-exported here for the callers that import it from synth.
+reads the same table).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from typing import Any
 
 from silhouette_infra.compliance.stateful import REPLACING_PROPERTIES
 from silhouette_infra.synth.engine.mocks import CapturedResource
-
-__all__ = ["REPLACING_PROPERTIES", "identity", "replacement_problems", "stateful"]
 
 
 def stateful(resources: list[CapturedResource]) -> list[CapturedResource]:
