@@ -41,6 +41,12 @@ class ReleasePlan:
         return sorted({variant.image for variant in self.variants})
 
     @property
+    def max_replicas(self) -> int:
+        """Pods of the service at maximum: every Deployment of the plan (blue-green keeps both colours, canary
+        adds its own)."""
+        return sum(variant.max_replicas for variant in self.variants)
+
+    @property
     def serving_image(self) -> str:
         """The image of the Deployment the main Service routes to (the active colour, the stable track)."""
         selected = [

@@ -67,7 +67,7 @@ class Line:
 def backend_max_replicas(settings: Settings) -> int:
     """Backend pods at maximum: every Deployment of the release plan (blue-green keeps both colours)."""
     apps = settings.apps
-    return sum(variant.max_replicas for variant in plan_release("backend", apps.backend, apps).variants)
+    return plan_release("backend", apps.backend, apps).max_replicas
 
 
 def api_line(settings: Settings) -> Line:

@@ -155,7 +155,7 @@ def workloads_at_full_scale(settings: Settings) -> list[Workload]:
         Workload(
             name,
             Resources(cpu_millicores(workload.cpu_request), memory_mib(workload.memory_request)),
-            sum(variant.max_replicas for variant in plan_release(name, workload, apps).variants),
+            plan_release(name, workload, apps).max_replicas,
         )
         for name, workload in (("backend", apps.backend), ("frontend", apps.frontend))
     ]
