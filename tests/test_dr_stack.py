@@ -11,7 +11,7 @@ import pytest
 from silhouette_infra.synth.checks import run_checks_many
 from silhouette_infra.synth.critical_path import stack_critical_path
 from silhouette_infra.synth.engine import SynthResult, run_stack
-from silhouette_infra.validation.loader import SettingsError
+from silhouette_infra.validation.loader import SettingsError, load_settings
 from tests.support import config_with, synth
 
 REPLICATED_BACKUPS = "arn:aws:rds:us-west-2:111111111111:auto-backup:ab-replacewiththereplicatedbackups"
@@ -184,3 +184,31 @@ def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker() 
     ], "the import reads that one object, and decrypts it only through S3"
     jobs = [r.name for r in synth("dr").of_type("kubernetes:batch/v1:Job")]
     assert "exports-rabbitmq-definitions-import" not in jobs, "no import without a definitions source"
+
+
+def _with_restore_time(written: str) -> dict[str, str]:
+    """The dr stack file with only ``recovery.sources.postgres_restore_time`` changed."""
+    sources = json.loads(config_with("dr")["silhouette:recovery"])["sources"]
+    return config_with("dr", recovery={"sources": {**sources, "postgres_restore_time": written}})
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2026-11-28T09:55:00Z", "2026-11-28T09:55:00Z"),
+        # An unquoted YAML timestamp reaches the settings as ISO text with an offset: the same instant.
+        ("2026-11-28T09:55:00+00:00", "2026-11-28T09:55:00Z"),
+        ("2026-11-28T10:55:00+01:00", "2026-11-28T09:55:00Z"),
+        ("latest", "latest"),
+    ],
+)
+def test_a_restore_time_is_read_as_the_utc_instant_it_names(written: str, read: str) -> None:
+    config = _with_restore_time(written)
+    sources = load_settings("dr", config).recovery.sources
+    assert sources is not None and sources.postgres_restore_time == read, f"recovery.sources: {written!r}"
+
+
+def test_a_restore_time_without_a_zone_is_still_refused() -> None:
+    config = _with_restore_time("2026-11-28T09:55:00")
+    with pytest.raises(SettingsError, match=r"silhouette:recovery\.sources\.postgres_restore_time"):
+        load_settings("dr", config)

@@ -9,6 +9,7 @@ that every offending key can be reported at once with its own path.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import re
 from typing import Annotated, Literal
@@ -90,6 +91,19 @@ def _account_id(value: object) -> object:
     (pulumi/pulumi#18285, #11518): an AWS account id is always 12 digits, so a number is formatted back."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
         return f"{value:012d}"
+    return value
+
+
+def _utc_timestamp(value: object) -> object:
+    """A YAML timestamp written unquoted (``2026-11-28T09:55:00Z``) reaches the settings as a date-time or its
+    ISO text with ``+00:00``: the same instant, written back as ``...Z``. Anything else is left to the field."""
+    if isinstance(value, datetime.datetime) or (isinstance(value, str) and value != "latest" and "T" in value):
+        try:
+            moment = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
 
 
@@ -435,7 +449,7 @@ class RecoverySources(Section):
         description="The replicated automated backups PostgreSQL is restored from (in this stack's region): "
         "`aws rds describe-db-instance-automated-backups`."
     )
-    postgres_restore_time: str = Field(
+    postgres_restore_time: Annotated[str, BeforeValidator(_utc_timestamp)] = Field(
         "latest",
         pattern=r"^(latest|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$",
         description="The point in time to restore to (UTC, `2026-11-28T09:55:00Z`), or `latest` (the latest "
