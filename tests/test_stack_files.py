@@ -8,9 +8,11 @@ Valid partial overrides of both stacks must synthesise.
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +34,13 @@ MAX_LINES = 8  # "make synth prints at most a few lines" for a bad stack file
 @dataclass(frozen=True)
 class Case:
     id: str
-    text: str  # the whole stack file
+    source: str | dict[str, Any]  # the whole stack file, or its document (written out when the case runs)
     names: tuple[str, ...]  # what the message must name (a key, or the file with line and column)
     stack: str = "staging"
+
+    @property
+    def text(self) -> str:
+        return self.source if isinstance(self.source, str) else _yaml(self.source)
 
 
 def _yaml(document: Any) -> str:
@@ -45,9 +51,19 @@ def _yaml(document: Any) -> str:
     return stream.getvalue()
 
 
+@cache
+def _stack_text(stack: str) -> str:
+    return (ROOT / f"Pulumi.{stack}.yaml").read_text()
+
+
+@cache
+def _parsed(stack: str) -> dict[str, Any]:
+    return dict(YAML(typ="safe", pure=True).load(_stack_text(stack)))
+
+
 def _stack_document(stack: str) -> dict[str, Any]:
-    loaded = YAML(typ="safe", pure=True).load((ROOT / f"Pulumi.{stack}.yaml").read_text())
-    return dict(loaded)
+    """A copy of the stack file's document, the case's own to edit."""
+    return copy.deepcopy(_parsed(stack))
 
 
 def edited(case_id: str, overrides: dict[str, Any], *names: str, stack: str = "staging") -> Case:
@@ -57,13 +73,14 @@ def edited(case_id: str, overrides: dict[str, Any], *names: str, stack: str = "s
     for key, value in overrides.items():
         current = config.get(key)
         config[key] = {**current, **value} if isinstance(current, dict) and isinstance(value, dict) else value
-    return Case(case_id, _yaml(document), names, stack)
+    return Case(case_id, document, names, stack)
 
 
 def appended(case_id: str, lines: str, *names: str, stack: str = "staging") -> Case:
     """The stack's own file with raw lines added under ``config:`` (as a person types them)."""
-    text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
-    return Case(case_id, text + "".join(f"  {line}\n" for line in lines.strip("\n").split("\n")), names, stack)
+    return Case(
+        case_id, _stack_text(stack) + "".join(f"  {line}\n" for line in lines.strip("\n").split("\n")), names, stack
+    )
 
 
 def raw(case_id: str, text: str, *names: str) -> Case:

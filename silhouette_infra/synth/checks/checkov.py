@@ -19,13 +19,14 @@ import json
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
+from silhouette_infra.synth.checks import cache
 from silhouette_infra.synth.checks.base import (
     CheckReport,
     Finding,
@@ -35,6 +36,7 @@ from silhouette_infra.synth.checks.base import (
     resolve_conditions,
     venv_executable,
 )
+from silhouette_infra.synth.checks.cache import ValidatorCache
 from silhouette_infra.synth.checks.terraform_plan import to_plan, unmapped
 from silhouette_infra.synth.engine.manifests import is_kubernetes_object, manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource, unwrap_secrets
@@ -233,6 +235,9 @@ class CheckovScan:
         self.frameworks: list[str] = []
         self.checkov: _WarmCheckov | None = None
         self.scans: dict[str, str] = {}  # framework -> the warm process's name of its scan
+        self.cache = ValidatorCache.for_project(PROJECT_ROOT)
+        self.cache_keys: dict[str, str] = {}  # framework -> its run's key, stored once it has run
+        self.cached: dict[str, str] = {}  # framework -> checkov's output of an earlier run on the same input
         try:
             for key, job in self.jobs.items():
                 job.write_plan(self.root / key)
@@ -255,13 +260,23 @@ class CheckovScan:
         if not any(job.scans(validator) for job in self.jobs.values()):
             return
         framework = FRAMEWORKS[validator]
+        self.frameworks.append(framework)
+        version = cache.fingerprint(checkov_executable(), "checkov")
+        if version is not None:
+            files = [path for path in self.root.rglob("*") if path.is_file()]
+            arguments = [_WARM_SCRIPT, *_command(self.root, framework)]
+            entry = cache.key(f"checkov-{framework}", version, arguments, self.root, files)
+            stored = self.cache.get(entry, self.root)
+            if stored is not None:
+                self.cached[framework] = stored["output"]
+                return
+            self.cache_keys[framework] = entry
         if self.checkov is None:
             self.checkov = _warm_process()
         output = Path(self.directory.name) / framework
         self.scans[framework] = self.checkov.scan(
             _command(self.root, framework), output.with_suffix(".json"), output.with_suffix(".log")
         )
-        self.frameworks.append(framework)
 
     def reports(self) -> dict[str, dict[str, CheckReport]]:
         """Reports per name, once checkov has finished."""
@@ -280,12 +295,16 @@ class CheckovScan:
         elapsed = time.perf_counter() - self.started
         version = next((str(doc.get("summary", {}).get("checkov_version")) for doc in documents.values()), "?")
         jobs = len(self.jobs)
-        return {job.name: job.finish(elapsed, version, self.frameworks, jobs) for job in self.jobs.values()}
+        return {
+            job.name: job.finish(elapsed, version, self.frameworks, jobs, self.cached) for job in self.jobs.values()
+        }
 
     def _outputs(self) -> dict[str, str]:
-        """checkov's output (its stdout) of every scan, by framework."""
+        """checkov's output (its stdout) of every scan, by framework: from the cache, or from the scan (which is
+        then stored)."""
+        outputs = dict(self.cached)
         if self.checkov is None:
-            return {}
+            return outputs
         codes = self.checkov.wait(list(self.scans.values()))
         directory = Path(self.directory.name)
         failed = {framework: codes.get(name, "no exit code") for framework, name in self.scans.items()}
@@ -294,7 +313,11 @@ class CheckovScan:
             logs = [directory / f"{framework}.log" for framework in failed]
             logs_text = "\n".join(log.read_text(errors="replace").strip()[-2000:] for log in logs if log.is_file())
             raise CheckovRunError(f"checkov exited with {failed}: {logs_text}")
-        return {framework: (directory / f"{framework}.json").read_text() for framework in self.scans}
+        for framework in self.scans:
+            outputs[framework] = (directory / f"{framework}.json").read_text()
+            if framework in self.cache_keys:
+                self.cache.put(self.cache_keys[framework], self.root, {"output": outputs[framework]})
+        return outputs
 
 
 # ---------------------------------------------------------------------------------------- internals
@@ -353,7 +376,9 @@ class _Job:
             return self.object_of_file[file_name]
         return str(check.get("resource"))
 
-    def finish(self, seconds: float, version: str, frameworks: list[str], jobs: int) -> dict[str, CheckReport]:
+    def finish(
+        self, seconds: float, version: str, frameworks: list[str], jobs: int, cached: Collection[str] = ()
+    ) -> dict[str, CheckReport]:
         for validator, report in self.reports.items():
             report.checked += len(self.findings[validator])
             apply_skips(report, self.findings[validator], self.skips[validator])
@@ -364,12 +389,19 @@ class _Job:
             self.reports[KUBERNETES].notes.append(
                 "no Kubernetes objects declared: the kubernetes framework did not run"
             )
-        if frameworks:
-            shared = " and ".join(frameworks) + (" in parallel" if len(frameworks) > 1 else "")
+        scanned = [framework for framework in frameworks if framework not in cached]
+        if scanned:
+            shared = " and ".join(scanned) + (" in parallel" if len(scanned) > 1 else "")
             shared += f", {jobs} stacks" if jobs > 1 else ""
-            for validator, report in self.reports.items():
-                if self.scans(validator):
-                    report.notes.append(f"checkov {version}, {seconds:.1f} s ({shared})")
+        for validator, report in self.reports.items():
+            if not self.scans(validator):
+                continue
+            if FRAMEWORKS[validator] in cached:
+                report.notes.append(
+                    f"checkov {version}: its report on the same input from an earlier scan ({cache.DIRECTORY_NAME})"
+                )
+            else:
+                report.notes.append(f"checkov {version}, {seconds:.1f} s ({shared})")
         return self.reports
 
 
