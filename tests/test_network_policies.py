@@ -22,7 +22,6 @@ import inspect
 import ipaddress
 import itertools
 import json
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +39,7 @@ from silhouette_infra.observability.tracing import collector_network_policy
 from silhouette_infra.planning.layout import plan_subnets
 from silhouette_infra.planning.release import COLOR_LABEL, NAME_LABEL, TRACK_LABEL
 from silhouette_infra.settings.models import ClusterSettings, Neo4jSettings, NetworkSettings
-from silhouette_infra.synth.checks import cache
-from silhouette_infra.synth.checks.cache import ValidatorCache
+from silhouette_infra.synth.checks.cache import ValidatorCache, run_validator
 from silhouette_infra.synth.checks.kubernetes_schema import validate_manifests
 from tests.support import PROJECT_ROOT, nca_executable
 
@@ -400,25 +398,22 @@ def _explain(result: dict[str, Any]) -> str:
 
 
 def _nca(directory: Path, scheme: Path) -> str:
-    """nca on ``scheme``: its results written under ``directory/results``, from an earlier run on the same files
-    when the validator cache has one (synth/checks/cache.py); its output."""
-    executable = nca_executable()
-    arguments = [str(executable), "--scheme", str(scheme)]
-    version = cache.fingerprint(executable, "network_config_analyzer")
-    store = ValidatorCache.for_project(PROJECT_ROOT)
+    """nca on ``scheme``, its results written under ``directory/results`` (from an earlier run on the same files
+    when the validator cache has one: synth/checks/cache.py); its output."""
     inputs = [path for path in directory.rglob("*") if path.is_file() and path.parent.name != "results"]
-    entry = cache.key("nca", version, arguments, directory, inputs) if version else ""
-    stored = store.get(entry, directory) if entry else None
-    if stored is not None:
-        for name, text in stored.items():
-            (directory / name).write_text(text)
-        return "(nca's results of an earlier run on the same files)"
-    completed = subprocess.run(arguments, cwd=directory, capture_output=True, text=True, timeout=120, check=False)
+    store = ValidatorCache.for_project(PROJECT_ROOT)
+    arguments = ["--scheme", str(scheme)]
+    completed = run_validator(
+        store,
+        nca_executable(),
+        "network_config_analyzer",
+        arguments,
+        directory,
+        inputs=inputs,
+        results=directory / "results",
+    )
     if completed.returncode != 0:  # nca counts queries it could not execute
         pytest.fail(f"nca exited {completed.returncode}:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
-    if entry:
-        results = (directory / "results").iterdir()
-        store.put(entry, directory, {f"results/{path.name}": path.read_text() for path in results})
     return completed.stdout
 
 
@@ -467,12 +462,12 @@ def run_nca(directory: Path, flows: tuple[Flow, ...]) -> NcaRun:
         )
     )
 
-    output = _nca(directory, scheme)
+    printed = _nca(directory, scheme)
     verdicts = {}
     for flow in flows:
         path = directory / "results" / f"{flow.id}.json"
         if not path.is_file():
-            pytest.fail(f"nca wrote no result for {flow.id}:\n{output[-3000:]}")
+            pytest.fail(f"nca wrote no result for {flow.id}:\n{printed[-3000:]}")
         (result,) = json.loads(path.read_text())
         # numerical_result 0: the query holds (nca's convention for permits and forbids in a scheme)
         verdicts[flow.id] = Verdict(holds=result["numerical_result"] == 0, explanation=_explain(result))

@@ -4,6 +4,7 @@ input files, arguments and installed validator; anything else runs the validator
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from silhouette_infra.synth.checks import cache, checkov
 from silhouette_infra.synth.checks.base import CheckReport
 from silhouette_infra.synth.checks.cache import ROOT_PLACEHOLDER, ValidatorCache
 from silhouette_infra.synth.engine.mocks import CapturedResource
-from tests.support import checkov_missing, synth
+from tests.support import synth
 
 
 def _tree(root: Path, files: dict[str, str]) -> list[Path]:
@@ -99,12 +100,40 @@ def test_the_validator_is_fingerprinted_by_its_installed_files(tmp_path: Path) -
     assert cache.fingerprint(executable, "other") is None, "an unknown distribution must turn the cache off"
 
 
-@pytest.mark.checkov
-def test_checkov_reports_from_the_cache_equal_a_fresh_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One stack's buckets scanned twice into an empty store: the second report comes from the cache (its note
-    says so) and is the same report; one changed bucket is scanned again."""
-    if reason := checkov_missing():
-        pytest.skip(reason)
+class _FakeCheckov:
+    """Stands in for the warm checkov process: each scan reports one passed and one failed check on the plan
+    of job ``00``, by its absolute path under the scanned directory, as checkov does."""
+
+    def __init__(self) -> None:
+        self.scanned: list[str] = []
+
+    def scan(self, argv: list[str], report: Path, log: Path) -> str:
+        root, framework = argv[argv.index("--directory") + 1], argv[argv.index("--framework") + 1]
+        self.scanned.append(framework)
+        result = {"file_path": f"{root}/00/plan.json", "resource": "aws_s3_bucket.data", "check_name": "a check"}
+        document = {
+            "check_type": framework,
+            "results": {
+                "passed_checks": [{**result, "check_id": "CKV_AWS_1"}],
+                "failed_checks": [{**result, "check_id": "CKV_AWS_2"}],
+            },
+            "summary": {"checkov_version": "fake"},
+        }
+        report.write_text(json.dumps(document))
+        return f"scan-{len(self.scanned)}"
+
+    def wait(self, names: list[str]) -> dict[str, int | str]:
+        return dict.fromkeys(names, 0)
+
+
+def test_a_scan_of_the_same_resources_is_answered_from_the_cache_with_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staging's buckets scanned twice into an empty store: the second report comes from the store (its note says
+    so, checkov is not asked) and equals the first, findings and all; one renamed bucket is scanned again."""
+    fake = _FakeCheckov()
+    monkeypatch.setattr(checkov, "_warm_process", lambda: fake)
+    monkeypatch.setattr(cache, "fingerprint", lambda *_: "checkov-fake")
     monkeypatch.setattr(cache, "DIRECTORY_NAME", str(tmp_path / "store"))  # an empty store (absolute: joined as is)
     buckets = [r for r in synth("staging").resources if r.type.startswith("aws:s3/")]
 
@@ -112,15 +141,18 @@ def test_checkov_reports_from_the_cache_equal_a_fresh_scan(tmp_path: Path, monke
         return checkov.run_many({"buckets": resources})["buckets"][checkov.AWS]
 
     fresh, again = scan(buckets), scan(buckets)
-    assert not any("earlier scan" in note for note in fresh.notes), f"an empty store gave a cached report: {fresh}"
+    assert fake.scanned == ["terraform_plan"], f"buckets are scanned once, as a plan: {fake.scanned}"
+    assert [f.check for f in fresh.failures] == ["CKV_AWS_2"] and fresh.passed == 1, fresh
     assert any("earlier scan" in note for note in again.notes), f"the same input was scanned again: {again.notes}"
     assert (again.checked, again.passed, again.failures, again.skipped) == (
         fresh.checked,
         fresh.passed,
         fresh.failures,
         fresh.skipped,
-    ), "the cached report differs from the scan it was stored from"
+    ), "the report from the store differs from the scan it was stored from"
+    scans = len(fake.scanned)
     last = buckets[-1]
     changed = [*buckets[:-1], dataclasses.replace(last, name=f"{last.name}-renamed", urn=f"{last.urn}-renamed")]
     rescanned = scan(changed)
-    assert not any("earlier scan" in note for note in rescanned.notes), "a changed input was answered from the cache"
+    assert len(fake.scanned) == scans + 1, "a changed input was answered from the cache"
+    assert not any("earlier scan" in note for note in rescanned.notes), rescanned.notes

@@ -19,21 +19,30 @@ import gzip
 import hashlib
 import json
 import os
+import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 CACHE_ENV_VAR = "SILHOUETTE_VALIDATOR_CACHE"
 DIRECTORY_NAME = ".validator-cache"
 MAX_ENTRIES = 400
+FORMAT = "2"  # of the stored entries: a new format never reads an old entry
 ROOT_PLACEHOLDER = "\x00ROOT\x00"  # stands for the scanned directory, which is a new temporary one each run
 
 
 @cache
-def fingerprint(executable: Path, distribution: str) -> str | None:
+def fingerprint(executable: Path, distribution: str | None) -> str | None:
     """The installed validator: the hash of its distribution's ``RECORD`` (every file with its hash) in the
-    virtual environment ``executable`` belongs to; None (nothing is cached) when it cannot be found."""
+    virtual environment ``executable`` belongs to; None (nothing is cached) when it cannot be found. A
+    validator that is not a Python distribution (``distribution`` None: a system package's binary) is known by
+    its resolved path, size and modification time, which a reinstall or an upgrade changes."""
+    if distribution is None:
+        resolved = Path(executable).resolve()
+        status = resolved.stat()
+        return f"{resolved}:{status.st_size}:{status.st_mtime_ns}"
     venv = executable.parent.parent
     normalised = distribution.replace("-", "_").lower()
     for record in sorted(venv.glob("lib/python*/site-packages/*.dist-info/RECORD")):
@@ -47,7 +56,7 @@ def key(tool: str, version: str, arguments: Iterable[str], root: Path, files: It
     """The key of one run: the tool and its fingerprint, its arguments, and each input file's path under ``root``
     and bytes (in arguments and files, ``root`` itself is written as a placeholder)."""
     digest = hashlib.sha256()
-    for part in (tool, version, *(argument.replace(str(root), ROOT_PLACEHOLDER) for argument in arguments)):
+    for part in (FORMAT, tool, version, *(argument.replace(str(root), ROOT_PLACEHOLDER) for argument in arguments)):
         digest.update(part.encode() + b"\x00")
     for path in sorted(files):
         digest.update(path.relative_to(root).as_posix().encode() + b"\x00")
@@ -66,6 +75,10 @@ class ValidatorCache:
     @classmethod
     def for_project(cls, project_root: Path) -> ValidatorCache:
         return cls(project_root / DIRECTORY_NAME, enabled=os.environ.get(CACHE_ENV_VAR, "on").lower() != "off")
+
+    def holds(self, tool: str) -> bool:
+        """Whether the store has any entry of ``tool`` (the next run of it may well be answered from here)."""
+        return self.enabled and any(self.directory.glob(f"{tool}-*"))
 
     def get(self, entry: str, root: Path) -> dict[str, str] | None:
         if not self.enabled:
@@ -106,3 +119,45 @@ def _modified(path: Path) -> float:
         return path.stat().st_mtime
     except FileNotFoundError:  # pruned meanwhile by another process
         return 0.0
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A validator's run: its exit code and output, and whether they came from the store."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    cached: bool
+
+
+def run_validator(
+    store: ValidatorCache,
+    executable: Path | str,
+    distribution: str | None,
+    arguments: list[str],
+    root: Path,
+    *,
+    inputs: Iterable[Path],
+    results: Path | None = None,
+    stored_codes: Collection[int] = (0,),
+) -> Completed:
+    """``executable arguments`` in ``root`` on ``inputs`` (files under ``root``), or what an earlier run on the
+    same inputs printed; the files it wrote in ``results`` (a directory under ``root``) are stored and written
+    back too. Only an exit code in ``stored_codes`` is stored: a validator that crashed runs again."""
+    command = [str(executable), *arguments]
+    version = fingerprint(Path(executable), distribution)
+    entry = key(Path(executable).name, version, command, root, inputs) if version else ""
+    stored = store.get(entry, root) if entry else None
+    if stored is not None:
+        for name, text in stored.items():
+            if name.startswith("file:"):
+                (root / name.removeprefix("file:")).write_text(text)
+        return Completed(int(stored["returncode"]), stored["stdout"], stored["stderr"], cached=True)
+    completed = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    if entry and completed.returncode in stored_codes:
+        written = sorted(results.rglob("*")) if results is not None else []
+        files = {f"file:{path.relative_to(root).as_posix()}": path.read_text() for path in written if path.is_file()}
+        outputs = {"returncode": str(completed.returncode), "stdout": completed.stdout, "stderr": completed.stderr}
+        store.put(entry, root, {**outputs, **files})
+    return Completed(completed.returncode, completed.stdout, completed.stderr, cached=False)

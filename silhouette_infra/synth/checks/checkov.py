@@ -182,7 +182,11 @@ _warm: _WarmCheckov | None = None
 
 def prewarm() -> None:
     """Start the warm process now, if checkov is installed, so that the next scan does not wait for its
-    imports. Without checkov this does nothing: the scan itself says how to install it."""
+    imports. Without checkov this does nothing: the scan itself says how to install it. Nor when the validator
+    cache holds earlier checkov reports: the next scan is then likely answered from it, and checkov's imports
+    (seconds of CPU) would serve nothing; a scan that needs checkov starts it."""
+    if ValidatorCache.for_project(PROJECT_ROOT).holds("checkov"):
+        return
     with contextlib.suppress(CheckovNotInstalledError):
         _warm_process()
 
