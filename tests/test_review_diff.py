@@ -147,6 +147,14 @@ def test_a_commit_synthesised_by_an_earlier_review_comes_from_the_cache(
     assert "(1 side(s) synthesised" in replaced.stderr and "1 from the cache" in replaced.stderr, replaced.stderr
 
 
+def test_committing_an_acknowledgement_synthesises_nothing_again(acknowledged: ReviewRun) -> None:
+    """The acknowledgement commit differs from the replacement's only by review-acknowledgements.yaml, which the
+    synth never reads: both sides come from the cache."""
+    assert "(0 side(s) synthesised" in acknowledged.stderr and "2 from the cache" in acknowledged.stderr, (
+        acknowledged.stderr
+    )
+
+
 def test_replacing_the_database_fails_and_says_which_property_replaces_it(replaced: ReviewRun) -> None:
     assert replaced.returncode == 1, (
         f"replacing RDS must fail the review, exit {replaced.returncode}:\n{replaced.stderr}"

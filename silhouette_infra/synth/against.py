@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from silhouette_infra.synth.acknowledgements import ACKNOWLEDGEMENTS_FILE
 from silhouette_infra.synth.diff import Review, Side, review
 from silhouette_infra.synth.readable import CHECKS_FILE, COST_FILE
 
@@ -154,15 +155,17 @@ class _Run:
 class SynthCache:
     """What the synth of a commit wrote (resources, cost, checks), kept in this working tree's ignored
     ``.review-cache/``, the most recent ``CACHE_ENTRIES`` of them. The key is the commit's tree (program,
-    stack files, lock file and tooling alike), the stack, whether the checks ran, and the Python (its
-    virtual environment) that ran the synth."""
+    stack files, lock file and tooling alike) but for the acknowledgements file, which the review reads and
+    the synth never does (committing an acknowledgement does not synthesise the commit again), the stack,
+    whether the checks ran, and the Python (its virtual environment) that ran the synth."""
 
     def __init__(self, root: Path) -> None:
         self.directory = root / CACHE_DIRECTORY
         self.root = root
 
     def key(self, commit: str, stack: str, checks: bool) -> str:
-        tree = _git(self.root, "rev-parse", f"{commit}^{{tree}}").stdout.strip()
+        listing = _git(self.root, "ls-tree", "-r", "--full-tree", commit).stdout.splitlines()
+        tree = "\n".join(line for line in listing if line.split("\t", 1)[-1] != ACKNOWLEDGEMENTS_FILE)
         identity = "\0".join([tree, stack, str(checks), sys.executable, sys.version])
         return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
