@@ -288,6 +288,9 @@ def _operations(
             backup_kms_key_arn=keys.arns.backups,
             broker=data.rabbitmq,
             sources=settings.recovery.sources,
+            redis_replication_group_id=data.redis.replication_group_id,
+            redis_export_bucket=foundation.backup.redis_export_bucket_name,
+            redis_export_bucket_arn=foundation.backup.redis_export_bucket_arn,
         ),
         opts=context.options(),
     )

@@ -14,6 +14,10 @@ Figures and their sources:
   them to the DR region (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html).
 * S3 Replication Time Control replicates 99.99 % of objects within 15 minutes
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html).
+* ElastiCache takes one automatic backup a day, in the cache's backup window
+  (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/backups-automatic.html); the exports layer copies the
+  newest one to the Redis export bucket within the hour (``exports.py``), which replicates with Replication Time
+  Control.
 * AWS Backup runs a rule at most hourly, starts a job within its start window (at least 60 minutes) and
   starts a copy to another region when the backup completes
   (https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html,
@@ -34,6 +38,9 @@ DATABASE_PITR_RPO_MINUTES = 5
 SNAPSHOT_INTERVAL_HOURS = 6
 HOURLY_INTERVAL_MINUTES = 60
 START_WINDOW_MINUTES = 60
+# ElastiCache: one automatic snapshot a day; the export job looks for a new one every hour.
+REDIS_SNAPSHOT_INTERVAL_MINUTES = 24 * 60
+REDIS_EXPORT_INTERVAL_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -98,9 +105,15 @@ def recovery_table(settings: Settings) -> list[ServiceRecovery]:
         ),
         ServiceRecovery(
             "Redis",
-            (),
-            "redis.snapshot_retention_days",
-            note="a cache: started empty in the DR region and refilled from PostgreSQL (its RDB is not exported)",
+            bucket_sources(
+                f"daily automatic snapshot exported (within {REDIS_EXPORT_INTERVAL_MINUTES} min) to the Redis export "
+                f"bucket, replicated to {dr}",
+                REDIS_SNAPSHOT_INTERVAL_MINUTES + REDIS_EXPORT_INTERVAL_MINUTES,
+                "the snapshot's and the export's duration",
+            ),
+            "redis.snapshot_window",
+            note="a cache: seeded in the DR region from the newest export (or started empty) and refilled from "
+            "PostgreSQL",
             cache=True,
         ),
         ServiceRecovery(
