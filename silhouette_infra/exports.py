@@ -29,8 +29,9 @@ from typing import Any
 
 import pulumi
 
+from silhouette_infra.aws.buckets import s3_uri
 from silhouette_infra.aws.context import LayerArgs
-from silhouette_infra.aws.iam import own_prefix_policy, redis_export_policy
+from silhouette_infra.aws.iam import own_prefix_policy, read_object_policy, redis_export_policy
 from silhouette_infra.aws.roles import prefix_writer_role, service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
@@ -39,7 +40,7 @@ from silhouette_infra.kubernetes import network_policy
 from silhouette_infra.kubernetes.declare import declare_manifest
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
-from silhouette_infra.kubernetes.uploads import s3_upload_container
+from silhouette_infra.kubernetes.uploads import s3_download_container, s3_upload_container
 from silhouette_infra.kubernetes.workloads import (
     Container,
     Manifest,
@@ -122,13 +123,6 @@ with urllib.request.urlopen(request, timeout=60, context=context) as response:
 """
 )
 
-DOWNLOAD_SCRIPT = """\
-set -eu
-aws s3 cp "$SOURCE" "$DEFINITIONS_FILE" --only-show-errors --no-progress
-echo "rabbitmq definitions downloaded from $SOURCE"
-"""
-
-
 # The newest available automatic snapshot of the cache, exported under its own name (without "automatic."), once:
 # S3 refuses a second copy with the same key, so a snapshot already in the bucket is skipped. ElastiCache appends
 # the node's number and .rdb to the name (<name>-0001.rdb).
@@ -172,28 +166,6 @@ def definitions_role_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, re
         kms_key_arn=kms_key_arn,
         region=region,
     )
-
-
-def s3_uri(object_arn: str) -> str:
-    """``arn:aws:s3:::bucket/key`` -> ``s3://bucket/key``."""
-    return "s3://" + object_arn.split(":::", 1)[1]
-
-
-def import_role_policy(*, object_arn: str, kms_key_arn: str, region: str) -> dict[str, Any]:
-    """Read the one exported object named in the dr stack's sources, decrypting it only through S3."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ReadTheDefinitions", "Effect": "Allow", "Action": "s3:GetObject", "Resource": object_arn},
-            {
-                "Sid": "DecryptThroughS3",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": kms_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
-            },
-        ],
-    }
 
 
 @dataclass(frozen=True)
@@ -333,19 +305,14 @@ def _image_reasons(settings: RecoverySettings) -> dict[str, str]:
 def definitions_import_job(design: ExportsDesign, definitions: DefinitionsImport) -> Manifest:
     """Once, when the dr stack is created: the exported definitions downloaded, then posted to the new broker."""
     settings = design.settings
-    download = Container(
-        name="download",
+    download = s3_download_container(
         image=settings.aws_cli_image,
-        command=("/bin/sh", "-c", DOWNLOAD_SCRIPT),
-        env={
-            "AWS_REGION": design.region,
-            "SOURCE": s3_uri(definitions.object_arn),
-            "DEFINITIONS_FILE": DEFINITIONS_FILE,
-            "HOME": "/tmp",
-        },
+        region=design.region,
+        source=s3_uri(definitions.object_arn),
+        file=DEFINITIONS_FILE,
+        mount=VolumeMount("export", EXPORT_DIR),
         resources=Resources("50m", "250m", "128Mi", "256Mi"),
-        writable_paths={"/tmp": "64Mi"},
-        volume_mounts=(VolumeMount("export", EXPORT_DIR),),
+        scratch="64Mi",
     )
     importer = broker_container("import", settings.definitions_image, IMPORT_SCRIPT, writes=False)
     # AWS credentials for the download only; the import talks to the broker.
@@ -509,7 +476,8 @@ class Exports(pulumi.ComponentResource):
         ):
             return None
         args = self._args
-        policy = import_role_policy(
+        policy = read_object_policy(
+            sid="ReadTheDefinitions",
             object_arn=sources.rabbitmq_definitions_object,
             kms_key_arn=sources.rabbitmq_definitions_key_arn,
             region=args.region,

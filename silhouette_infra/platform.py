@@ -187,6 +187,8 @@ def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices
             ebs_key_arn=keys.arns.ebs,
             app_namespace=foundation.namespaces.app_namespace,
             credentials_replica=_secret_replica(settings, backup),
+            dump_object=sources.neo4j_dump_object if sources else None,
+            dump_key_arn=sources.neo4j_dump_key_arn if sources else None,
         ),
         opts=data,
     )

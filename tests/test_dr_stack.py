@@ -17,6 +17,7 @@ from tests.support import config_with, synth
 REPLICATED_BACKUPS = "arn:aws:rds:us-west-2:111111111111:auto-backup:ab-replacewiththereplicatedbackups"
 DEFINITIONS = "arn:aws:s3:::silhouette-production-backups-us-west-2-111111111111/rabbitmq-definitions/production/x.json"
 DEFINITIONS_KEY = "arn:aws:kms:us-west-2:111111111111:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+NEO4J_DUMP = "arn:aws:s3:::silhouette-production-backups-us-west-2-111111111111/neo4j/production/x.cypher.gz"
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +75,12 @@ def test_every_validator_passes_on_the_dr_stack() -> None:
         "postgres_automated_backups_arn": REPLICATED_BACKUPS,
         "rabbitmq_definitions_object": DEFINITIONS,
         "rabbitmq_definitions_key_arn": DEFINITIONS_KEY,
+        "neo4j_dump_object": NEO4J_DUMP,
+        "neo4j_dump_key_arn": DEFINITIONS_KEY,
         "redis_rdb_object": "arn:aws:s3:::silhouette-production-redis/export.rdb",
     }
     result = synth("dr", config_with("dr", recovery={"sources": sources}))
+    assert result.named("kubernetes:batch/v1:Job", "neo4j-restore"), "dr: the Neo4j restore is among what is checked"
     for report in run_checks_many([result])["dr"]:
         assert report.ok, f"dr: {report.validator} failed: {[(f.check, f.resource) for f in report.failures]}"
 
@@ -109,6 +113,22 @@ BAD_SOURCES: list[tuple[dict[str, Any] | None, str, str]] = [
         },
         "recovery.sources.rabbitmq_definitions_key_arn",
         "in us-east-1, the stack in us-west-2",
+    ),
+    (
+        {"sources": {"postgres_automated_backups_arn": REPLICATED_BACKUPS, "neo4j_dump_object": NEO4J_DUMP}},
+        "recovery.sources.neo4j_dump_key_arn",
+        "or neither",
+    ),
+    (
+        {
+            "sources": {
+                "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+                "neo4j_dump_object": NEO4J_DUMP,
+                "neo4j_dump_key_arn": DEFINITIONS_KEY.replace("us-west-2", "eu-west-1"),
+            }
+        },
+        "recovery.sources.neo4j_dump_key_arn",
+        "in eu-west-1, the stack in us-west-2",
     ),
     (None, "recovery.sources", "rebuilds production"),
     ({"mode": "cold"}, "recovery.sources", "postgres_automated_backups_arn"),
@@ -184,6 +204,43 @@ def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker() 
     ], "the import reads that one object, and decrypts it only through S3"
     jobs = [r.name for r in synth("dr").of_type("kubernetes:batch/v1:Job")]
     assert "exports-rabbitmq-definitions-import" not in jobs, "no import without a definitions source"
+
+
+def test_neo4j_is_restored_from_its_export_once_the_server_runs_and_only_into_an_empty_database() -> None:
+    """Not `neo4j-admin database load`: it loads archives of `neo4j-admin database dump`, which Community edition
+    makes only of a stopped DBMS; the exports are Cypher statements, replayed by cypher-shell into the running
+    server (data/neo4j.py). The emptiness check makes a rerun harmless."""
+    sources = {
+        "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+        "neo4j_dump_object": NEO4J_DUMP,
+        "neo4j_dump_key_arn": DEFINITIONS_KEY,
+    }
+    result = synth("dr", config_with("dr", recovery={"sources": sources}))
+    job = result.named("kubernetes:batch/v1:Job", "neo4j-restore")
+    pod = job.inputs["spec"]["template"]["spec"]
+    (download,) = pod["initContainers"]
+    assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == NEO4J_DUMP.replace(
+        "arn:aws:s3:::", "s3://"
+    )
+    (load,) = pod["containers"]
+    script = load["command"][-1]
+    assert "MATCH (n) RETURN count(n)" in script and 'if [ "$nodes" != "0" ]' in script, (
+        "neo4j-restore: replays only into an empty database"
+    )
+    assert 'gunzip -c "$DUMP_FILE" | shell' in script, "neo4j-restore: the export replayed through cypher-shell"
+    assert job.inputs["spec"]["template"]["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"] == "load"
+    server = result.named("kubernetes:apps/v1:StatefulSet", "neo4j")
+    assert server.urn in job.options["dependencies"], "neo4j-restore: after the server"
+    role = result.named("aws:iam/role:Role", "neo4j-restore-role")
+    (inline,) = [p for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
+    statements = json.loads(inline.inputs["policy"])["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("s3:GetObject", NEO4J_DUMP),
+        ("kms:Decrypt", DEFINITIONS_KEY),
+    ], "neo4j-restore: reads that one export, and decrypts it only through S3"
+    assert not [r for r in synth("dr").of_type("kubernetes:batch/v1:Job") if r.name == "neo4j-restore"], (
+        "no restore without a dump source"
+    )
 
 
 def _with_restore_time(written: str) -> dict[str, str]:

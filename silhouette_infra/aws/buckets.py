@@ -26,6 +26,11 @@ def bucket_name(naming: Naming, purpose: str, region: str, account_id: str) -> s
     return name
 
 
+def s3_uri(object_arn: str) -> str:
+    """``arn:aws:s3:::bucket/key`` -> ``s3://bucket/key``."""
+    return "s3://" + object_arn.split(":::", 1)[1]
+
+
 # --------------------------------------------------------------------------------- policy documents
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     """The statement every bucket policy starts with: nothing reaches the bucket or its objects without TLS."""

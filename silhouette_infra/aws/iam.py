@@ -109,6 +109,23 @@ def own_prefix_policy(
     }
 
 
+def read_object_policy(*, sid: str, object_arn: str, kms_key_arn: str, region: str) -> Policy:
+    """Read one object (a recovery source named in the dr stack's settings), decrypting it only through S3."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": sid, "Effect": "Allow", "Action": "s3:GetObject", "Resource": object_arn},
+            {
+                "Sid": "DecryptThroughS3",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            },
+        ],
+    }
+
+
 def service_assume_role_policy(service: str, *, account_id: str | None = None) -> Policy:
     """Trust policy for an AWS service principal, optionally pinned to our account (confused deputy)."""
     statement: dict[str, Any] = {

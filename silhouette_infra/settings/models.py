@@ -465,8 +465,16 @@ class RecoverySources(Section):
     )
     redis_rdb_object: S3ObjectArn | None = Field(
         None,
-        description="An RDB file the cache is seeded from (`arn:aws:s3:::bucket/key.rdb`); none: the cache starts "
-        "empty and refills from PostgreSQL.",
+        description="An RDB file the cache is seeded from (`arn:aws:s3:::<Redis export replica>/<name>-0001.rdb`, "
+        "SSE-S3); none: the cache starts empty and refills from PostgreSQL.",
+    )
+    neo4j_dump_object: S3ObjectArn | None = Field(
+        None,
+        description="The Neo4j export a Job replays into the new, empty database once (`arn:aws:s3:::<backup bucket "
+        "replica>/neo4j/production/<time>.cypher.gz`); none: Neo4j starts empty.",
+    )
+    neo4j_dump_key_arn: KmsKeyArn | None = Field(
+        None, description="The KMS key that encrypts that object (the replica bucket's key), for the restore's role."
     )
 
 
