@@ -27,7 +27,12 @@ from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
 from silhouette_infra.observability.stack import RECEIVERS_SECRET, Monitoring, MonitoringArgs
 from silhouette_infra.observability.tracing import otlp_endpoint
 from silhouette_infra.planning.operations import BackupSchedule, recovery_outputs, secret_policy
-from silhouette_infra.planning.recovery import DATABASE_PITR_RPO_MINUTES, SNAPSHOT_INTERVAL_HOURS, START_WINDOW_MINUTES
+from silhouette_infra.planning.recovery import (
+    DATABASE_PITR_RPO_MINUTES,
+    SNAPSHOT_INTERVAL_HOURS,
+    START_WINDOW_MINUTES,
+    standby_cluster,
+)
 from silhouette_infra.planning.throughput import connection_line
 from silhouette_infra.providers import stack_context
 from silhouette_infra.registry import Registry, RegistryArgs
@@ -64,7 +69,10 @@ class _Front:
 
 
 def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
-    """Declare every layer for ``stack``, in dependency order, and return the stack outputs."""
+    """Declare every layer for ``stack``, in dependency order, and return the stack outputs; for the DR region's
+    standby (``recovery.mode: pilot_light`` without sources) only what the pilot light keeps running."""
+    if settings.recovery.standby:
+        return _standby(settings, stack)
     foundation = _foundation(settings, stack)
     data = _data_services(settings, foundation)
     front = _front(settings, foundation, data)
@@ -72,8 +80,33 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
     return _outputs(settings, foundation, data, front, audit, alarms)
 
 
-def _foundation(settings: Settings, stack: str) -> _Foundation:
-    """The stack context, keys, network, cluster with its add-ons, namespaces and backup."""
+def _standby(settings: Settings, stack: str) -> dict[str, Any]:
+    """The pilot light: keys, network, the EKS cluster and its add-ons with the node groups at their minimum, and
+    nothing stateful. The same resources, under the same names, as the full stack that adding the recovery sources
+    turns it into at a disaster (README, "Regional recovery")."""
+    at_minimum = settings.model_copy(update={"cluster": standby_cluster(settings)})
+    context, keys, network, cluster, _ = _core(at_minimum, stack)
+    return {
+        "region": settings.aws.region,
+        "dr_region": settings.aws.dr_region,
+        "recovery_mode": "pilot_light standby",
+        "vpc_id": network.vpc_id,
+        "public_subnet_ids": network.public_subnet_ids,
+        "private_subnet_ids": network.private_subnet_ids,
+        "isolated_subnet_ids": network.isolated_subnet_ids,
+        "kms_key_arns": keys.arns.by_purpose(),
+        "cluster_name": cluster.name,
+        "cluster_endpoint": cluster.endpoint,
+        "kubeconfig": cluster.kubeconfig,
+        "oidc_provider_arn": cluster.oidc_provider_arn,
+        "node_security_group_id": cluster.node_security_group_id,
+        "node_group_names": [group.node_group_name for group in cluster.node_groups],
+        "backup_selection_tag": context.naming.backup_tag(),
+    }
+
+
+def _core(settings: Settings, stack: str) -> tuple[StackContext, Keys, Network, Cluster, ClusterHandle]:
+    """The stack context, keys, network, and the cluster with its add-ons: what the pilot light keeps running."""
     context = stack_context(settings, stack)
     keys = Keys("keys", KeysArgs(context, settings=settings.keys), opts=context.options())
     network = Network(
@@ -87,6 +120,12 @@ def _foundation(settings: Settings, stack: str) -> _Foundation:
         opts=context.options(),
     )
     cluster, k8s = _cluster(settings, context, keys, network)
+    return context, keys, network, cluster, k8s
+
+
+def _foundation(settings: Settings, stack: str) -> _Foundation:
+    """The core (context, keys, network, cluster with its add-ons), the platform namespaces and backup."""
+    context, keys, network, cluster, k8s = _core(settings, stack)
     namespaces = PlatformNamespaces(
         "namespaces",
         PlatformNamespacesArgs(

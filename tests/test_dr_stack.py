@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from silhouette_infra.compliance.stateful import STATEFUL_TYPES
+from silhouette_infra.planning.rto import in_pilot_light
 from silhouette_infra.synth.checks import run_checks_many
 from silhouette_infra.synth.critical_path import stack_critical_path
 from silhouette_infra.synth.engine import SynthResult, run_stack
@@ -269,3 +271,67 @@ def test_a_restore_time_without_a_zone_is_still_refused() -> None:
     config = _with_restore_time("2026-11-28T09:55:00")
     with pytest.raises(SettingsError, match=r"silhouette:recovery\.sources\.postgres_restore_time"):
         load_settings("dr", config)
+
+
+# ------------------------------------------------------------------------------ the pilot light's standby
+def _standby_config() -> dict[str, str]:
+    """The dr stack before a disaster in pilot-light mode: no recovery sources. A config override of the dr stack,
+    not a stack file of its own: the standby must be the same Pulumi stack (same names, same URNs) that adding the
+    sources turns into the full one."""
+    config = config_with("dr")
+    config["silhouette:recovery"] = json.dumps({"mode": "pilot_light"})
+    return config
+
+
+@pytest.fixture(scope="module")
+def standby() -> SynthResult:
+    return synth("dr", _standby_config())
+
+
+def test_the_standby_declares_no_data_service(standby: SynthResult) -> None:
+    """The pilot light keeps the network, the keys and the EKS cluster with its add-ons running, and nothing that
+    holds data: of the stateful types, only the KMS keys (the cluster's secrets and volumes need them) and the EKS
+    cluster (protected, but it holds no data: synth/recovery.py NOT_COPIED) are declared."""
+    allowed = {"aws:kms/key:Key", "eks:index:Cluster"}
+    stateful = sorted({r.type for r in standby.resources if r.type in STATEFUL_TYPES} - allowed)
+    assert stateful == [], f"dr standby: declares stateful resources {stateful}"
+    workloads = [r.name for r in standby.resources if r.type.startswith("kubernetes:apps/") or "batch/v1" in r.type]
+    assert workloads == [], f"dr standby: declares workloads {workloads}"
+    assert standby.of_type("eks:index:Cluster") and standby.of_type("aws:ec2/vpc:Vpc"), "dr standby: network, EKS"
+
+
+def test_the_standby_node_groups_run_at_their_minimum(standby: SynthResult) -> None:
+    groups = standby.of_type("aws:eks/nodeGroup:NodeGroup")
+    assert groups, "dr standby: no node group"
+    for group in groups:
+        scaling = group.inputs["scalingConfig"]
+        assert scaling["desiredSize"] == scaling["minSize"], f"{group.name}: desired {scaling} is not the minimum"
+
+
+def test_the_rto_counts_as_existing_exactly_what_the_standby_declares(standby: SynthResult) -> None:
+    """planning/rto.py weighs nothing of the pilot light (in_pilot_light): those resources must be the ones the
+    standby declares, under the same URNs, so that adding the sources (`pulumi up`) creates only the rest."""
+    full = synth("dr")
+    kept = {r.urn for r in full.resources if in_pilot_light(r.urn)}
+    declared = {r.urn for r in standby.resources if not r.type.startswith(("pulumi:", "silhouette:"))}
+    assert declared - kept == set(), f"standby resources the RTO would count as still to create: {declared - kept}"
+    missing = {urn for urn in kept - declared if not full.by_urn[urn].type.startswith(("pulumi:", "silhouette:"))}
+    assert missing == set(), f"resources the RTO counts as running that the standby does not declare: {missing}"
+    pilot = stack_critical_path(full, pilot_light=True)
+    assert pilot.minutes <= 60, f"dr from the pilot light: {pilot.minutes:.0f} min, above the 1 h goal"
+
+
+@pytest.mark.checkov
+def test_every_validator_passes_on_the_standby(standby: SynthResult) -> None:
+    for report in run_checks_many([standby])["dr"]:
+        assert report.ok, f"dr standby: {report.validator} failed: {[(f.check, f.resource) for f in report.failures]}"
+
+
+def test_only_the_dr_stack_may_be_a_standby() -> None:
+    """Any other stack in pilot-light mode without sources would declare only a network and a cluster: refused,
+    naming the key and the stack."""
+    config = config_with("production", recovery={"mode": "pilot_light"})
+    with pytest.raises(SettingsError) as raised:
+        load_settings("production", config)
+    message = str(raised.value)
+    assert "silhouette:recovery.mode: " in message and "stack 'production'" in message, message

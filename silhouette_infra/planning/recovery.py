@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES
 from silhouette_infra.planning.operations import cron_interval_minutes
-from silhouette_infra.settings.models import Settings
+from silhouette_infra.settings.models import ClusterSettings, Settings
 
 # RDS: transaction logs uploaded every 5 minutes (USER_PIT.html).
 DATABASE_PITR_RPO_MINUTES = 5
@@ -178,3 +178,11 @@ def rpo_issues(settings: Settings) -> list[tuple[str, str]]:
                 )
             )
     return issues
+
+
+def standby_cluster(settings: Settings) -> ClusterSettings:
+    """The cluster of the DR region's standby (the pilot light): every node group at its minimum size, from which
+    the cluster autoscaler grows it during a recovery (a node group's desired size is not managed after creation:
+    cluster/eks.py)."""
+    groups = [group.model_copy(update={"desired_size": group.min_size}) for group in settings.cluster.node_groups]
+    return settings.cluster.model_copy(update={"node_groups": groups})
