@@ -9,7 +9,7 @@ from silhouette_infra.apps.component import Apps, AppsArgs, Endpoints
 from silhouette_infra.audit import Audit, AuditArgs
 from silhouette_infra.aws.context import StackContext
 from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES
-from silhouette_infra.backup import COMPLETION_WINDOW_MINUTES, Backup, BackupArgs
+from silhouette_infra.backup import COMPLETION_WINDOW_MINUTES, PVC_NAMESPACE_TAG, Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
 from silhouette_infra.cluster.handle import ClusterHandle
@@ -428,6 +428,8 @@ def _outputs(
         "dr_backup_vault_name": backup.dr_vault_name,
         "neo4j_backup_prefix": backup_prefix(foundation.context.naming.stack),
         "backup_selection_tag": foundation.context.naming.backup_tag(),
+        # The tags of Neo4j's volume, which the hourly plan selects (backup.py): `backups verify` finds it by them.
+        "neo4j_volume_tags": {**foundation.context.naming.backup_tag(), PVC_NAMESPACE_TAG: neo4j.namespace},
         "recovery": recovery_outputs(
             settings,
             BackupSchedule(

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES
-from silhouette_infra.planning.operations import cron_interval_minutes
+from silhouette_infra.planning.schedules import cron_interval_minutes
 from silhouette_infra.settings.models import ClusterSettings, Settings
 
 # RDS: transaction logs uploaded every 5 minutes (USER_PIT.html).
@@ -75,6 +75,17 @@ class ServiceRecovery:
     def rpo_minutes(self) -> float | None:
         best = self.best
         return best.rpo_minutes if best is not None else None
+
+
+def neo4j_snapshot_source(dr_region: str) -> Source:
+    """Neo4j's hourly AWS Backup snapshots of its volume (backup.py's hourly plan), copied to the DR vault: the RPO
+    table's source for Neo4j, and the bound `silhouette-ops backups verify` holds them to (planning/operations.py)."""
+    return Source(
+        f"hourly AWS Backup snapshots of the volume copied to the {dr_region} vault",
+        HOURLY_INTERVAL_MINUTES,
+        0,
+        (f"the job's start window ({START_WINDOW_MINUTES} min)", "the cross-region copy"),
+    )
 
 
 def recovery_table(settings: Settings) -> list[ServiceRecovery]:
@@ -128,18 +139,7 @@ def recovery_table(settings: Settings) -> list[ServiceRecovery]:
         ServiceRecovery(
             "Neo4j",
             (
-                *(
-                    (
-                        Source(
-                            f"hourly AWS Backup snapshots of the volume copied to the {dr} vault",
-                            HOURLY_INTERVAL_MINUTES,
-                            0,
-                            (f"the job's start window ({START_WINDOW_MINUTES} min)", "the cross-region copy"),
-                        ),
-                    )
-                    if copies
-                    else ()
-                ),
+                *((neo4j_snapshot_source(dr),) if copies else ()),
                 *bucket_sources(
                     f"dump exported to the backup bucket on '{settings.neo4j.backup_schedule}', replicated to {dr}",
                     cron_interval_minutes(settings.neo4j.backup_schedule),
