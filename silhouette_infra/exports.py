@@ -31,8 +31,8 @@ import pulumi
 
 from silhouette_infra.aws.buckets import s3_uri
 from silhouette_infra.aws.context import LayerArgs
-from silhouette_infra.aws.iam import own_prefix_policy, read_object_policy, redis_export_policy
-from silhouette_infra.aws.roles import prefix_writer_role, service_account_role
+from silhouette_infra.aws.iam import own_prefix_policy, redis_export_policy
+from silhouette_infra.aws.roles import ReadableObject, object_reader_role, prefix_writer_role, service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.rabbitmq import MANAGEMENT_PORT
@@ -476,20 +476,17 @@ class Exports(pulumi.ComponentResource):
         ):
             return None
         args = self._args
-        policy = read_object_policy(
-            sid="ReadTheDefinitions",
-            object_arn=sources.rabbitmq_definitions_object,
-            kms_key_arn=sources.rabbitmq_definitions_key_arn,
-            region=args.region,
-        )
-        role = service_account_role(
+        role = object_reader_role(
             "rabbitmq-definitions-import",
             naming=args.naming,
             oidc=args.cluster.oidc,
             namespace=NAMESPACE,
             service_account=IMPORT_SERVICE_ACCOUNT,
             description="RabbitMQ definitions import: reads the exported definitions the dr stack starts from",
-            inline_policies={"rabbitmq-definitions-import": json.dumps(policy)},
+            readable=ReadableObject(
+                sources.rabbitmq_definitions_object, sources.rabbitmq_definitions_key_arn, "ReadTheDefinitions"
+            ),
+            region=args.region,
             parent=self,
         )
         return DefinitionsImport(sources.rabbitmq_definitions_object, role.arn)

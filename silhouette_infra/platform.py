@@ -87,9 +87,18 @@ def _standby(settings: Settings, stack: str) -> dict[str, Any]:
     at_minimum = settings.model_copy(update={"cluster": standby_cluster(settings)})
     context, keys, network, cluster, _ = _core(at_minimum, stack)
     return {
+        **_core_outputs(settings, keys, network, cluster),
+        "recovery_mode": "pilot_light standby",
+        "node_group_names": [group.node_group_name for group in cluster.node_groups],
+        "backup_selection_tag": context.naming.backup_tag(),
+    }
+
+
+def _core_outputs(settings: Settings, keys: Keys, network: Network, cluster: Cluster) -> dict[str, Any]:
+    """The outputs of the core, which the standby and the full stack share."""
+    return {
         "region": settings.aws.region,
         "dr_region": settings.aws.dr_region,
-        "recovery_mode": "pilot_light standby",
         "vpc_id": network.vpc_id,
         "public_subnet_ids": network.public_subnet_ids,
         "private_subnet_ids": network.private_subnet_ids,
@@ -100,8 +109,6 @@ def _standby(settings: Settings, stack: str) -> dict[str, Any]:
         "kubeconfig": cluster.kubeconfig,
         "oidc_provider_arn": cluster.oidc_provider_arn,
         "node_security_group_id": cluster.node_security_group_id,
-        "node_group_names": [group.node_group_name for group in cluster.node_groups],
-        "backup_selection_tag": context.naming.backup_tag(),
     }
 
 
@@ -379,20 +386,8 @@ def _outputs(
     )
     postgres, redis, rabbitmq, neo4j = data.postgres, data.redis, data.rabbitmq, data.neo4j
     edge, registry, apps = front.edge, front.registry, front.apps
-    region = settings.aws.region
     return {
-        "region": region,
-        "dr_region": settings.aws.dr_region,
-        "vpc_id": network.vpc_id,
-        "public_subnet_ids": network.public_subnet_ids,
-        "private_subnet_ids": network.private_subnet_ids,
-        "isolated_subnet_ids": network.isolated_subnet_ids,
-        "kms_key_arns": keys.arns.by_purpose(),
-        "cluster_name": cluster.name,
-        "cluster_endpoint": cluster.endpoint,
-        "kubeconfig": cluster.kubeconfig,
-        "oidc_provider_arn": cluster.oidc_provider_arn,
-        "node_security_group_id": cluster.node_security_group_id,
+        **_core_outputs(settings, keys, network, cluster),
         "repository_urls": registry.repository_urls,
         "postgres_endpoint": postgres.endpoint,
         "postgres_instance_endpoint": postgres.instance_endpoint,

@@ -47,7 +47,6 @@ No Service is of type LoadBalancer or NodePort: Neo4j is reachable only inside t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +54,8 @@ import pulumi
 
 from silhouette_infra.aws.buckets import s3_uri
 from silhouette_infra.aws.context import LayerArgs
-from silhouette_infra.aws.iam import own_prefix_policy, read_object_policy
-from silhouette_infra.aws.roles import prefix_writer_role, service_account_role
+from silhouette_infra.aws.iam import own_prefix_policy
+from silhouette_infra.aws.roles import ReadableObject, object_reader_role, prefix_writer_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import SecretReplica, generated_credentials
@@ -485,23 +484,74 @@ def dump_volume(design: Neo4jDesign) -> Manifest:
     }
 
 
-def backup_cron_job(design: Neo4jDesign) -> Manifest:
-    export = Container(
-        name="export",
+def _cypher_shell_container(
+    design: Neo4jDesign, name: str, script: str, env: dict[str, str], *, writes_dump: bool
+) -> Container:
+    """A container of the server's image that runs ``script`` against the server with cypher-shell, as the admin
+    user (the mounted password file), on the pod's dump volume."""
+    return Container(
+        name=name,
         image=require_community_image(design.settings.image, design.settings.version),
-        command=("/bin/bash", "-c", EXPORT_SCRIPT),
+        command=("/bin/bash", "-c", script),
         env={
             "NEO4J_ADDRESS": design.server_address,
             "AUTH_FILE": AUTH_FILE,
             "DUMP_FILE": DUMP_FILE,
-            "EXPORT_QUERY": EXPORT_QUERY,
+            **env,
             "JAVA_OPTS": "-Xmx768m",
             "HOME": "/tmp",
         },
         resources=Resources("250m", "1", "1Gi", "1Gi"),
         writable_paths={"/tmp": "256Mi"},
-        volume_mounts=(VolumeMount("dump", DUMP_DIR), VolumeMount("auth", AUTH_DIR, read_only=True)),
+        volume_mounts=(
+            VolumeMount("dump", DUMP_DIR, read_only=not writes_dump),
+            VolumeMount("auth", AUTH_DIR, read_only=True),
+        ),
     )
+
+
+def _dump_job(
+    design: Neo4jDesign,
+    labels: dict[str, str],
+    service_account: str,
+    first: Container,
+    then: Container,
+    *,
+    without_aws: str,
+    backoff_limit: int,
+    active_deadline_seconds: int,
+    ttl_seconds_after_finished: int | None,
+) -> tuple[Manifest, dict[str, str]]:
+    """The Job spec of the backup or the restore: ``first`` (an init container) then ``then``, sharing the dump
+    volume and Neo4j's credentials, the pod identity webhook giving AWS credentials to every container but
+    ``without_aws``; and the checkov annotations of its images."""
+    template = pod_template(
+        labels=labels,
+        init_containers=[first],
+        containers=[then],
+        service_account=service_account,
+        run_as_user=NEO4J_UID,
+        run_as_group=NEO4J_UID,
+        fs_group=NEO4J_UID,
+        annotations={"eks.amazonaws.com/skip-containers": without_aws},
+        volumes=[dump_volume(design), secret_volume("auth", AUTH_SECRET)],
+        restart_policy="Never",
+    )
+    reasons = {
+        "CKV_K8S_40": UID_REASON,
+        **tag_pinning_reasons([design.settings.image, design.settings.backup_image], TAG_PINNING_REASON),
+    }
+    job = job_spec(
+        template=template,
+        backoff_limit=backoff_limit,
+        active_deadline_seconds=active_deadline_seconds,
+        ttl_seconds_after_finished=ttl_seconds_after_finished,
+    )
+    return job, checkov_skips(reasons)
+
+
+def backup_cron_job(design: Neo4jDesign) -> Manifest:
+    export = _cypher_shell_container(design, "export", EXPORT_SCRIPT, {"EXPORT_QUERY": EXPORT_QUERY}, writes_dump=True)
     upload = s3_upload_container(
         image=design.settings.backup_image,
         region=design.region,
@@ -514,32 +564,23 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
         resources=Resources("100m", "500m", "256Mi", "512Mi"),
         scratch="256Mi",
     )
-    template = pod_template(
-        labels=BACKUP_LABELS,
-        init_containers=[export],
-        containers=[upload],
-        service_account=BACKUP_SERVICE_ACCOUNT,
-        run_as_user=NEO4J_UID,
-        run_as_group=NEO4J_UID,
-        fs_group=NEO4J_UID,
-        # The EKS pod identity webhook gives AWS credentials to every container but the export.
-        annotations={"eks.amazonaws.com/skip-containers": "export"},
-        volumes=[dump_volume(design), secret_volume("auth", AUTH_SECRET)],
-        restart_policy="Never",
+    job, annotations = _dump_job(
+        design,
+        BACKUP_LABELS,
+        BACKUP_SERVICE_ACCOUNT,
+        export,
+        upload,
+        without_aws="export",
+        backoff_limit=2,
+        active_deadline_seconds=3 * 3600,
+        # A finished Job goes after an hour: its pods, and with them the dump volumes, live until then. The
+        # logs stay in CloudWatch (Fluent Bit) and the CronJob keeps its last schedule and success times.
+        ttl_seconds_after_finished=3600,
     )
-    # A finished Job goes after an hour: its pods, and with them the dump volumes, live until then. The
-    # logs stay in CloudWatch (Fluent Bit) and the CronJob keeps its last schedule and success times.
-    job = job_spec(
-        template=template, backoff_limit=2, active_deadline_seconds=3 * 3600, ttl_seconds_after_finished=3600
-    )
-    reasons = {
-        "CKV_K8S_40": UID_REASON,
-        **tag_pinning_reasons([design.settings.image, design.settings.backup_image], TAG_PINNING_REASON),
-    }
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "metadata": _metadata(BACKUP_CRON_JOB, BACKUP_LABELS, annotations=checkov_skips(reasons)),
+        "metadata": _metadata(BACKUP_CRON_JOB, BACKUP_LABELS, annotations=annotations),
         "spec": cron_job_spec(schedule=design.settings.backup_schedule, job=job, labels=BACKUP_LABELS),
     }
 
@@ -556,47 +597,25 @@ def restore_job(design: Neo4jDesign, restore: Neo4jRestore) -> Manifest:
         resources=Resources("100m", "500m", "256Mi", "512Mi"),
         scratch="256Mi",
     )
-    load = Container(
-        name="load",
-        image=require_community_image(design.settings.image, design.settings.version),
-        command=("/bin/bash", "-c", RESTORE_SCRIPT),
-        env={
-            "NEO4J_ADDRESS": design.server_address,
-            "AUTH_FILE": AUTH_FILE,
-            "DUMP_FILE": DUMP_FILE,
-            "SOURCE": source,
-            "JAVA_OPTS": "-Xmx768m",
-            "HOME": "/tmp",
-        },
-        resources=Resources("250m", "1", "1Gi", "1Gi"),
-        writable_paths={"/tmp": "256Mi"},
-        volume_mounts=(VolumeMount("dump", DUMP_DIR, read_only=True), VolumeMount("auth", AUTH_DIR, read_only=True)),
+    load = _cypher_shell_container(design, "load", RESTORE_SCRIPT, {"SOURCE": source}, writes_dump=False)
+    job, annotations = _dump_job(
+        design,
+        RESTORE_LABELS,
+        RESTORE_SERVICE_ACCOUNT,
+        download,
+        load,
+        without_aws="load",
+        # Retried while the server starts (its startup probe allows 15 minutes); a large graph takes hours.
+        backoff_limit=6,
+        active_deadline_seconds=12 * 3600,
+        # Gone after an hour with its pod and the dump's volume (as large as the data volume): a later
+        # `pulumi up --refresh` runs it again, which downloads the export, finds the database not empty and stops.
+        ttl_seconds_after_finished=3600,
     )
-    template = pod_template(
-        labels=RESTORE_LABELS,
-        init_containers=[download],
-        containers=[load],
-        service_account=RESTORE_SERVICE_ACCOUNT,
-        run_as_user=NEO4J_UID,
-        run_as_group=NEO4J_UID,
-        fs_group=NEO4J_UID,
-        # AWS credentials for the download only; the load talks to the server.
-        annotations={"eks.amazonaws.com/skip-containers": "load"},
-        volumes=[dump_volume(design), secret_volume("auth", AUTH_SECRET)],
-        restart_policy="Never",
-    )
-    # Retried while the server starts (its startup probe allows 15 minutes); a large graph takes hours to replay.
-    job = job_spec(
-        template=template, backoff_limit=6, active_deadline_seconds=12 * 3600, ttl_seconds_after_finished=3600
-    )
-    reasons = {
-        "CKV_K8S_40": UID_REASON,
-        **tag_pinning_reasons([design.settings.image, design.settings.backup_image], TAG_PINNING_REASON),
-    }
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": _metadata(RESTORE_JOB, RESTORE_LABELS, annotations=checkov_skips(reasons)),
+        "metadata": _metadata(RESTORE_JOB, RESTORE_LABELS, annotations=annotations),
         "spec": job,
     }
 
@@ -801,17 +820,15 @@ class Neo4j(pulumi.ComponentResource):
         args = self._args
         if args.dump_object is None or args.dump_key_arn is None:
             return None
-        policy = read_object_policy(
-            sid="ReadTheExport", object_arn=args.dump_object, kms_key_arn=args.dump_key_arn, region=args.region
-        )
-        role = service_account_role(
+        role = object_reader_role(
             "neo4j-restore",
             naming=args.naming,
             oidc=args.cluster.oidc,
             namespace=NAMESPACE,
             service_account=RESTORE_SERVICE_ACCOUNT,
             description="Neo4j restore: reads the export the dr stack starts from",
-            inline_policies={"neo4j-restore": json.dumps(policy)},
+            readable=ReadableObject(args.dump_object, args.dump_key_arn, "ReadTheExport"),
+            region=args.region,
             parent=self,
         )
         return Neo4jRestore(args.dump_object, role.arn)

@@ -105,15 +105,7 @@ def aws_backup(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Ite
     limits = _required_limits(outputs, "aws_backup")
     region, vault = outputs["region"], outputs["backup_vault_name"]
     tag_key, tag_value = next(iter(outputs["backup_selection_tag"].items()))
-    tagging = clients.get("resourcegroupstaggingapi", region)
-    tagged = paged(
-        tagging,
-        "get_resources",
-        "ResourceTagMappingList",
-        TagFilters=[{"Key": tag_key, "Values": [tag_value]}],
-        ResourceTypeFilters=SELECTED_RESOURCE_TYPES,
-    )
-    selected = [resource["ResourceARN"] for resource in tagged]
+    selected = _tagged(clients, region, {tag_key: tag_value}, SELECTED_RESOURCE_TYPES)
     if not selected:
         yield Check("aws-backup", vault, "critical", f"no resource carries the selection tag {tag_key}={tag_value}")
         return
@@ -148,6 +140,18 @@ def aws_backup(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Ite
                 "latest DR copy",
                 "copy jobs failing (aws backup list-copy-jobs) or the DR key's policy refusing AWS Backup",
             )
+
+
+def _tagged(clients: AwsClients, region: str, tags: dict[str, str], types: list[str]) -> list[str]:
+    """The ARNs of the resources of ``types`` in ``region`` that carry every one of ``tags``."""
+    found = paged(
+        clients.get("resourcegroupstaggingapi", region),
+        "get_resources",
+        "ResourceTagMappingList",
+        TagFilters=[{"Key": key, "Values": [value]} for key, value in tags.items()],
+        ResourceTypeFilters=types,
+    )
+    return [resource["ResourceARN"] for resource in found]
 
 
 def _latest_recovery_points(client: Any, vault: str) -> dict[str, datetime]:
@@ -206,16 +210,7 @@ def neo4j(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator
 def _neo4j_volume(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator[Check]:
     limits, region, vault = _required_limits(outputs, "neo4j"), outputs["region"], outputs["backup_vault_name"]
     tags = outputs["neo4j_volume_tags"]
-    volumes = [
-        resource["ResourceARN"]
-        for resource in paged(
-            clients.get("resourcegroupstaggingapi", region),
-            "get_resources",
-            "ResourceTagMappingList",
-            TagFilters=[{"Key": key, "Values": [value]} for key, value in tags.items()],
-            ResourceTypeFilters=["ec2:volume"],
-        )
-    ]
+    volumes = _tagged(clients, region, tags, ["ec2:volume"])
     if not volumes:
         selection = ", ".join(f"{key}={value}" for key, value in tags.items())
         yield Check("neo4j", vault, "critical", f"no EBS volume carries {selection}: the hourly plan selects nothing")
