@@ -29,6 +29,13 @@ What is decided here, and why:
 * **S3 replication with Replication Time Control.** RTC replicates 99.99 % of objects within 15 minutes
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html), a bound the
   seed's RPO of 1 hour can rely on; without it replication has no time bound.
+* **Redis exports.** ElastiCache exports a snapshot (CopySnapshot with a target bucket) only to a bucket in the
+  cache's region that grants it access, and seeds a new cache only from an .rdb encrypted with SSE-S3
+  (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/backups-seeding-redis.html). So the exports go to a
+  bucket of their own, SSE-S3, replicated to an SSE-S3 replica in the DR region; both grant ElastiCache through
+  its regional service principal in the bucket policy rather than an ACL (ACLs stay off, as on every bucket:
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-migrating-acls-prerequisites.html).
+  Only stacks that replicate their backups to the DR region have them (the export exists to get there).
 * **Server access logs** of the backup bucket go to a bucket of their own, which does not log itself (it
   would log its own log deliveries). That bucket uses SSE-S3: S3 does not deliver server access logs to
   a bucket whose default encryption is SSE-KMS
@@ -48,10 +55,12 @@ from silhouette_infra.aws.buckets import (
     SecureBucket,
     access_log_bucket_policy,
     bucket_name,
+    elasticache_export_bucket_policy,
     encrypted_bucket_policy,
     lifecycle_rule,
     secure_bucket,
     sse_kms,
+    sse_s3,
 )
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.keys import customer_managed_key, delegated_key_policy
@@ -92,6 +101,11 @@ EBS_VOLUMES = "arn:aws:ec2:*:*:volume/*"
 # ------------------------------------------------------------------------------------- the buckets
 ACCESS_LOG_RETENTION_DAYS = 365
 ACCESS_LOG_NONCURRENT_DAYS = 30
+# An exported RDB is a day's snapshot of a cache: the newest is what a recovery seeds from; a week covers a bad
+# export noticed late. Overwritten or deleted versions go after a day.
+REDIS_EXPORT_RETENTION_DAYS = 7
+REDIS_EXPORT_NONCURRENT_DAYS = 1
+REDIS_EXPORTS = "redis-exports"
 DR_KEY_DELETION_WINDOW_DAYS = 30  # the longest KMS allows: the key is the only way to read the DR copies
 
 BACKUP_SERVICE_POLICIES = (
@@ -185,6 +199,9 @@ class Backup(pulumi.ComponentResource):
     dr_vault_arn: pulumi.Output[str] | None
     dr_vault_name: pulumi.Output[str] | None
     dr_key_arn: pulumi.Output[str] | None  # the DR region's backups key (None in a single-region stack)
+    # The bucket ElastiCache exports the cache's snapshots to (None in a single-region stack).
+    redis_export_bucket_name: pulumi.Output[str] | None
+    redis_export_bucket_arn: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("silhouette:backup:Backup", name, None, opts)
@@ -204,6 +221,7 @@ class Backup(pulumi.ComponentResource):
                 provider=args.context.providers.dr,
             )
             self._replication(primary, replica, args.backups_key_arn, dr_key.arn)
+        redis_exports = self._redis_exports() if settings.replicate_bucket_to_dr_region else None
 
         vault = self._vault("backup-vault", ("backups",), args.backups_key_arn, provider=None)
         dr_vault = (
@@ -222,6 +240,8 @@ class Backup(pulumi.ComponentResource):
         self.dr_vault_arn = dr_vault.arn if dr_vault is not None else None
         self.dr_vault_name = dr_vault.name if dr_vault is not None else None
         self.dr_key_arn = dr_key.arn if dr_key is not None else None
+        self.redis_export_bucket_name = redis_exports.bucket.bucket if redis_exports is not None else None
+        self.redis_export_bucket_arn = redis_exports.bucket.arn if redis_exports is not None else None
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,
@@ -300,6 +320,48 @@ class Backup(pulumi.ComponentResource):
             protect=self._args.protect,
         )
 
+    def _redis_exports(self) -> SecureBucket:
+        """The bucket ElastiCache exports the cache's snapshots to, replicated to one it seeds a new cache from."""
+        args, naming = self._args, self._args.naming
+        lifecycle = lifecycle_rule(
+            "expiry", expiration_days=REDIS_EXPORT_RETENTION_DAYS, noncurrent_days=REDIS_EXPORT_NONCURRENT_DAYS
+        )
+
+        def bucket(name: str, region: str, *, writes: bool, provider: aws.Provider | None) -> SecureBucket:
+            def policy(bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+                return bucket_arn.apply(
+                    lambda arn: json.dumps(elasticache_export_bucket_policy(arn, region, writes=writes))
+                )
+
+            return secure_bucket(
+                name,
+                physical_name=args.account_id.apply(
+                    lambda account: bucket_name(naming, REDIS_EXPORTS, region, account)
+                ),
+                tags=naming.name_tag(REDIS_EXPORTS, region),
+                encryption=sse_s3(),
+                lifecycle=[lifecycle],
+                policy=policy,
+                parent=self,
+                provider=provider,
+                protect=args.protect,
+            )
+
+        exports = bucket("redis-export-bucket", args.region, writes=True, provider=None)
+        replica = bucket(
+            "redis-export-replica-bucket", args.context.dr_region, writes=False, provider=args.context.providers.dr
+        )
+        replicate_bucket(
+            "redis-export-replication",
+            BucketReplica(exports, None, args.region),
+            BucketReplica(replica, None, args.context.dr_region),
+            naming=args.naming,
+            account_id=args.account_id,
+            description="Lets S3 replicate the Redis exports to the DR region",
+            parent=self,
+        )
+        return exports
+
     def _access_logs(self, source: aws.s3.Bucket) -> None:
         args, naming = self._args, self._args.naming
 
@@ -314,12 +376,7 @@ class Backup(pulumi.ComponentResource):
                 lambda account: bucket_name(naming, "backup-logs", args.region, account)
             ),
             tags=naming.name_tag("backup-logs", args.region),
-            encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"
-                ),
-                blocked_encryption_types=["SSE-C"],
-            ),
+            encryption=sse_s3(),
             lifecycle=[
                 lifecycle_rule(
                     "expiry", expiration_days=ACCESS_LOG_RETENTION_DAYS, noncurrent_days=ACCESS_LOG_NONCURRENT_DAYS

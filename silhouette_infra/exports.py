@@ -8,7 +8,14 @@ schedule to the backup bucket, which replicates to the DR region within 15 minut
   broker. The dr stack imports them with ``POST /api/definitions/<vhost>``. Messages are not exported: what was
   in flight is lost with the region (publishers retry; README, "Regional recovery").
 
-The job runs in namespace ``dr-exports``: Pod Security ``restricted``, default-deny NetworkPolicies with egress
+* **Redis snapshots.** ElastiCache keeps its automatic snapshots in the cache's region only. Every hour a
+  CronJob finds the newest automatic snapshot of the cache and, unless it is already there, exports it with
+  ``CopySnapshot`` to the Redis export bucket (backup.py), which replicates to the DR region; the dr stack seeds
+  its cache from the replicated .rdb (``recovery.sources.redis_rdb_object``). The cache takes one automatic
+  snapshot a day (``redis.snapshot_window``), so the hourly run bounds the export's delay, not the snapshot's
+  age. The job asks ElastiCache to copy; it never reads the cache's data itself.
+
+The jobs run in namespace ``dr-exports``: Pod Security ``restricted``, default-deny NetworkPolicies with egress
 only to DNS and to 443 (the broker's management API in the isolated subnets, which the nodes' security group
 may reach, and the S3/STS endpoints), its AWS credentials from IRSA, its broker credentials from Secrets
 Manager through External Secrets.
@@ -22,9 +29,10 @@ from typing import Any
 
 import pulumi
 
+from silhouette_infra.aws.buckets import s3_uri
 from silhouette_infra.aws.context import LayerArgs
-from silhouette_infra.aws.iam import own_prefix_policy
-from silhouette_infra.aws.roles import prefix_writer_role, service_account_role
+from silhouette_infra.aws.iam import own_prefix_policy, redis_export_policy
+from silhouette_infra.aws.roles import ReadableObject, object_reader_role, prefix_writer_role, service_account_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.rabbitmq import MANAGEMENT_PORT
@@ -32,7 +40,7 @@ from silhouette_infra.kubernetes import network_policy
 from silhouette_infra.kubernetes.declare import declare_manifest
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
-from silhouette_infra.kubernetes.uploads import s3_upload_container
+from silhouette_infra.kubernetes.uploads import s3_download_container, s3_upload_container
 from silhouette_infra.kubernetes.workloads import (
     Container,
     Manifest,
@@ -53,6 +61,10 @@ DEFINITIONS_JOB = "rabbitmq-definitions"
 DEFINITIONS_SERVICE_ACCOUNT = "rabbitmq-definitions"
 IMPORT_JOB = "rabbitmq-definitions-import"
 IMPORT_SERVICE_ACCOUNT = "rabbitmq-definitions-import"
+REDIS_EXPORT_JOB = "redis-export"
+REDIS_EXPORT_SERVICE_ACCOUNT = "redis-export"
+# Hourly, a quarter past: the export follows a new daily snapshot within the hour (planning/recovery.py).
+REDIS_EXPORT_SCHEDULE = "15 * * * *"
 BROKER_SECRET = "rabbitmq-management"
 EXPORT_DIR = "/export"
 BROKER_DIR = "/var/run/secrets/broker"
@@ -62,6 +74,7 @@ EXPORT_UID = 65532  # no user of the images or of the nodes
 COMMON_LABELS = {**PART_OF, **MANAGED_BY, "app.kubernetes.io/name": "dr-exports"}
 DEFINITIONS_LABELS = {**COMMON_LABELS, "app.kubernetes.io/component": DEFINITIONS_JOB}
 IMPORT_LABELS = {**COMMON_LABELS, "app.kubernetes.io/component": IMPORT_JOB}
+REDIS_EXPORT_LABELS = {**COMMON_LABELS, "app.kubernetes.io/component": REDIS_EXPORT_JOB}
 TAG_PINNING_REASON = (
     "exact release tags from the stack settings (recovery.definitions_image, recovery.aws_cli_image), reviewed in "
     "pull requests; their digests cannot be resolved offline - append @sha256 to pin by digest"
@@ -110,10 +123,26 @@ with urllib.request.urlopen(request, timeout=60, context=context) as response:
 """
 )
 
-DOWNLOAD_SCRIPT = """\
+# The newest available automatic snapshot of the cache, exported under its own name (without "automatic."), once:
+# S3 refuses a second copy with the same key, so a snapshot already in the bucket is skipped. ElastiCache appends
+# the node's number and .rdb to the name (<name>-0001.rdb).
+REDIS_EXPORT_SCRIPT = """\
 set -eu
-aws s3 cp "$SOURCE" "$DEFINITIONS_FILE" --only-show-errors --no-progress
-echo "rabbitmq definitions downloaded from $SOURCE"
+newest='reverse(sort_by(Snapshots[?SnapshotStatus==`available`], &NodeSnapshots[0].SnapshotCreateTime))[0]'
+snapshot=$(aws elasticache describe-snapshots --replication-group-id "$REPLICATION_GROUP" --snapshot-source system \\
+  --query "$newest.SnapshotName" --output text)
+if [ -z "$snapshot" ] || [ "$snapshot" = "None" ]; then
+  echo "no automatic snapshot of $REPLICATION_GROUP yet"; exit 0
+fi
+target="${snapshot#automatic.}"
+exported=$(aws s3api list-objects-v2 --bucket "$EXPORT_BUCKET" --prefix "$target" --max-keys 1 \\
+  --query 'KeyCount' --output text)
+if [ "$exported" != "0" ]; then
+  echo "$snapshot is already in s3://$EXPORT_BUCKET"; exit 0
+fi
+aws elasticache copy-snapshot --source-snapshot-name "$snapshot" --target-snapshot-name "$target" \\
+  --target-bucket "$EXPORT_BUCKET" --query 'Snapshot.SnapshotStatus' --output text
+echo "exporting $snapshot to s3://$EXPORT_BUCKET/$target"
 """
 
 
@@ -139,33 +168,20 @@ def definitions_role_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, re
     )
 
 
-def s3_uri(object_arn: str) -> str:
-    """``arn:aws:s3:::bucket/key`` -> ``s3://bucket/key``."""
-    return "s3://" + object_arn.split(":::", 1)[1]
-
-
-def import_role_policy(*, object_arn: str, kms_key_arn: str, region: str) -> dict[str, Any]:
-    """Read the one exported object named in the dr stack's sources, decrypting it only through S3."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ReadTheDefinitions", "Effect": "Allow", "Action": "s3:GetObject", "Resource": object_arn},
-            {
-                "Sid": "DecryptThroughS3",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": kms_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
-            },
-        ],
-    }
-
-
 @dataclass(frozen=True)
 class DefinitionsImport:
     """The dr stack's import: the exported object, its key, and the role that may read them."""
 
     object_arn: str
+    role_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class RedisExport:
+    """The cache whose snapshots are exported, the bucket they go to, and the role that may do it."""
+
+    replication_group_id: str
+    bucket: pulumi.Input[str]
     role_arn: pulumi.Input[str]
 
 
@@ -182,6 +198,7 @@ class ExportsDesign:
     backup_kms_key_arn: pulumi.Input[str]
     definitions_role_arn: pulumi.Input[str]
     definitions_import: DefinitionsImport | None = None
+    redis_export: RedisExport | None = None
 
 
 def _metadata(name: str, labels: dict[str, str], **extra: Any) -> Manifest:
@@ -288,19 +305,14 @@ def _image_reasons(settings: RecoverySettings) -> dict[str, str]:
 def definitions_import_job(design: ExportsDesign, definitions: DefinitionsImport) -> Manifest:
     """Once, when the dr stack is created: the exported definitions downloaded, then posted to the new broker."""
     settings = design.settings
-    download = Container(
-        name="download",
+    download = s3_download_container(
         image=settings.aws_cli_image,
-        command=("/bin/sh", "-c", DOWNLOAD_SCRIPT),
-        env={
-            "AWS_REGION": design.region,
-            "SOURCE": s3_uri(definitions.object_arn),
-            "DEFINITIONS_FILE": DEFINITIONS_FILE,
-            "HOME": "/tmp",
-        },
+        region=design.region,
+        source=s3_uri(definitions.object_arn),
+        file=DEFINITIONS_FILE,
+        mount=VolumeMount("export", EXPORT_DIR),
         resources=Resources("50m", "250m", "128Mi", "256Mi"),
-        writable_paths={"/tmp": "64Mi"},
-        volume_mounts=(VolumeMount("export", EXPORT_DIR),),
+        scratch="64Mi",
     )
     importer = broker_container("import", settings.definitions_image, IMPORT_SCRIPT, writes=False)
     # AWS credentials for the download only; the import talks to the broker.
@@ -344,16 +356,53 @@ def definitions_cron_job(design: ExportsDesign) -> Manifest:
     }
 
 
+def redis_export_cron_job(design: ExportsDesign, export: RedisExport) -> Manifest:
+    """Hourly: the newest automatic snapshot of the cache exported to the Redis export bucket, once."""
+    settings = design.settings
+    container = Container(
+        name="export",
+        image=settings.aws_cli_image,
+        command=("/bin/sh", "-c", REDIS_EXPORT_SCRIPT),
+        env={
+            "AWS_REGION": design.region,
+            "REPLICATION_GROUP": export.replication_group_id,
+            "EXPORT_BUCKET": export.bucket,
+            "HOME": "/tmp",
+        },
+        resources=Resources("50m", "250m", "128Mi", "256Mi"),
+        writable_paths={"/tmp": "64Mi"},
+    )
+    template = pod_template(
+        labels=REDIS_EXPORT_LABELS,
+        containers=[container],
+        service_account=REDIS_EXPORT_SERVICE_ACCOUNT,
+        run_as_user=EXPORT_UID,
+        run_as_group=EXPORT_UID,
+        fs_group=EXPORT_UID,
+        restart_policy="Never",
+    )
+    job = job_spec(template=template, backoff_limit=2, active_deadline_seconds=600, ttl_seconds_after_finished=3600)
+    reasons = checkov_skips(tag_pinning_reasons([settings.aws_cli_image], TAG_PINNING_REASON))
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": _metadata(REDIS_EXPORT_JOB, REDIS_EXPORT_LABELS, annotations=reasons),
+        "spec": cron_job_spec(schedule=REDIS_EXPORT_SCHEDULE, job=job, labels=REDIS_EXPORT_LABELS),
+    }
+
+
 def manifests(design: ExportsDesign) -> list[Manifest]:
     """Every Kubernetes object of the exports, namespace first."""
-    imported = design.definitions_import
+    imported, redis = design.definitions_import, design.redis_export
     return [
         namespace(),
         broker_external_secret(design),
         service_account(DEFINITIONS_SERVICE_ACCOUNT, DEFINITIONS_LABELS, design.definitions_role_arn),
         *([service_account(IMPORT_SERVICE_ACCOUNT, IMPORT_LABELS, imported.role_arn)] if imported else []),
+        *([service_account(REDIS_EXPORT_SERVICE_ACCOUNT, REDIS_EXPORT_LABELS, redis.role_arn)] if redis else []),
         *network_policies(),
         definitions_cron_job(design),
+        *([redis_export_cron_job(design, redis)] if redis else []),
         *([definitions_import_job(design, imported)] if imported else []),
     ]
 
@@ -369,6 +418,9 @@ class ExportsArgs(LayerArgs):
     backup_kms_key_arn: pulumi.Input[str]
     broker: pulumi.Resource  # the broker the import waits for
     sources: RecoverySources | None = None  # the dr stack's: the definitions it imports
+    redis_replication_group_id: str | None = None  # the cache whose snapshots are exported
+    redis_export_bucket: pulumi.Input[str] | None = None  # where to (None: no export, a single-region stack)
+    redis_export_bucket_arn: pulumi.Input[str] | None = None
 
 
 class Exports(pulumi.ComponentResource):
@@ -401,6 +453,7 @@ class Exports(pulumi.ComponentResource):
             backup_kms_key_arn=args.backup_kms_key_arn,
             definitions_role_arn=role.arn,
             definitions_import=self._import(args.sources),
+            redis_export=self._redis_export(),
         )
         declared: list[pulumi.Resource] = []
         for manifest in manifests(design):
@@ -423,22 +476,52 @@ class Exports(pulumi.ComponentResource):
         ):
             return None
         args = self._args
-        policy = import_role_policy(
-            object_arn=sources.rabbitmq_definitions_object,
-            kms_key_arn=sources.rabbitmq_definitions_key_arn,
-            region=args.region,
-        )
-        role = service_account_role(
+        role = object_reader_role(
             "rabbitmq-definitions-import",
             naming=args.naming,
             oidc=args.cluster.oidc,
             namespace=NAMESPACE,
             service_account=IMPORT_SERVICE_ACCOUNT,
             description="RabbitMQ definitions import: reads the exported definitions the dr stack starts from",
-            inline_policies={"rabbitmq-definitions-import": json.dumps(policy)},
+            readable=ReadableObject(
+                sources.rabbitmq_definitions_object, sources.rabbitmq_definitions_key_arn, "ReadTheDefinitions"
+            ),
+            region=args.region,
             parent=self,
         )
         return DefinitionsImport(sources.rabbitmq_definitions_object, role.arn)
+
+    def _redis_export(self) -> RedisExport | None:
+        """The Redis export's role: this cache's automatic snapshots, copied to the export bucket."""
+        args = self._args
+        group, bucket, bucket_arn = (
+            args.redis_replication_group_id,
+            args.redis_export_bucket,
+            args.redis_export_bucket_arn,
+        )
+        if group is None or bucket is None or bucket_arn is None:
+            return None
+        policy = pulumi.Output.all(bucket_arn, args.account_id).apply(
+            lambda values: json.dumps(
+                redis_export_policy(
+                    replication_group_id=group,
+                    bucket_arn=str(values[0]),
+                    region=args.region,
+                    account_id=str(values[1]),
+                )
+            )
+        )
+        role = service_account_role(
+            "redis-export",
+            naming=args.naming,
+            oidc=args.cluster.oidc,
+            namespace=NAMESPACE,
+            service_account=REDIS_EXPORT_SERVICE_ACCOUNT,
+            description="Redis export: copies the cache's newest automatic snapshot to the Redis export bucket",
+            inline_policies={"redis-export": policy},
+            parent=self,
+        )
+        return RedisExport(group, bucket, role.arn)
 
     def _declare(self, logical_name: str, manifest: Manifest, after: list[pulumi.Resource]) -> pulumi.CustomResource:
         opts = pulumi.ResourceOptions(

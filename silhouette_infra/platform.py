@@ -9,7 +9,7 @@ from silhouette_infra.apps.component import Apps, AppsArgs, Endpoints
 from silhouette_infra.audit import Audit, AuditArgs
 from silhouette_infra.aws.context import StackContext
 from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES
-from silhouette_infra.backup import COMPLETION_WINDOW_MINUTES, Backup, BackupArgs
+from silhouette_infra.backup import COMPLETION_WINDOW_MINUTES, PVC_NAMESPACE_TAG, Backup, BackupArgs
 from silhouette_infra.cluster.addons import ClusterAddons, ClusterAddonsArgs
 from silhouette_infra.cluster.eks import Cluster, ClusterArgs
 from silhouette_infra.cluster.handle import ClusterHandle
@@ -27,7 +27,12 @@ from silhouette_infra.observability.alarms import Alarms, AlarmsArgs
 from silhouette_infra.observability.stack import RECEIVERS_SECRET, Monitoring, MonitoringArgs
 from silhouette_infra.observability.tracing import otlp_endpoint
 from silhouette_infra.planning.operations import BackupSchedule, recovery_outputs, secret_policy
-from silhouette_infra.planning.recovery import DATABASE_PITR_RPO_MINUTES, SNAPSHOT_INTERVAL_HOURS, START_WINDOW_MINUTES
+from silhouette_infra.planning.recovery import (
+    DATABASE_PITR_RPO_MINUTES,
+    SNAPSHOT_INTERVAL_HOURS,
+    START_WINDOW_MINUTES,
+    standby_cluster,
+)
 from silhouette_infra.planning.throughput import connection_line
 from silhouette_infra.providers import stack_context
 from silhouette_infra.registry import Registry, RegistryArgs
@@ -64,7 +69,10 @@ class _Front:
 
 
 def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
-    """Declare every layer for ``stack``, in dependency order, and return the stack outputs."""
+    """Declare every layer for ``stack``, in dependency order, and return the stack outputs; for the DR region's
+    standby (``recovery.mode: pilot_light`` without sources) only what the pilot light keeps running."""
+    if settings.recovery.standby:
+        return _standby(settings, stack)
     foundation = _foundation(settings, stack)
     data = _data_services(settings, foundation)
     front = _front(settings, foundation, data)
@@ -72,8 +80,40 @@ def build_platform(settings: Settings, stack: str) -> dict[str, Any]:
     return _outputs(settings, foundation, data, front, audit, alarms)
 
 
-def _foundation(settings: Settings, stack: str) -> _Foundation:
-    """The stack context, keys, network, cluster with its add-ons, namespaces and backup."""
+def _standby(settings: Settings, stack: str) -> dict[str, Any]:
+    """The pilot light: keys, network, the EKS cluster and its add-ons with the node groups at their minimum, and
+    nothing stateful. The same resources, under the same names, as the full stack that adding the recovery sources
+    turns it into at a disaster (README, "Regional recovery")."""
+    at_minimum = settings.model_copy(update={"cluster": standby_cluster(settings)})
+    context, keys, network, cluster, _ = _core(at_minimum, stack)
+    return {
+        **_core_outputs(settings, keys, network, cluster),
+        "recovery_mode": "pilot_light standby",
+        "node_group_names": [group.node_group_name for group in cluster.node_groups],
+        "backup_selection_tag": context.naming.backup_tag(),
+    }
+
+
+def _core_outputs(settings: Settings, keys: Keys, network: Network, cluster: Cluster) -> dict[str, Any]:
+    """The outputs of the core, which the standby and the full stack share."""
+    return {
+        "region": settings.aws.region,
+        "dr_region": settings.aws.dr_region,
+        "vpc_id": network.vpc_id,
+        "public_subnet_ids": network.public_subnet_ids,
+        "private_subnet_ids": network.private_subnet_ids,
+        "isolated_subnet_ids": network.isolated_subnet_ids,
+        "kms_key_arns": keys.arns.by_purpose(),
+        "cluster_name": cluster.name,
+        "cluster_endpoint": cluster.endpoint,
+        "kubeconfig": cluster.kubeconfig,
+        "oidc_provider_arn": cluster.oidc_provider_arn,
+        "node_security_group_id": cluster.node_security_group_id,
+    }
+
+
+def _core(settings: Settings, stack: str) -> tuple[StackContext, Keys, Network, Cluster, ClusterHandle]:
+    """The stack context, keys, network, and the cluster with its add-ons: what the pilot light keeps running."""
     context = stack_context(settings, stack)
     keys = Keys("keys", KeysArgs(context, settings=settings.keys), opts=context.options())
     network = Network(
@@ -87,6 +127,12 @@ def _foundation(settings: Settings, stack: str) -> _Foundation:
         opts=context.options(),
     )
     cluster, k8s = _cluster(settings, context, keys, network)
+    return context, keys, network, cluster, k8s
+
+
+def _foundation(settings: Settings, stack: str) -> _Foundation:
+    """The core (context, keys, network, cluster with its add-ons), the platform namespaces and backup."""
+    context, keys, network, cluster, k8s = _core(settings, stack)
     namespaces = PlatformNamespaces(
         "namespaces",
         PlatformNamespacesArgs(
@@ -187,6 +233,8 @@ def _data_services(settings: Settings, foundation: _Foundation) -> _DataServices
             ebs_key_arn=keys.arns.ebs,
             app_namespace=foundation.namespaces.app_namespace,
             credentials_replica=_secret_replica(settings, backup),
+            dump_object=sources.neo4j_dump_object if sources else None,
+            dump_key_arn=sources.neo4j_dump_key_arn if sources else None,
         ),
         opts=data,
     )
@@ -288,6 +336,9 @@ def _operations(
             backup_kms_key_arn=keys.arns.backups,
             broker=data.rabbitmq,
             sources=settings.recovery.sources,
+            redis_replication_group_id=data.redis.replication_group_id,
+            redis_export_bucket=foundation.backup.redis_export_bucket_name,
+            redis_export_bucket_arn=foundation.backup.redis_export_bucket_arn,
         ),
         opts=context.options(),
     )
@@ -335,20 +386,8 @@ def _outputs(
     )
     postgres, redis, rabbitmq, neo4j = data.postgres, data.redis, data.rabbitmq, data.neo4j
     edge, registry, apps = front.edge, front.registry, front.apps
-    region = settings.aws.region
     return {
-        "region": region,
-        "dr_region": settings.aws.dr_region,
-        "vpc_id": network.vpc_id,
-        "public_subnet_ids": network.public_subnet_ids,
-        "private_subnet_ids": network.private_subnet_ids,
-        "isolated_subnet_ids": network.isolated_subnet_ids,
-        "kms_key_arns": keys.arns.by_purpose(),
-        "cluster_name": cluster.name,
-        "cluster_endpoint": cluster.endpoint,
-        "kubeconfig": cluster.kubeconfig,
-        "oidc_provider_arn": cluster.oidc_provider_arn,
-        "node_security_group_id": cluster.node_security_group_id,
+        **_core_outputs(settings, keys, network, cluster),
         "repository_urls": registry.repository_urls,
         "postgres_endpoint": postgres.endpoint,
         "postgres_instance_endpoint": postgres.instance_endpoint,
@@ -384,6 +423,8 @@ def _outputs(
         "dr_backup_vault_name": backup.dr_vault_name,
         "neo4j_backup_prefix": backup_prefix(foundation.context.naming.stack),
         "backup_selection_tag": foundation.context.naming.backup_tag(),
+        # The tags of Neo4j's volume, which the hourly plan selects (backup.py): `backups verify` finds it by them.
+        "neo4j_volume_tags": {**foundation.context.naming.backup_tag(), PVC_NAMESPACE_TAG: neo4j.namespace},
         "recovery": recovery_outputs(
             settings,
             BackupSchedule(

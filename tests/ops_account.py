@@ -238,6 +238,23 @@ def _backups(account: Account) -> None:
     key = f"{outputs['neo4j_backup_prefix']}20261129T000000Z.cypher.gz"
     s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(NEO4J_EXPORT))
     account.client("backup").create_backup_vault(BackupVaultName=outputs["backup_vault_name"])
+    # Neo4j's volume as the EBS CSI driver tags it, which the hourly plan selects.
+    account.client("ec2").create_volume(
+        AvailabilityZone=f"{outputs['region']}a",
+        Size=100,
+        TagSpecifications=[
+            {
+                "ResourceType": "volume",
+                "Tags": [{"Key": key, "Value": value} for key, value in outputs["neo4j_volume_tags"].items()],
+            }
+        ],
+    )
+
+
+def neo4j_volume_arn(account: Account) -> str:
+    """The ARN of the volume ``_backups`` created (as the tagging API names it)."""
+    (volume,) = account.client("ec2").describe_volumes()["Volumes"]
+    return f"arn:aws:ec2:{account.outputs['region']}:123456789012:volume/{volume['VolumeId']}"
 
 
 def _secrets(account: Account) -> None:
@@ -258,16 +275,21 @@ SEEDS: tuple[Callable[[Account], None], ...] = (
 )
 
 
-def recovery_points(account: Account, *, age: timedelta, vault: str, resource_arn: str) -> dict[str, Any]:
+def recovery_points(
+    account: Account, *, age: timedelta, vault: str, resource_arn: str, more: dict[str, timedelta] | None = None
+) -> dict[str, Any]:
+    """A vault's answer: a recovery point of ``resource_arn`` ``age`` old, and one of each resource in ``more``."""
+    ages = {resource_arn: age, **(more or {})}
     return {
         "RecoveryPoints": [
             {
-                "RecoveryPointArn": f"arn:aws:backup:{account.outputs['region']}:123456789012:recovery-point:1",
+                "RecoveryPointArn": f"arn:aws:backup:{account.outputs['region']}:123456789012:recovery-point:{index}",
                 "BackupVaultName": vault,
-                "ResourceArn": resource_arn,
+                "ResourceArn": arn,
                 "Status": "COMPLETED",
-                "CreationDate": account.now - age,
+                "CreationDate": account.now - point_age,
             }
+            for index, (arn, point_age) in enumerate(ages.items(), start=1)
         ]
     }
 

@@ -36,7 +36,7 @@ REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 PROVIDER = "pulumi:providers:aws"
 
 # Everything the layer places in the DR region: the DR key, the DR vault (and its lock), the replica bucket.
-DR_NAMES = re.compile(r"^(backups-dr-key|backup-dr-vault|backup-replica-bucket)")
+DR_NAMES = re.compile(r"^(backups-dr-key|backup-dr-vault|backup-replica-bucket|redis-export-replica-bucket)")
 
 
 def _children(result: SynthResult) -> list[CapturedResource]:

@@ -50,6 +50,15 @@ def otel_collector() -> dict[str, Any]:
     return iam.otel_collector_policy(kms_key_arn=KEY_ARN, region=REGION)
 
 
+def redis_export() -> dict[str, Any]:
+    return iam.redis_export_policy(
+        replication_group_id="silhouette-production-redis",
+        bucket_arn="arn:aws:s3:::silhouette-production-redis-exports-us-east-1-123456789012",
+        region=REGION,
+        account_id=ACCOUNT,
+    )
+
+
 TRUST_POLICIES = {iam.IRSA_TRUST: irsa}
 PERMISSION_POLICIES = {
     iam.EBS_CSI_KMS: ebs_kms,
@@ -57,6 +66,7 @@ PERMISSION_POLICIES = {
     iam.CLUSTER_AUTOSCALER: autoscaler,
     iam.EXTERNAL_SECRETS: external_secrets,
     iam.OTEL_COLLECTOR: otel_collector,
+    iam.REDIS_EXPORT: redis_export,
 }
 ALL_POLICIES = {**TRUST_POLICIES, **PERMISSION_POLICIES}
 

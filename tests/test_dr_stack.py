@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from silhouette_infra.compliance.stateful import STATEFUL_TYPES
+from silhouette_infra.planning.rto import in_pilot_light
 from silhouette_infra.synth.checks import run_checks_many
 from silhouette_infra.synth.critical_path import stack_critical_path
 from silhouette_infra.synth.engine import SynthResult, run_stack
@@ -17,6 +19,7 @@ from tests.support import config_with, synth
 REPLICATED_BACKUPS = "arn:aws:rds:us-west-2:111111111111:auto-backup:ab-replacewiththereplicatedbackups"
 DEFINITIONS = "arn:aws:s3:::silhouette-production-backups-us-west-2-111111111111/rabbitmq-definitions/production/x.json"
 DEFINITIONS_KEY = "arn:aws:kms:us-west-2:111111111111:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+NEO4J_DUMP = "arn:aws:s3:::silhouette-production-backups-us-west-2-111111111111/neo4j/production/x.cypher.gz"
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +77,12 @@ def test_every_validator_passes_on_the_dr_stack() -> None:
         "postgres_automated_backups_arn": REPLICATED_BACKUPS,
         "rabbitmq_definitions_object": DEFINITIONS,
         "rabbitmq_definitions_key_arn": DEFINITIONS_KEY,
+        "neo4j_dump_object": NEO4J_DUMP,
+        "neo4j_dump_key_arn": DEFINITIONS_KEY,
         "redis_rdb_object": "arn:aws:s3:::silhouette-production-redis/export.rdb",
     }
     result = synth("dr", config_with("dr", recovery={"sources": sources}))
+    assert result.named("kubernetes:batch/v1:Job", "neo4j-restore"), "dr: the Neo4j restore is among what is checked"
     for report in run_checks_many([result])["dr"]:
         assert report.ok, f"dr: {report.validator} failed: {[(f.check, f.resource) for f in report.failures]}"
 
@@ -109,6 +115,22 @@ BAD_SOURCES: list[tuple[dict[str, Any] | None, str, str]] = [
         },
         "recovery.sources.rabbitmq_definitions_key_arn",
         "in us-east-1, the stack in us-west-2",
+    ),
+    (
+        {"sources": {"postgres_automated_backups_arn": REPLICATED_BACKUPS, "neo4j_dump_object": NEO4J_DUMP}},
+        "recovery.sources.neo4j_dump_key_arn",
+        "or neither",
+    ),
+    (
+        {
+            "sources": {
+                "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+                "neo4j_dump_object": NEO4J_DUMP,
+                "neo4j_dump_key_arn": DEFINITIONS_KEY.replace("us-west-2", "eu-west-1"),
+            }
+        },
+        "recovery.sources.neo4j_dump_key_arn",
+        "in eu-west-1, the stack in us-west-2",
     ),
     (None, "recovery.sources", "rebuilds production"),
     ({"mode": "cold"}, "recovery.sources", "postgres_automated_backups_arn"),
@@ -186,6 +208,43 @@ def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker() 
     assert "exports-rabbitmq-definitions-import" not in jobs, "no import without a definitions source"
 
 
+def test_neo4j_is_restored_from_its_export_once_the_server_runs_and_only_into_an_empty_database() -> None:
+    """Not `neo4j-admin database load`: it loads archives of `neo4j-admin database dump`, which Community edition
+    makes only of a stopped DBMS; the exports are Cypher statements, replayed by cypher-shell into the running
+    server (data/neo4j.py). The emptiness check makes a rerun harmless."""
+    sources = {
+        "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+        "neo4j_dump_object": NEO4J_DUMP,
+        "neo4j_dump_key_arn": DEFINITIONS_KEY,
+    }
+    result = synth("dr", config_with("dr", recovery={"sources": sources}))
+    job = result.named("kubernetes:batch/v1:Job", "neo4j-restore")
+    pod = job.inputs["spec"]["template"]["spec"]
+    (download,) = pod["initContainers"]
+    assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == NEO4J_DUMP.replace(
+        "arn:aws:s3:::", "s3://"
+    )
+    (load,) = pod["containers"]
+    script = load["command"][-1]
+    assert "MATCH (n) RETURN count(n)" in script and 'if [ "$nodes" != "0" ]' in script, (
+        "neo4j-restore: replays only into an empty database"
+    )
+    assert 'gunzip -c "$DUMP_FILE" | shell' in script, "neo4j-restore: the export replayed through cypher-shell"
+    assert job.inputs["spec"]["template"]["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"] == "load"
+    server = result.named("kubernetes:apps/v1:StatefulSet", "neo4j")
+    assert server.urn in job.options["dependencies"], "neo4j-restore: after the server"
+    role = result.named("aws:iam/role:Role", "neo4j-restore-role")
+    (inline,) = [p for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
+    statements = json.loads(inline.inputs["policy"])["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("s3:GetObject", NEO4J_DUMP),
+        ("kms:Decrypt", DEFINITIONS_KEY),
+    ], "neo4j-restore: reads that one export, and decrypts it only through S3"
+    assert not [r for r in synth("dr").of_type("kubernetes:batch/v1:Job") if r.name == "neo4j-restore"], (
+        "no restore without a dump source"
+    )
+
+
 def _with_restore_time(written: str) -> dict[str, str]:
     """The dr stack file with only ``recovery.sources.postgres_restore_time`` changed."""
     sources = json.loads(config_with("dr")["silhouette:recovery"])["sources"]
@@ -212,3 +271,67 @@ def test_a_restore_time_without_a_zone_is_still_refused() -> None:
     config = _with_restore_time("2026-11-28T09:55:00")
     with pytest.raises(SettingsError, match=r"silhouette:recovery\.sources\.postgres_restore_time"):
         load_settings("dr", config)
+
+
+# ------------------------------------------------------------------------------ the pilot light's standby
+def _standby_config() -> dict[str, str]:
+    """The dr stack before a disaster in pilot-light mode: no recovery sources. A config override of the dr stack,
+    not a stack file of its own: the standby must be the same Pulumi stack (same names, same URNs) that adding the
+    sources turns into the full one."""
+    config = config_with("dr")
+    config["silhouette:recovery"] = json.dumps({"mode": "pilot_light"})
+    return config
+
+
+@pytest.fixture(scope="module")
+def standby() -> SynthResult:
+    return synth("dr", _standby_config())
+
+
+def test_the_standby_declares_no_data_service(standby: SynthResult) -> None:
+    """The pilot light keeps the network, the keys and the EKS cluster with its add-ons running, and nothing that
+    holds data: of the stateful types, only the KMS keys (the cluster's secrets and volumes need them) and the EKS
+    cluster (protected, but it holds no data: synth/recovery.py NOT_COPIED) are declared."""
+    allowed = {"aws:kms/key:Key", "eks:index:Cluster"}
+    stateful = sorted({r.type for r in standby.resources if r.type in STATEFUL_TYPES} - allowed)
+    assert stateful == [], f"dr standby: declares stateful resources {stateful}"
+    workloads = [r.name for r in standby.resources if r.type.startswith("kubernetes:apps/") or "batch/v1" in r.type]
+    assert workloads == [], f"dr standby: declares workloads {workloads}"
+    assert standby.of_type("eks:index:Cluster") and standby.of_type("aws:ec2/vpc:Vpc"), "dr standby: network, EKS"
+
+
+def test_the_standby_node_groups_run_at_their_minimum(standby: SynthResult) -> None:
+    groups = standby.of_type("aws:eks/nodeGroup:NodeGroup")
+    assert groups, "dr standby: no node group"
+    for group in groups:
+        scaling = group.inputs["scalingConfig"]
+        assert scaling["desiredSize"] == scaling["minSize"], f"{group.name}: desired {scaling} is not the minimum"
+
+
+def test_the_rto_counts_as_existing_exactly_what_the_standby_declares(standby: SynthResult) -> None:
+    """planning/rto.py weighs nothing of the pilot light (in_pilot_light): those resources must be the ones the
+    standby declares, under the same URNs, so that adding the sources (`pulumi up`) creates only the rest."""
+    full = synth("dr")
+    kept = {r.urn for r in full.resources if in_pilot_light(r.urn)}
+    declared = {r.urn for r in standby.resources if not r.type.startswith(("pulumi:", "silhouette:"))}
+    assert declared - kept == set(), f"standby resources the RTO would count as still to create: {declared - kept}"
+    missing = {urn for urn in kept - declared if not full.by_urn[urn].type.startswith(("pulumi:", "silhouette:"))}
+    assert missing == set(), f"resources the RTO counts as running that the standby does not declare: {missing}"
+    pilot = stack_critical_path(full, pilot_light=True)
+    assert pilot.minutes <= 60, f"dr from the pilot light: {pilot.minutes:.0f} min, above the 1 h goal"
+
+
+@pytest.mark.checkov
+def test_every_validator_passes_on_the_standby(standby: SynthResult) -> None:
+    for report in run_checks_many([standby])["dr"]:
+        assert report.ok, f"dr standby: {report.validator} failed: {[(f.check, f.resource) for f in report.failures]}"
+
+
+def test_only_the_dr_stack_may_be_a_standby() -> None:
+    """Any other stack in pilot-light mode without sources would declare only a network and a cluster: refused,
+    naming the key and the stack."""
+    config = config_with("production", recovery={"mode": "pilot_light"})
+    with pytest.raises(SettingsError) as raised:
+        load_settings("production", config)
+    message = str(raised.value)
+    assert "silhouette:recovery.mode: " in message and "stack 'production'" in message, message

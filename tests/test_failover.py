@@ -23,13 +23,15 @@ from tests.support import config_with, synth
 ACCOUNT = "123456789012"  # moto's account
 REGION = "us-west-2"
 REPLICA = f"silhouette-production-backups-{REGION}-{ACCOUNT}"
+REDIS_REPLICA = f"silhouette-production-redis-exports-{REGION}-{ACCOUNT}"
 ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:auto-backup:ab-4xq7znmw3bfa2c6kd5ye"
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def dr_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The DR region as production leaves it: the backup bucket's replica with two definitions exports."""
+    """The DR region as production leaves it: the backup bucket's replica with two definitions exports and two
+    Neo4j exports, the Redis export bucket's replica with two exported snapshots."""
     for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(variable, raising=False)
     with mock_aws():
@@ -46,6 +48,11 @@ def dr_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         )
         for stamp in ("20261128T0900Z", "20261128T0930Z"):
             s3.put_object(Bucket=REPLICA, Key=f"rabbitmq-definitions/production/{stamp}.json", Body=b"{}")
+        for stamp in ("20261128T0000Z", "20261128T0600Z"):
+            s3.put_object(Bucket=REPLICA, Key=f"neo4j/production/{stamp}.cypher.gz", Body=b"\x1f\x8b")
+        s3.create_bucket(Bucket=REDIS_REPLICA, CreateBucketConfiguration={"LocationConstraint": REGION})
+        for day in ("2026-11-27", "2026-11-28"):
+            s3.put_object(Bucket=REDIS_REPLICA, Key=f"silhouette-production-redis-{day}-03-00-0001.rdb", Body=b"REDIS")
         yield s3
 
 
@@ -93,6 +100,22 @@ def test_finds_the_latest_restorable_points_in_the_dr_region(dr_region: Any) -> 
     assert sources.definitions_key_arn and sources.definitions_key_arn.startswith(
         f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
     )
+    assert sources.neo4j_dump_object == f"arn:aws:s3:::{REPLICA}/neo4j/production/20261128T0600Z.cypher.gz", (
+        "the newest Neo4j export"
+    )
+    assert (
+        sources.redis_rdb_object
+        == f"arn:aws:s3:::{REDIS_REPLICA}/silhouette-production-redis-2026-11-28-03-00-0001.rdb"
+    )
+
+
+def test_a_stack_without_redis_exports_gets_no_seed(dr_region: Any) -> None:
+    for item in dr_region.list_objects_v2(Bucket=REDIS_REPLICA)["Contents"]:
+        dr_region.delete_object(Bucket=REDIS_REPLICA, Key=item["Key"])
+    dr_region.delete_bucket(Bucket=REDIS_REPLICA)
+    sources = _find(dr_region, NOW - timedelta(minutes=5))
+    assert sources.redis_rdb_object is None, "no export bucket: the cache starts empty"
+    assert not any("redis_rdb_object" in line for line in config_lines("dr", sources))
 
 
 def test_a_restore_point_older_than_the_rpo_is_refused(dr_region: Any) -> None:
@@ -140,5 +163,12 @@ def test_end_to_end_seed_failover_and_synthesise_the_dr_stack(dr_region: Any) ->
     assert restore == {"sourceDbInstanceAutomatedBackupsArn": ARN, "useLatestRestorableTime": True}, restore
     jobs = {r.name: r for r in result.of_type("kubernetes:batch/v1:Job")}
     assert "exports-rabbitmq-definitions-import" in jobs, "the written sources make the dr stack import the definitions"
+    assert "neo4j-restore" in jobs, "the written sources make the dr stack replay the newest Neo4j export"
+    (download,) = jobs["neo4j-restore"].inputs["spec"]["template"]["spec"]["initContainers"]
+    assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == (
+        f"s3://{REPLICA}/neo4j/production/20261128T0600Z.cypher.gz"
+    )
+    redis = result.named("aws:elasticache/replicationGroup:ReplicationGroup", "redis")
+    assert redis.inputs["snapshotArns"] == [sources.redis_rdb_object], "the cache is seeded from the newest export"
     steps = runbook("dr", result.settings, sources)
     assert any("2026-11-28T09:55:00Z" in step for step in steps) and any("objective 240 min" in s for s in steps)

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from silhouette_infra.ops import backups
 from silhouette_infra.ops.report import Report
-from tests.ops_account import Account, account, postgres_arn, recovery_points
+from tests.ops_account import Account, account, neo4j_volume_arn, postgres_arn, recovery_points
 
 
 @pytest.fixture
@@ -22,18 +22,28 @@ def production() -> Iterator[Account]:
 
 
 def healthy_aws_backup(
-    account: Account, *, age: timedelta = timedelta(hours=2), copy_age: timedelta | None = None
+    account: Account,
+    *,
+    age: timedelta = timedelta(hours=2),
+    copy_age: timedelta | None = None,
+    neo4j_age: timedelta = timedelta(minutes=40),
 ) -> None:
-    """Recovery points of the RDS instance in both vaults, and replicated automated backups in the DR region."""
-    outputs, arn = account.outputs, postgres_arn(account)
-    # moto 5.2.5 lacks AWS Backup ListRecoveryPointsByBackupVault: stubbed in both regions.
-    account.stub("backup").add_response(
-        "list_recovery_points_by_backup_vault",
-        recovery_points(account, age=age, vault=outputs["backup_vault_name"], resource_arn=arn),
+    """Recovery points of the RDS instance and of Neo4j's volume (hourly) in both vaults, and replicated automated
+    backups in the DR region."""
+    outputs, arn, volume = account.outputs, postgres_arn(account), neo4j_volume_arn(account)
+    # moto 5.2.5 lacks AWS Backup ListRecoveryPointsByBackupVault: stubbed in both regions. The primary vault is
+    # listed twice in a run: by the aws-backup section, then by Neo4j's.
+    primary = recovery_points(
+        account, age=age, vault=outputs["backup_vault_name"], resource_arn=arn, more={volume: neo4j_age}
     )
+    stub = account.stub("backup")
+    for _ in range(2):
+        stub.add_response("list_recovery_points_by_backup_vault", primary)
     account.stub("backup", outputs["dr_region"]).add_response(
         "list_recovery_points_by_backup_vault",
-        recovery_points(account, age=copy_age or age, vault=outputs["dr_backup_vault_name"], resource_arn=arn),
+        recovery_points(
+            account, age=copy_age or age, vault=outputs["dr_backup_vault_name"], resource_arn=arn, more={volume: age}
+        ),
     )
     replicated(account, timedelta(minutes=10))
 
@@ -126,6 +136,18 @@ def test_an_old_neo4j_export_and_an_old_redis_snapshot_are_critical(production: 
     found = breaches(verify(production, later=timedelta(days=2, minutes=10)))
     assert any(subject.startswith("s3://") and "newest dump 2 d" in detail for subject, detail in found.items()), found
     assert "newest snapshot 2 d" in found[production.outputs["redis_replication_group_id"]], found
+
+
+def test_neo4j_is_held_to_its_hourly_snapshots_not_to_its_six_hourly_export(production: Account) -> None:
+    """The RPO table's Neo4j source is the hourly snapshot of its volume (planning/recovery.py): 2 h 30 min without
+    one is a breach (limit 2 h: the hour plus AWS Backup's start window), while the export of the same age is
+    within its own 7 h."""
+    healthy_aws_backup(production, neo4j_age=timedelta(hours=2, minutes=30))
+    replication_status(production, "COMPLETED")
+    found = breaches(verify(production))
+    detail = found[neo4j_volume_arn(production)]
+    assert "latest hourly snapshot 2 h 30 min old, over its limit 2 h 0 min, RPO 1 h 0 min" in detail, detail
+    assert not any(subject.startswith("s3://") for subject in found), f"the export is within its bound: {found}"
 
 
 def test_no_neo4j_export_at_all_is_critical(production: Account) -> None:

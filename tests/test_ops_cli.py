@@ -119,9 +119,12 @@ def test_backups_verify_prints_a_table_by_default(
 ) -> None:
     seeded, path = production
     # moto 5.2.5 lacks AWS Backup ListRecoveryPointsByBackupVault and the DR region's replicated automated
-    # backups: stubbed empty, so the table has critical rows to show.
-    for region in (seeded.outputs["region"], seeded.outputs["dr_region"]):
-        seeded.stub("backup", region).add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": []})
+    # backups: stubbed empty, so the table has critical rows to show (the primary vault is listed twice: by the
+    # aws-backup section and by Neo4j's).
+    for region, listings in ((seeded.outputs["region"], 2), (seeded.outputs["dr_region"], 1)):
+        stub = seeded.stub("backup", region)
+        for _ in range(listings):
+            stub.add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": []})
     seeded.stub("rds", seeded.outputs["dr_region"]).add_response(
         "describe_db_instance_automated_backups", {"DBInstanceAutomatedBackups": []}
     )

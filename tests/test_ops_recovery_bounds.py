@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from silhouette_infra.planning.operations import BackupSchedule, cron_interval_minutes, recovery_outputs
+from silhouette_infra.planning.operations import BackupSchedule, recovery_outputs
+from silhouette_infra.planning.recovery import recovery_table
+from silhouette_infra.planning.schedules import cron_interval_minutes
 from silhouette_infra.synth.engine import stack_config
 from silhouette_infra.validation.loader import load_settings
 
@@ -40,6 +42,17 @@ def test_production_bounds_hold_postgres_to_the_rpo_and_six_hourly_backups_to_se
     assert services["aws_backup_dr_copy"]["max_age_minutes"] == 720
     assert services["redis"]["max_age_minutes"] == 1500
     assert {"postgres_dr", "backup_bucket_replication", "neo4j"} <= set(services)
+
+
+def test_neo4j_is_held_to_its_hourly_snapshots_as_the_rpo_table_says_not_to_its_six_hourly_export() -> None:
+    """One fact, two readers: the RPO table's Neo4j source (hourly volume snapshots) is what `backups verify`
+    holds Neo4j to (interval plus AWS Backup's start window); the 6-hourly export keeps its own, looser bound."""
+    settings = load_settings("production", stack_config("production"))
+    services = recovery_outputs(settings, SCHEDULE)["services"]
+    (neo4j,) = [row for row in recovery_table(settings) if row.service == "Neo4j"]
+    assert neo4j.best is not None and services["neo4j"]["interval_minutes"] == neo4j.best.interval_minutes == 60
+    assert services["neo4j"] == {"interval_minutes": 60, "max_age_minutes": 120, "meets_rpo": True}, services
+    assert services["neo4j_export"] == {"interval_minutes": 360, "max_age_minutes": 420, "meets_rpo": False}
 
 
 def test_staging_keeps_no_dr_bounds() -> None:

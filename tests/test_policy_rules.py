@@ -4,12 +4,13 @@ keys and levels."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from silhouette_infra.compliance.controls import CONTROLS
-from silhouette_infra.compliance.model import Enforcement, PackConfig, PackConfigError
+from silhouette_infra.compliance.model import Enforcement, PackConfig, PackConfigError, Resource
 from silhouette_infra.compliance.pack import POLICIES, POLICY_NAMES, evaluate
 from silhouette_infra.synth.checks.policy import pack_config
 from tests.policy_fixtures import BUCKET, CASES, S3, r, sse
@@ -55,6 +56,20 @@ def test_a_server_access_log_bucket_may_use_sse_s3_and_no_other_bucket() -> None
     bucket, sse_s3 = r(S3, "b", bucket=BUCKET), sse("AES256", None)
     assert evaluate([bucket, sse_s3, logging], ONLY["s3-encrypted-with-cmk"]) == []
     assert evaluate([bucket, sse_s3], ONLY["s3-encrypted-with-cmk"]) != []
+
+
+def test_an_elasticache_export_bucket_may_use_sse_s3() -> None:
+    """The second exception: ElastiCache seeds only from an SSE-S3 .rdb, so a bucket whose policy grants its
+    snapshot service principal may use SSE-S3; the same bucket granting another principal may not."""
+    bucket, sse_s3 = r(S3, "b", bucket=BUCKET), sse("AES256", None)
+
+    def policy(service: str) -> Resource:
+        document = {"Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "s3:GetObject"}]}
+        return r("aws:s3/bucketPolicy:BucketPolicy", "p", bucket=BUCKET, policy=json.dumps(document))
+
+    elasticache = policy("us-east-1.elasticache-snapshot.amazonaws.com")
+    assert evaluate([bucket, sse_s3, elasticache], ONLY["s3-encrypted-with-cmk"]) == []
+    assert evaluate([bucket, sse_s3, policy("logging.s3.amazonaws.com")], ONLY["s3-encrypted-with-cmk"]) != []
 
 
 def test_a_bucket_without_its_companion_resources_is_reported_by_each_policy() -> None:

@@ -202,3 +202,88 @@ def test_definitions_role_may_only_write_its_prefix(production: SynthResult) -> 
     bucket = production.named("aws:s3/bucket:Bucket", "backup-bucket").outputs["arn"]
     assert statements[0]["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"], statements[0]
     assert statements[0]["Resource"] == f"{bucket}/rabbitmq-definitions/production/*", statements[0]
+
+
+# ------------------------------------------------------------------------------------ the Redis export
+def _bucket_policy(result: SynthResult, bucket: str) -> dict[str, Any]:
+    policy = result.named("aws:s3/bucketPolicy:BucketPolicy", f"{bucket}-policy")
+    return dict(json.loads(policy.inputs["policy"]))
+
+
+def test_redis_snapshots_are_exported_hourly_to_the_export_bucket(production: SynthResult) -> None:
+    """The issue: "the latest snapshot exported to the backup bucket on a schedule, then replicated". The job finds
+    the newest automatic snapshot of this cache and exports it (CopySnapshot with a target bucket) unless it is
+    already there (S3 refuses a second copy under the same key)."""
+    (job,) = [r for r in production.of_type("kubernetes:batch/v1:CronJob") if r.name == "exports-redis-export"]
+    spec = job.inputs["spec"]
+    assert spec["schedule"] == "15 * * * *" and spec["concurrencyPolicy"] == "Forbid", f"{job.name}: hourly"
+    (container,) = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["REPLICATION_GROUP"] == "silhouette-production-redis", env
+    bucket = production.named("aws:s3/bucket:Bucket", "redis-export-bucket")
+    assert env["EXPORT_BUCKET"] == bucket.outputs["bucket"], f"{job.name}: exports to the Redis export bucket"
+    script = container["command"][-1]
+    for step in ("describe-snapshots", "--snapshot-source system", "list-objects-v2", "copy-snapshot --source"):
+        assert step in script, f"{job.name}: the script has no '{step}' step"
+
+
+def test_redis_export_role_reaches_only_this_caches_snapshots_and_the_export_bucket(production: SynthResult) -> None:
+    role = production.named("aws:iam/role:Role", "redis-export-role")
+    (inline,) = [p for p in production.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
+    statements = {s["Sid"]: s for s in json.loads(inline.inputs["policy"])["Statement"]}
+    snapshots = statements["ExportTheCacheSnapshots"]
+    assert snapshots["Action"] == ["elasticache:DescribeSnapshots", "elasticache:CopySnapshot"], snapshots
+    prefix = "arn:aws:elasticache:us-east-1:123456789012:snapshot:"
+    assert snapshots["Resource"] == [
+        f"{prefix}automatic.silhouette-production-redis-*",
+        f"{prefix}silhouette-production-redis-*",
+    ], f"{role.name}: this cache's snapshots only"
+    bucket = production.named("aws:s3/bucket:Bucket", "redis-export-bucket").outputs["arn"]
+    assert statements["LocateAndListTheExportBucket"]["Resource"] == bucket, statements
+    assert not any(
+        "s3:GetObject" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) for s in statements.values()
+    ), f"{role.name}: never reads the exported data"
+
+
+def test_elasticache_is_granted_the_export_bucket_by_policy_with_acls_off(production: SynthResult) -> None:
+    """ElastiCache writes the export through its regional service principal in the bucket policy, the documented
+    replacement for the canonical-ID ACL grant (S3 user guide, "Prerequisites for disabling ACLs"); its replica
+    in us-west-2 grants only the reads a seeding needs (GetObject, ListBucket, GetBucketAcl). Both stay
+    BucketOwnerEnforced, and SSE-S3: ElastiCache seeds only from an SSE-S3 .rdb."""
+    for bucket, region, writes in [
+        ("redis-export-bucket", "us-east-1", True),
+        ("redis-export-replica-bucket", "us-west-2", False),
+    ]:
+        statements = {s["Sid"]: s for s in _bucket_policy(production, bucket)["Statement"]}
+        grant = statements["ElastiCacheSnapshotExport" if writes else "ElastiCacheSeedRead"]
+        assert grant["Principal"] == {"Service": f"{region}.elasticache-snapshot.amazonaws.com"}, grant
+        assert ("s3:PutObject" in grant["Action"]) is writes, f"{bucket}: writes only in the cache's region"
+        assert {"s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"} <= set(grant["Action"]), grant
+        assert "DenyInsecureTransport" in statements, f"{bucket}: TLS only"
+        ownership = production.named("aws:s3/bucketOwnershipControls:BucketOwnershipControls", f"{bucket}-ownership")
+        assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced", f"{bucket}: ACLs stay off"
+        encryption = production.named(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            f"{bucket}-encryption",
+        )
+        (rule,) = encryption.inputs["rules"]
+        assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256", f"{bucket}: SSE-S3"
+
+
+def test_redis_exports_are_replicated_to_the_dr_region(production: SynthResult) -> None:
+    config = production.named("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "redis-export-replication")
+    (rule,) = config.inputs["rules"]
+    replica = production.named("aws:s3/bucket:Bucket", "redis-export-replica-bucket")
+    assert rule["destination"]["bucket"] == replica.outputs["arn"], f"{config.name}: to the DR replica"
+    assert rule["destination"]["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
+    assert "encryptionConfiguration" not in rule["destination"], f"{config.name}: SSE-S3 replicas, no KMS key"
+    names = {urn.rsplit("::", 1)[1]: source for urn, source in recovery_sources(production).items()}
+    assert names["redis"] == "snapshots exported to the replicated Redis export bucket", names["redis"]
+    (redis,) = [row for row in recovery_table(production.settings) if row.service == "Redis"]
+    assert redis.cache and redis.rpo_minutes == 24 * 60 + 60 + 15, f"Redis: {redis.rpo_minutes} min"
+
+
+def test_a_single_region_stack_exports_no_snapshot() -> None:
+    staging = synth("staging")
+    assert not [r for r in staging.of_type("kubernetes:batch/v1:CronJob") if r.name == "exports-redis-export"]
+    assert not [r for r in staging.of_type("aws:s3/bucket:Bucket") if r.name.startswith("redis-export")]

@@ -8,10 +8,10 @@ import pytest
 from silhouette_infra.planning.rto import (
     API_CALL,
     CREATION_TIMES,
-    PILOT_LIGHT_TYPES,
     Node,
     creation_time,
     critical_path,
+    in_pilot_light,
 )
 from silhouette_infra.settings.models import PostgresSettings, Settings
 from silhouette_infra.synth.cost import monthly_cost, standby_cost
@@ -53,13 +53,20 @@ def test_the_critical_path_follows_real_dependencies(production: SynthResult) ->
             )
 
 
+def _urn(component: str, type_token: str, name: str) -> str:
+    return f"urn:pulumi:dr::silhouette::{component}${type_token}::{name}"
+
+
 def test_longest_path_is_weighted_by_creation_time() -> None:
     """a (cluster, 15) -> b (1 API call) and a -> c (broker, 20): the path is a -> c, 35 min."""
+    a = _urn("silhouette:cluster:Cluster", "eks:index:Cluster", "a")
+    b = _urn("silhouette:cluster:Cluster", "aws:iam/role:Role", "b")
+    c = _urn("silhouette:data:RabbitMq", "aws:mq/broker:Broker", "c")
     nodes = [
-        Node("a", "eks:index:Cluster", "a", ()),
-        Node("b", "aws:iam/role:Role", "b", ("a",)),
-        Node("c", "aws:mq/broker:Broker", "c", ("a",)),
-        Node("d", "aws:iam/role:Role", "d", ("b",)),
+        Node(a, "eks:index:Cluster", "a", ()),
+        Node(b, "aws:iam/role:Role", "b", (a,)),
+        Node(c, "aws:mq/broker:Broker", "c", (a,)),
+        Node(_urn("silhouette:apps:Apps", "aws:iam/role:Role", "d"), "aws:iam/role:Role", "d", (b,)),
     ]
     path = critical_path(nodes, _settings())
     assert [step.name for step in path.steps] == ["a", "c"] and path.minutes == 35, path
@@ -79,7 +86,7 @@ def test_every_creation_time_says_where_it_comes_from() -> None:
     for type_token, time in {**CREATION_TIMES, "(an API call)": API_CALL}.items():
         assert time.evidence == "measured" or "assumed" in time.source, f"{type_token}: an assumption must say so"
         assert time.evidence == "assumed" or "https://" in time.source, f"{type_token}: a measured figure cites"
-    assert "eks:index:Cluster" in PILOT_LIGHT_TYPES
+    assert in_pilot_light(_urn("silhouette:cluster:Cluster", "eks:index:Cluster", "cluster"))
 
 
 def test_the_pilot_light_costs_the_network_control_plane_and_a_minimal_node_group(production: SynthResult) -> None:

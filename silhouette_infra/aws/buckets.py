@@ -26,6 +26,11 @@ def bucket_name(naming: Naming, purpose: str, region: str, account_id: str) -> s
     return name
 
 
+def s3_uri(object_arn: str) -> str:
+    """``arn:aws:s3:::bucket/key`` -> ``s3://bucket/key``."""
+    return "s3://" + object_arn.split(":::", 1)[1]
+
+
 # --------------------------------------------------------------------------------- policy documents
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     """The statement every bucket policy starts with: nothing reaches the bucket or its objects without TLS."""
@@ -92,7 +97,47 @@ def access_log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, accoun
     }
 
 
+def elasticache_export_bucket_policy(bucket_arn: str, region: str, *, writes: bool) -> dict[str, Any]:
+    """TLS only, and ElastiCache in ``region`` may use the bucket through its service principal instead of an ACL
+    grant, so that ACLs stay off (BucketOwnerEnforced). The export bucket lets it write a snapshot
+    (``writes``: the actions of "Grant Amazon ElastiCache for Redis access to your S3 bucket",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-migrating-acls-prerequisites.html);
+    its replica only lets it read the .rdb a new cache is seeded from (GetObject, ListBucket, GetBucketAcl:
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/backups-seeding-redis.html, "Grant ElastiCache read
+    access to the .rdb file")."""
+    reads = ["s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"]
+    actions = [
+        *(["s3:PutObject"] if writes else []),
+        *reads,
+        *(["s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads"] if writes else []),
+    ]
+    return {
+        "Version": VERSION,
+        "Statement": [
+            deny_insecure_transport(bucket_arn),
+            {
+                "Sid": "ElastiCacheSnapshotExport" if writes else "ElastiCacheSeedRead",
+                "Effect": "Allow",
+                "Principal": {"Service": f"{region}.elasticache-snapshot.amazonaws.com"},
+                "Action": actions,
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            },
+        ],
+    }
+
+
 # ------------------------------------------------------------------------------------ bucket settings
+def sse_s3() -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
+    """Default encryption with S3-managed keys (AES-256), for the buckets an AWS service cannot use with SSE-KMS;
+    uploads with customer-provided keys (SSE-C) are refused."""
+    return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="AES256"
+        ),
+        blocked_encryption_types=["SSE-C"],
+    )
+
+
 def sse_kms(key_arn: pulumi.Input[str]) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
     """Default encryption with ``key_arn``, with S3 Bucket Keys (one KMS call per bucket and time window
     rather than per object); uploads with customer-provided keys (SSE-C) are refused."""

@@ -30,6 +30,7 @@ AWS_LOAD_BALANCER_CONTROLLER: Final = "aws-load-balancer-controller"
 CLUSTER_AUTOSCALER: Final = "cluster-autoscaler"
 EXTERNAL_SECRETS: Final = "external-secrets"
 OTEL_COLLECTOR: Final = "otel-collector"
+REDIS_EXPORT: Final = "redis-export"
 
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
 
@@ -101,6 +102,23 @@ def own_prefix_policy(
                 "Sid": "EncryptWithBucketKeyThroughS3",
                 "Effect": "Allow",
                 "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            },
+        ],
+    }
+
+
+def read_object_policy(*, sid: str, object_arn: str, kms_key_arn: str, region: str) -> Policy:
+    """Read one object (a recovery source named in the dr stack's settings), decrypting it only through S3."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": sid, "Effect": "Allow", "Action": "s3:GetObject", "Resource": object_arn},
+            {
+                "Sid": "DecryptThroughS3",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
                 "Resource": kms_key_arn,
                 "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
             },
@@ -427,6 +445,38 @@ def otel_collector_policy(*, kms_key_arn: str, region: str) -> Policy:
     }
 
 
+def redis_export_policy(
+    *, replication_group_id: str, bucket_arn: str, region: str, account_id: str, partition: str = "aws"
+) -> Policy:
+    """Find the cache's automatic snapshots and export one to the export bucket (CopySnapshot with a target
+    bucket), nothing else. CopySnapshot needs ``s3:GetBucketLocation`` and ``s3:ListAllMyBuckets`` of its caller
+    besides ``elasticache:CopySnapshot`` (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/IAM.APIReference.html);
+    DescribeSnapshots and CopySnapshot take the snapshot as their resource (Service Authorization Reference,
+    Amazon ElastiCache), so both are held to this cache's automatic snapshots and to the exported copies' names.
+    ``s3:ListBucket`` lets the job see whether a snapshot was already exported (S3 refuses a second copy with the
+    same key)."""
+    p = _check_partition(partition)
+    snapshots = f"arn:{p}:elasticache:{_check_region(region)}:{_check_account(account_id)}:snapshot:"
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ExportTheCacheSnapshots",
+                "Effect": "Allow",
+                "Action": ["elasticache:DescribeSnapshots", "elasticache:CopySnapshot"],
+                "Resource": [f"{snapshots}automatic.{replication_group_id}-*", f"{snapshots}{replication_group_id}-*"],
+            },
+            {
+                "Sid": "LocateAndListTheExportBucket",
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                "Resource": bucket_arn,
+            },
+            {"Sid": "ListAllMyBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+        ],
+    }
+
+
 # --------------------------------------------------------------------------------------------------
 # Wildcards and their reasons
 
@@ -438,6 +488,13 @@ def _reasons(policy: str, reason: str, keys: Iterable[str]) -> dict[tuple[str, s
 
 
 WILDCARD_REASONS: Final[dict[tuple[str, str], str]] = {
+    # ---- Redis snapshot export
+    (REDIS_EXPORT, "ListAllMyBuckets"): (
+        "ElastiCache's CopySnapshot to a target bucket requires s3:ListAllMyBuckets of its caller "
+        "(ElastiCache API permissions reference); the action defines no resource type, so the Service "
+        "Authorization Reference allows only '*'. It lists bucket names, never objects; the role can be assumed "
+        "only by dr-exports/redis-export"
+    ),
     # ---- OpenTelemetry Collector
     (OTEL_COLLECTOR, "OtelCollectorPutTraces"): (
         "xray:PutTraceSegments and xray:PutTelemetryRecords define no resource types: the X-Ray entry of the "

@@ -25,17 +25,18 @@ REPLICATION_TIME_MINUTES = 15
 def replication_role_policy(
     *,
     source_bucket_arn: str,
-    source_key_arn: str,
+    source_key_arn: str | None,
     source_region: str,
     replica_bucket_arn: str,
-    replica_key_arn: str,
+    replica_key_arn: str | None,
     replica_region: str,
 ) -> dict[str, Any]:
     """What S3 replication needs, and nothing else
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
 
     The keys are usable only through S3 in their region and for their bucket. With S3 Bucket Keys the
-    encryption context is the bucket's ARN rather than the object's, so both are allowed.
+    encryption context is the bucket's ARN rather than the object's, so both are allowed. Buckets encrypted
+    with S3-managed keys (no key ARN) need no KMS statement.
     """
 
     def through_s3(region: str, bucket_arn: str) -> dict[str, Any]:
@@ -69,30 +70,43 @@ def replication_role_policy(
                 "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
                 "Resource": f"{replica_bucket_arn}/*",
             },
-            {
-                "Sid": "DecryptSourceObjects",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": source_key_arn,
-                "Condition": through_s3(source_region, source_bucket_arn),
-            },
-            {
-                "Sid": "EncryptReplicas",
-                "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": replica_key_arn,
-                "Condition": through_s3(replica_region, replica_bucket_arn),
-            },
+            *(
+                [
+                    {
+                        "Sid": "DecryptSourceObjects",
+                        "Effect": "Allow",
+                        "Action": "kms:Decrypt",
+                        "Resource": source_key_arn,
+                        "Condition": through_s3(source_region, source_bucket_arn),
+                    }
+                ]
+                if source_key_arn is not None
+                else []
+            ),
+            *(
+                [
+                    {
+                        "Sid": "EncryptReplicas",
+                        "Effect": "Allow",
+                        "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                        "Resource": replica_key_arn,
+                        "Condition": through_s3(replica_region, replica_bucket_arn),
+                    }
+                ]
+                if replica_key_arn is not None
+                else []
+            ),
         ],
     }
 
 
 @dataclass(frozen=True)
 class BucketReplica:
-    """One end of a replication: the bucket, the key its objects are encrypted with, and its region."""
+    """One end of a replication: the bucket, the key its objects are encrypted with (None: S3-managed keys), and
+    its region."""
 
     bucket: SecureBucket
-    key_arn: pulumi.Input[str]
+    key_arn: pulumi.Input[str] | None
     region: str
 
 
@@ -106,17 +120,21 @@ def replicate_bucket(
     description: str,
     parent: pulumi.Resource,
 ) -> aws.s3.BucketReplicationConfig:
-    """Every object of ``source`` (SSE-KMS encrypted) replicated to ``replica`` with Replication Time Control and
-    its metrics, deletions too, by a role that S3 assumes on behalf of this account alone."""
+    """Every object of ``source`` replicated to ``replica`` with Replication Time Control and its metrics, deletions
+    too, by a role that S3 assumes on behalf of this account alone. Both ends are SSE-KMS (each with its key) or
+    both SSE-S3 (no key)."""
+    kms = source.key_arn is not None
+    if kms != (replica.key_arn is not None):
+        raise ValueError(f"{name}: both ends of a replication are SSE-KMS, or both SSE-S3")
 
     def policy(values: list[Any]) -> str:
         return json.dumps(
             replication_role_policy(
                 source_bucket_arn=str(values[0]),
-                source_key_arn=str(values[1]),
+                source_key_arn=str(values[1]) if kms else None,
                 source_region=source.region,
                 replica_bucket_arn=str(values[2]),
-                replica_key_arn=str(values[3]),
+                replica_key_arn=str(values[3]) if kms else None,
                 replica_region=replica.region,
             )
         )
@@ -129,7 +147,7 @@ def replicate_bucket(
         source_account=account_id,
         inline_policies={
             "replicate": pulumi.Output.all(
-                source.bucket.bucket.arn, source.key_arn, replica.bucket.bucket.arn, replica.key_arn
+                source.bucket.bucket.arn, source.key_arn or "", replica.bucket.bucket.arn, replica.key_arn or ""
             ).apply(policy)
         },
         parent=parent,
@@ -138,40 +156,48 @@ def replicate_bucket(
         name,
         bucket=source.bucket.bucket.id,
         role=role.arn,
-        rules=[
-            aws.s3.BucketReplicationConfigRuleArgs(
-                id="to-dr-region",
-                status="Enabled",
-                priority=1,
-                filter=aws.s3.BucketReplicationConfigRuleFilterArgs(),
-                delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
-                    status="Enabled"
-                ),
-                source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-                    sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
-                        status="Enabled"
-                    )
-                ),
-                destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
-                    bucket=replica.bucket.bucket.arn,
-                    encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                        replica_kms_key_id=replica.key_arn
-                    ),
-                    replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
-                        status="Enabled",
-                        time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
-                            minutes=REPLICATION_TIME_MINUTES
-                        ),
-                    ),
-                    metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
-                        status="Enabled",
-                        event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
-                            minutes=REPLICATION_TIME_MINUTES
-                        ),
-                    ),
-                ),
-            )
-        ],
+        rules=[_rule(replica.bucket.bucket.arn, replica.key_arn if kms else None)],
         # S3 refuses a replication configuration until both buckets are versioned.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[source.bucket.versioning, replica.bucket.versioning]),
+    )
+
+
+def _rule(
+    replica_bucket_arn: pulumi.Input[str], replica_key_arn: pulumi.Input[str] | None
+) -> aws.s3.BucketReplicationConfigRuleArgs:
+    """Every object, deletions too, to the replica within 15 minutes (RTC, with its metrics); SSE-KMS objects are
+    re-encrypted with the replica's key when there is one."""
+    return aws.s3.BucketReplicationConfigRuleArgs(
+        id="to-dr-region",
+        status="Enabled",
+        priority=1,
+        filter=aws.s3.BucketReplicationConfigRuleFilterArgs(),
+        delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
+        source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+            sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                status="Enabled"
+            )
+        )
+        if replica_key_arn is not None
+        else None,
+        destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+            bucket=replica_bucket_arn,
+            encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                replica_kms_key_id=replica_key_arn
+            )
+            if replica_key_arn is not None
+            else None,
+            replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                status="Enabled",
+                time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
+                    minutes=REPLICATION_TIME_MINUTES
+                ),
+            ),
+            metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                status="Enabled",
+                event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
+                    minutes=REPLICATION_TIME_MINUTES
+                ),
+            ),
+        ),
     )

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from silhouette_infra.aws.iam import irsa_trust_policy, service_assume_role_policy
+from silhouette_infra.aws.iam import irsa_trust_policy, read_object_policy, service_assume_role_policy
 from silhouette_infra.aws.naming import Naming
 
 
@@ -116,6 +116,44 @@ def service_account_role(
         trust_policy=pulumi.Output.all(oidc.arn, oidc.issuer).apply(trust),
         managed_policy_arns=managed_policy_arns,
         inline_policies=inline_policies,
+        parent=parent,
+    )
+
+
+@dataclass(frozen=True)
+class ReadableObject:
+    """One object a restore reads (a recovery source named in the dr stack's settings), and the key of its bucket."""
+
+    object_arn: str
+    kms_key_arn: str
+    sid: str  # the policy statement that grants the read, saying what the object is
+
+
+def object_reader_role(
+    name: str,
+    *,
+    naming: Naming,
+    oidc: OidcProvider,
+    namespace: str,
+    service_account: str,
+    description: str,
+    readable: ReadableObject,
+    region: str,
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """The IRSA role of a restore that reads one object, decrypting it only through S3 in ``region``: one inline
+    policy, named like the role (``iam.read_object_policy``)."""
+    policy = read_object_policy(
+        sid=readable.sid, object_arn=readable.object_arn, kms_key_arn=readable.kms_key_arn, region=region
+    )
+    return service_account_role(
+        name,
+        naming=naming,
+        oidc=oidc,
+        namespace=namespace,
+        service_account=service_account,
+        description=description,
+        inline_policies={name: json.dumps(policy)},
         parent=parent,
     )
 

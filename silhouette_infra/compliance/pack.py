@@ -69,7 +69,10 @@ POLICIES: Final[tuple[Policy, ...]] = (
         "aws s3api get-bucket-encryption --bucket <name>; AWS Config rule S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED "
         "(deployed by audit.py)",
         check_stack=sp.s3_encrypted,
-        exceptions={"server access log target buckets": sp.ACCESS_LOG_TARGET_REASON},
+        exceptions={
+            "server access log target buckets": sp.ACCESS_LOG_TARGET_REASON,
+            "ElastiCache snapshot export buckets": sp.ELASTICACHE_EXPORT_REASON,
+        },
     ),
     _at_rest(
         "cloudwatch-logs-encrypted-with-cmk",

@@ -36,6 +36,12 @@ ACCESS_LOG_TARGET_REASON: Final = (
     "bucket because the Amazon S3 user guide ('Enabling Amazon S3 server access logging') gives SSE-S3 as the "
     "default encryption log delivery supports; the bucket holds request metadata, not customer data"
 )
+ELASTICACHE_EXPORT_REASON: Final = (
+    "a bucket whose policy grants ElastiCache's snapshot service principal (<region>.elasticache-snapshot."
+    "amazonaws.com) may use SSE-S3 instead: ElastiCache seeds a cache only from an .rdb encrypted with SSE-S3 (Amazon "
+    "ElastiCache user guide, 'Tutorial: Seeding a new node-based cluster with an externally created backup'), so "
+    "backup.py's Redis export bucket and its DR replica hold the exported snapshots under SSE-S3"
+)
 EKS_DELETION_PROTECTION_REASON: Final = (
     "the EKS cluster is a remote component (pulumi-eks) that is not given Pulumi's protect; EKS deletion "
     "protection (deletionProtection) refuses DeleteCluster from any client, Pulumi included, and counts instead"
@@ -60,9 +66,21 @@ def _log_targets(resources: Sequence[Resource]) -> set[str]:
     return {str(r.props.get("targetBucket")) for r in _of(resources, BUCKET_LOGGING)}
 
 
+def _elasticache_export_buckets(resources: Sequence[Resource]) -> set[str]:
+    """Buckets whose policy grants ElastiCache's snapshot service principal (ELASTICACHE_EXPORT_REASON)."""
+    found: set[str] = set()
+    for policy in _of(resources, BUCKET_POLICY):
+        for statement in items(get(json_document(policy.props.get("policy")), "Statement")):
+            principal = get(statement, "Principal", "Service")
+            if get(statement, "Effect") == "Allow" and str(principal).endswith(".elasticache-snapshot.amazonaws.com"):
+                found.add(str(policy.props.get("bucket")))
+    return found
+
+
 def s3_encrypted(resources: Sequence[Resource]) -> Found:
     configurations = _by_bucket(resources, BUCKET_ENCRYPTION)
     log_targets = _log_targets(resources)
+    elasticache_exports = _elasticache_export_buckets(resources)
     found: Found = []
     for bucket in _of(resources, BUCKET):
         name = _bucket_name(bucket)
@@ -70,6 +88,8 @@ def s3_encrypted(resources: Sequence[Resource]) -> Found:
         algorithm = get(rule, "sseAlgorithm")
         if name in log_targets and algorithm == "AES256":
             continue  # ACCESS_LOG_TARGET_REASON
+        if name in elasticache_exports and algorithm == "AES256":
+            continue  # ELASTICACHE_EXPORT_REASON
         if name not in configurations:
             found.append((bucket, "no BucketServerSideEncryptionConfiguration"))
         elif algorithm not in ("aws:kms", "aws:kms:dsse") or not get(rule, "kmsMasterKeyId"):

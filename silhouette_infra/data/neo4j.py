@@ -33,6 +33,15 @@ What runs, in namespace ``neo4j`` (Pod Security Standards ``restricted``):
   backup pods Bolt to the server and HTTPS (S3 through the gateway endpoint, STS through its interface
   endpoint) anywhere except link-local addresses (the instance metadata service).
 
+* the dr stack's restore (``recovery.sources.neo4j_dump_object``): a Job, once the server runs, that downloads
+  that export (an IRSA role that may read that one object and decrypt it through S3) onto a dump volume and,
+  only when the database is empty (no node), replays it with ``cypher-shell``. Not ``neo4j-admin database
+  load``: that command loads archives made by ``neo4j-admin database dump``, which Community edition makes
+  only of a stopped DBMS (https://neo4j.com/docs/operations-manual/current/backup-restore/restore-dump/), while
+  the exports above are Cypher statements taken from the live server, which only a running server can replay.
+  The emptiness check makes a rerun (a later ``pulumi up``) harmless. Its pods carry the backup pods' selector,
+  and so their NetworkPolicies (Bolt to the server, HTTPS out).
+
 No Service is of type LoadBalancer or NodePort: Neo4j is reachable only inside the cluster.
 """
 
@@ -43,9 +52,10 @@ from typing import Any
 
 import pulumi
 
+from silhouette_infra.aws.buckets import s3_uri
 from silhouette_infra.aws.context import LayerArgs
 from silhouette_infra.aws.iam import own_prefix_policy
-from silhouette_infra.aws.roles import prefix_writer_role
+from silhouette_infra.aws.roles import ReadableObject, object_reader_role, prefix_writer_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import SecretReplica, generated_credentials
@@ -53,7 +63,7 @@ from silhouette_infra.kubernetes.declare import declare_manifest
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.quantities import memory_mib
-from silhouette_infra.kubernetes.uploads import s3_upload_container
+from silhouette_infra.kubernetes.uploads import s3_download_container, s3_upload_container
 from silhouette_infra.kubernetes.workloads import (
     Container,
     Manifest,
@@ -81,6 +91,8 @@ BOLT_PORT = 7687
 SERVER_SERVICE_ACCOUNT = "neo4j"
 BACKUP_SERVICE_ACCOUNT = "neo4j-backup"
 BACKUP_CRON_JOB = "neo4j-backup"
+RESTORE_JOB = "neo4j-restore"
+RESTORE_SERVICE_ACCOUNT = "neo4j-restore"
 AUTH_SECRET = "neo4j-auth"
 DUMP_STORAGE_CLASS = "neo4j-backup-dump"
 
@@ -94,6 +106,8 @@ WORKER_SELECTOR = {"app.kubernetes.io/name": "worker"}
 COMMON_LABELS = {**PART_OF, **MANAGED_BY}
 SERVER_LABELS = {**SERVER_SELECTOR, "app.kubernetes.io/component": "database", **COMMON_LABELS}
 BACKUP_LABELS = {**BACKUP_SELECTOR, "app.kubernetes.io/component": "backup", **COMMON_LABELS}
+# The backup's selector: the restore pods get the backup pods' NetworkPolicies (Bolt to the server, HTTPS out).
+RESTORE_LABELS = {**BACKUP_SELECTOR, "app.kubernetes.io/component": "restore", **COMMON_LABELS}
 
 NEO4J_HOME = "/var/lib/neo4j"
 CONF_DIR = f"{NEO4J_HOME}/conf"
@@ -193,6 +207,21 @@ echo "neo4j export: $(stat -c %s "$DUMP_FILE") bytes, gzipped"
 """
 
 
+# Replays an export into an empty database only: a database with any node is left as it is.
+RESTORE_SCRIPT = """\
+set -euo pipefail
+NEO4J_PASSWORD="$(cut -d/ -f2- "$AUTH_FILE")"
+export NEO4J_PASSWORD
+shell() { cypher-shell --address "$NEO4J_ADDRESS" --username neo4j --format plain --non-interactive "$@"; }
+nodes="$(shell 'MATCH (n) RETURN count(n) AS nodes' | tail -n 1)"
+if [ "$nodes" != "0" ]; then
+  echo "neo4j already holds $nodes nodes: nothing restored"; exit 0
+fi
+gunzip -c "$DUMP_FILE" | shell
+echo "neo4j restored from $SOURCE: $(shell 'MATCH (n) RETURN count(n) AS nodes' | tail -n 1) nodes"
+"""
+
+
 def restore_command(backup_file: str) -> str:
     """How to load a backup into an empty database, from a workstation with kubectl (run inside the
     server pod: no NetworkPolicy stands between a pod and itself)."""
@@ -218,6 +247,14 @@ def backup_role_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, region:
 
 # --------------------------------------------------------------------------------------- the objects
 @dataclass(frozen=True)
+class Neo4jRestore:
+    """The dr stack's restore: the export it replays, and the role that may read it."""
+
+    object_arn: str
+    role_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class Neo4jDesign:
     """Everything the Kubernetes objects depend on, as plain values or Pulumi inputs (no resources)."""
 
@@ -232,6 +269,7 @@ class Neo4jDesign:
     backup_role_arn: pulumi.Input[str]
     app_namespace: str
     dump_kms_key_arn: pulumi.Input[str]  # the keys layer's EBS key, for the backup dump's volumes
+    restore: Neo4jRestore | None = None
 
     @property
     def service_host(self) -> str:
@@ -283,7 +321,24 @@ def auth_external_secret(design: Neo4jDesign) -> Manifest:
 
 
 def service_accounts(design: Neo4jDesign) -> list[Manifest]:
+    restore = (
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": _metadata(
+                    RESTORE_SERVICE_ACCOUNT,
+                    RESTORE_LABELS,
+                    annotations={ROLE_ARN_ANNOTATION: design.restore.role_arn},
+                ),
+                "automountServiceAccountToken": False,
+            }
+        ]
+        if design.restore
+        else []
+    )
     return [
+        *restore,
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
@@ -429,23 +484,74 @@ def dump_volume(design: Neo4jDesign) -> Manifest:
     }
 
 
-def backup_cron_job(design: Neo4jDesign) -> Manifest:
-    export = Container(
-        name="export",
+def _cypher_shell_container(
+    design: Neo4jDesign, name: str, script: str, env: dict[str, str], *, writes_dump: bool
+) -> Container:
+    """A container of the server's image that runs ``script`` against the server with cypher-shell, as the admin
+    user (the mounted password file), on the pod's dump volume."""
+    return Container(
+        name=name,
         image=require_community_image(design.settings.image, design.settings.version),
-        command=("/bin/bash", "-c", EXPORT_SCRIPT),
+        command=("/bin/bash", "-c", script),
         env={
             "NEO4J_ADDRESS": design.server_address,
             "AUTH_FILE": AUTH_FILE,
             "DUMP_FILE": DUMP_FILE,
-            "EXPORT_QUERY": EXPORT_QUERY,
+            **env,
             "JAVA_OPTS": "-Xmx768m",
             "HOME": "/tmp",
         },
         resources=Resources("250m", "1", "1Gi", "1Gi"),
         writable_paths={"/tmp": "256Mi"},
-        volume_mounts=(VolumeMount("dump", DUMP_DIR), VolumeMount("auth", AUTH_DIR, read_only=True)),
+        volume_mounts=(
+            VolumeMount("dump", DUMP_DIR, read_only=not writes_dump),
+            VolumeMount("auth", AUTH_DIR, read_only=True),
+        ),
     )
+
+
+def _dump_job(
+    design: Neo4jDesign,
+    labels: dict[str, str],
+    service_account: str,
+    first: Container,
+    then: Container,
+    *,
+    without_aws: str,
+    backoff_limit: int,
+    active_deadline_seconds: int,
+    ttl_seconds_after_finished: int | None,
+) -> tuple[Manifest, dict[str, str]]:
+    """The Job spec of the backup or the restore: ``first`` (an init container) then ``then``, sharing the dump
+    volume and Neo4j's credentials, the pod identity webhook giving AWS credentials to every container but
+    ``without_aws``; and the checkov annotations of its images."""
+    template = pod_template(
+        labels=labels,
+        init_containers=[first],
+        containers=[then],
+        service_account=service_account,
+        run_as_user=NEO4J_UID,
+        run_as_group=NEO4J_UID,
+        fs_group=NEO4J_UID,
+        annotations={"eks.amazonaws.com/skip-containers": without_aws},
+        volumes=[dump_volume(design), secret_volume("auth", AUTH_SECRET)],
+        restart_policy="Never",
+    )
+    reasons = {
+        "CKV_K8S_40": UID_REASON,
+        **tag_pinning_reasons([design.settings.image, design.settings.backup_image], TAG_PINNING_REASON),
+    }
+    job = job_spec(
+        template=template,
+        backoff_limit=backoff_limit,
+        active_deadline_seconds=active_deadline_seconds,
+        ttl_seconds_after_finished=ttl_seconds_after_finished,
+    )
+    return job, checkov_skips(reasons)
+
+
+def backup_cron_job(design: Neo4jDesign) -> Manifest:
+    export = _cypher_shell_container(design, "export", EXPORT_SCRIPT, {"EXPORT_QUERY": EXPORT_QUERY}, writes_dump=True)
     upload = s3_upload_container(
         image=design.settings.backup_image,
         region=design.region,
@@ -458,33 +564,59 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
         resources=Resources("100m", "500m", "256Mi", "512Mi"),
         scratch="256Mi",
     )
-    template = pod_template(
-        labels=BACKUP_LABELS,
-        init_containers=[export],
-        containers=[upload],
-        service_account=BACKUP_SERVICE_ACCOUNT,
-        run_as_user=NEO4J_UID,
-        run_as_group=NEO4J_UID,
-        fs_group=NEO4J_UID,
-        # The EKS pod identity webhook gives AWS credentials to every container but the export.
-        annotations={"eks.amazonaws.com/skip-containers": "export"},
-        volumes=[dump_volume(design), secret_volume("auth", AUTH_SECRET)],
-        restart_policy="Never",
+    job, annotations = _dump_job(
+        design,
+        BACKUP_LABELS,
+        BACKUP_SERVICE_ACCOUNT,
+        export,
+        upload,
+        without_aws="export",
+        backoff_limit=2,
+        active_deadline_seconds=3 * 3600,
+        # A finished Job goes after an hour: its pods, and with them the dump volumes, live until then. The
+        # logs stay in CloudWatch (Fluent Bit) and the CronJob keeps its last schedule and success times.
+        ttl_seconds_after_finished=3600,
     )
-    # A finished Job goes after an hour: its pods, and with them the dump volumes, live until then. The
-    # logs stay in CloudWatch (Fluent Bit) and the CronJob keeps its last schedule and success times.
-    job = job_spec(
-        template=template, backoff_limit=2, active_deadline_seconds=3 * 3600, ttl_seconds_after_finished=3600
-    )
-    reasons = {
-        "CKV_K8S_40": UID_REASON,
-        **tag_pinning_reasons([design.settings.image, design.settings.backup_image], TAG_PINNING_REASON),
-    }
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "metadata": _metadata(BACKUP_CRON_JOB, BACKUP_LABELS, annotations=checkov_skips(reasons)),
+        "metadata": _metadata(BACKUP_CRON_JOB, BACKUP_LABELS, annotations=annotations),
         "spec": cron_job_spec(schedule=design.settings.backup_schedule, job=job, labels=BACKUP_LABELS),
+    }
+
+
+def restore_job(design: Neo4jDesign, restore: Neo4jRestore) -> Manifest:
+    """Once, when the dr stack is created: the export downloaded, then replayed into the database if it is empty."""
+    source = s3_uri(restore.object_arn)
+    download = s3_download_container(
+        image=design.settings.backup_image,
+        region=design.region,
+        source=source,
+        file=DUMP_FILE,
+        mount=VolumeMount("dump", DUMP_DIR),
+        resources=Resources("100m", "500m", "256Mi", "512Mi"),
+        scratch="256Mi",
+    )
+    load = _cypher_shell_container(design, "load", RESTORE_SCRIPT, {"SOURCE": source}, writes_dump=False)
+    job, annotations = _dump_job(
+        design,
+        RESTORE_LABELS,
+        RESTORE_SERVICE_ACCOUNT,
+        download,
+        load,
+        without_aws="load",
+        # Retried while the server starts (its startup probe allows 15 minutes); a large graph takes hours.
+        backoff_limit=6,
+        active_deadline_seconds=12 * 3600,
+        # Gone after an hour with its pod and the dump's volume (as large as the data volume): a later
+        # `pulumi up --refresh` runs it again, which downloads the export, finds the database not empty and stops.
+        ttl_seconds_after_finished=3600,
+    )
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _metadata(RESTORE_JOB, RESTORE_LABELS, annotations=annotations),
+        "spec": job,
     }
 
 
@@ -580,6 +712,7 @@ def manifests(design: Neo4jDesign) -> list[Manifest]:
         *network_policies(design),
         stateful_set(design),
         backup_cron_job(design),
+        *([restore_job(design, design.restore)] if design.restore else []),
     ]
 
 
@@ -595,8 +728,16 @@ class Neo4jArgs(LayerArgs):
     ebs_key_arn: pulumi.Input[str]  # the keys layer's EBS key, for the backup dump's volumes
     app_namespace: str
     credentials_replica: SecretReplica | None = None  # the DR region's copy of the credentials (production)
+    # The dr stack: the export replayed into the new database, and the key that encrypts it (None: starts empty).
+    dump_object: str | None = None
+    dump_key_arn: str | None = None
 
-    def design(self, credentials_secret_name: pulumi.Input[str], backup_role_arn: pulumi.Input[str]) -> Neo4jDesign:
+    def design(
+        self,
+        credentials_secret_name: pulumi.Input[str],
+        backup_role_arn: pulumi.Input[str],
+        restore: Neo4jRestore | None = None,
+    ) -> Neo4jDesign:
         return Neo4jDesign(
             settings=self.settings,
             stack=self.naming.stack,
@@ -609,6 +750,7 @@ class Neo4jArgs(LayerArgs):
             backup_role_arn=backup_role_arn,
             app_namespace=self.app_namespace,
             dump_kms_key_arn=self.ebs_key_arn,
+            restore=restore,
         )
 
 
@@ -654,13 +796,14 @@ class Neo4j(pulumi.ComponentResource):
             ),
             parent=self,
         )
-        design = args.design(credentials.secret.name, backup_role.arn)
+        design = args.design(credentials.secret.name, backup_role.arn, self._restore())
         declared: dict[str, pulumi.CustomResource] = {}
         for manifest in manifests(design):
             kind, object_name = manifest["kind"], manifest["metadata"]["name"]
-            # The namespace first; the workloads after the objects they mount or run as.
+            # The namespace first; the workloads after the objects they mount or run as (the restore after the
+            # server).
             after = [declared[key] for key in declared if key.startswith("Namespace/")]
-            if kind in ("StatefulSet", "CronJob"):
+            if kind in ("StatefulSet", "CronJob", "Job"):
                 after = list(declared.values())
             logical_name = object_name if object_name.startswith(name) else f"{name}-{object_name}"
             declared[f"{kind}/{object_name}"] = self._declare(logical_name, manifest, after)
@@ -671,6 +814,24 @@ class Neo4j(pulumi.ComponentResource):
         self.register_outputs(
             {"namespace": self.namespace, "service_host": self.service_host, "bolt_port": self.bolt_port}
         )
+
+    def _restore(self) -> Neo4jRestore | None:
+        """The dr stack's restore, with the role that reads that one export."""
+        args = self._args
+        if args.dump_object is None or args.dump_key_arn is None:
+            return None
+        role = object_reader_role(
+            "neo4j-restore",
+            naming=args.naming,
+            oidc=args.cluster.oidc,
+            namespace=NAMESPACE,
+            service_account=RESTORE_SERVICE_ACCOUNT,
+            description="Neo4j restore: reads the export the dr stack starts from",
+            readable=ReadableObject(args.dump_object, args.dump_key_arn, "ReadTheExport"),
+            region=args.region,
+            parent=self,
+        )
+        return Neo4jRestore(args.dump_object, role.arn)
 
     def _declare(
         self, logical_name: str, manifest: Manifest, after: list[pulumi.CustomResource]

@@ -4,7 +4,9 @@
 ``python -m silhouette_infra.failover [--source production] [--dr-stack dr]``, with AWS credentials of the
 account (boto3's usual chain). It reads, never changes, AWS: the replicated automated backups of the source
 stack's PostgreSQL in the DR region (``DescribeDBInstanceAutomatedBackups``: the ARN and the restore window's
-latest time) and the newest RabbitMQ definitions in the backup bucket's replica there. A source that is missing,
+latest time), the newest RabbitMQ definitions and the newest Neo4j export in the backup bucket's replica there, and
+the newest Redis snapshot in the Redis export bucket's replica. (The hourly Neo4j volume snapshots are AWS Backup
+recovery points, restored by hand: README, "Regional recovery".) A source that is missing,
 in another region, or older than the source stack's ``recovery.rpo_minutes`` is a one-line error naming it.
 """
 
@@ -22,6 +24,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from silhouette_infra.aws.buckets import bucket_name
 from silhouette_infra.aws.naming import Naming
+from silhouette_infra.backup import REDIS_EXPORTS
+from silhouette_infra.data.neo4j import backup_prefix
 from silhouette_infra.exports import definitions_prefix
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.settings.profiles import DR_STACK
@@ -40,6 +44,12 @@ class Sources:
     latest_restorable_time: datetime
     definitions_object: str | None  # arn:aws:s3:::bucket/key of the newest RabbitMQ definitions, if any
     definitions_key_arn: str | None  # the KMS key of the replica bucket, which the import's role decrypts with
+    neo4j_dump_object: str | None = None  # the newest Neo4j export (same bucket, same key)
+    redis_rdb_object: str | None = None  # the newest exported Redis snapshot (SSE-S3: no key)
+
+    @property
+    def backup_key_arn(self) -> str | None:
+        return self.definitions_key_arn
 
 
 def find_sources(rds: Any, s3: Any, *, settings: Settings, naming: Naming, account_id: str, now: datetime) -> Sources:
@@ -63,16 +73,32 @@ def find_sources(rds: Any, s3: Any, *, settings: Settings, naming: Naming, accou
             f"old: above recovery.rpo_minutes ({settings.recovery.rpo_minutes})"
         )
     replica = bucket_name(naming, "backups", region, account_id)
-    listed = s3.list_objects_v2(Bucket=replica, Prefix=definitions_prefix(naming.stack)).get("Contents", [])
-    # Keys carry their UTC timestamp: the newest export sorts last, even within one second.
-    definitions = max(listed, key=lambda item: (item["LastModified"], item["Key"]), default=None)
+    definitions = _newest(s3, replica, definitions_prefix(naming.stack))
+    dump = _newest(s3, replica, backup_prefix(naming.stack))
+    rdb = _newest(s3, bucket_name(naming, REDIS_EXPORTS, region, account_id), f"{naming.physical('redis')}-", ".rdb")
     return Sources(
         region=region,
         automated_backups_arn=arn,
         latest_restorable_time=latest,
-        definitions_object=f"arn:aws:s3:::{replica}/{definitions['Key']}" if definitions else None,
-        definitions_key_arn=_bucket_key(s3, replica) if definitions else None,
+        definitions_object=definitions,
+        definitions_key_arn=_bucket_key(s3, replica) if definitions or dump else None,
+        neo4j_dump_object=dump,
+        redis_rdb_object=rdb,
     )
+
+
+def _newest(s3: Any, bucket: str, prefix: str, suffix: str = "") -> str | None:
+    """The ARN of the newest object under ``prefix`` (ending in ``suffix``), or None (none, or no such bucket)."""
+    try:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        listed = [item for page in pages for item in page.get("Contents", []) if item["Key"].endswith(suffix)]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return None
+        raise
+    # Keys carry their UTC timestamp: the newest export sorts last, even within one second.
+    newest = max(listed, key=lambda item: (item["LastModified"], item["Key"]), default=None)
+    return f"arn:aws:s3:::{bucket}/{newest['Key']}" if newest else None
 
 
 def _bucket_key(s3: Any, bucket: str) -> str:
@@ -88,9 +114,14 @@ def config_lines(dr_stack: str, sources: Sources) -> list[str]:
     """The exact commands that write the sources into the dr stack's file."""
     key = "silhouette:recovery.sources"
     values = {"postgres_automated_backups_arn": sources.automated_backups_arn, "postgres_restore_time": "latest"}
-    if sources.definitions_object and sources.definitions_key_arn:
+    if sources.definitions_object and sources.backup_key_arn:
         values["rabbitmq_definitions_object"] = sources.definitions_object
-        values["rabbitmq_definitions_key_arn"] = sources.definitions_key_arn
+        values["rabbitmq_definitions_key_arn"] = sources.backup_key_arn
+    if sources.neo4j_dump_object and sources.backup_key_arn:
+        values["neo4j_dump_object"] = sources.neo4j_dump_object
+        values["neo4j_dump_key_arn"] = sources.backup_key_arn
+    if sources.redis_rdb_object:
+        values["redis_rdb_object"] = sources.redis_rdb_object
     return [
         f"pulumi config set --path --stack {shlex.quote(dr_stack)} {shlex.quote(f'{key}.{name}')} {shlex.quote(value)}"
         for name, value in values.items()
@@ -101,15 +132,19 @@ def runbook(dr_stack: str, source: Settings, sources: Sources) -> list[str]:
     """What a person does next, with the figures synth computes (README, "Regional recovery")."""
     definitions = sources.definitions_object or "none found: the broker starts with the queues the backend declares"
     imported = "imported by the dr stack" if sources.definitions_object else "nothing to import"
+    dump = sources.neo4j_dump_object or "none found: Neo4j starts empty unless its volume is restored by hand"
+    rdb = sources.redis_rdb_object or "none found: the cache starts empty and refills from PostgreSQL"
     latest = f"{sources.latest_restorable_time:%Y-%m-%dT%H:%M:%SZ}"
     return [
         f"latest restorable time of PostgreSQL in {sources.region}: {latest}",
         f"RabbitMQ definitions: {definitions} ({imported})",
+        f"Neo4j export: {dump}",
+        f"Redis snapshot: {rdb}",
         f"1. run the lines above, then `make synth STACK={dr_stack}`: it prints the RPO table and the RTO estimate "
         f"(objective {source.recovery.rto_minutes} min) and checks everything",
         f"2. pulumi up --stack {dr_stack}",
-        "3. restore Neo4j's volume from the newest recovery point in the DR vault and switch DNS (README, Regional "
-        "recovery, steps 5-6)",
+        "3. switch DNS; for a fresher Neo4j than its export, restore its volume from the newest recovery point in the "
+        "DR vault instead (README, Regional recovery, steps 5-6)",
     ]
 
 

@@ -105,15 +105,7 @@ def aws_backup(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Ite
     limits = _required_limits(outputs, "aws_backup")
     region, vault = outputs["region"], outputs["backup_vault_name"]
     tag_key, tag_value = next(iter(outputs["backup_selection_tag"].items()))
-    tagging = clients.get("resourcegroupstaggingapi", region)
-    tagged = paged(
-        tagging,
-        "get_resources",
-        "ResourceTagMappingList",
-        TagFilters=[{"Key": tag_key, "Values": [tag_value]}],
-        ResourceTypeFilters=SELECTED_RESOURCE_TYPES,
-    )
-    selected = [resource["ResourceARN"] for resource in tagged]
+    selected = _tagged(clients, region, {tag_key: tag_value}, SELECTED_RESOURCE_TYPES)
     if not selected:
         yield Check("aws-backup", vault, "critical", f"no resource carries the selection tag {tag_key}={tag_value}")
         return
@@ -148,6 +140,18 @@ def aws_backup(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Ite
                 "latest DR copy",
                 "copy jobs failing (aws backup list-copy-jobs) or the DR key's policy refusing AWS Backup",
             )
+
+
+def _tagged(clients: AwsClients, region: str, tags: dict[str, str], types: list[str]) -> list[str]:
+    """The ARNs of the resources of ``types`` in ``region`` that carry every one of ``tags``."""
+    found = paged(
+        clients.get("resourcegroupstaggingapi", region),
+        "get_resources",
+        "ResourceTagMappingList",
+        TagFilters=[{"Key": key, "Values": [value]} for key, value in tags.items()],
+        ResourceTypeFilters=types,
+    )
+    return [resource["ResourceARN"] for resource in found]
 
 
 def _latest_recovery_points(client: Any, vault: str) -> dict[str, datetime]:
@@ -197,7 +201,37 @@ def _objects(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
 
 
 def neo4j(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator[Check]:
-    limits = _required_limits(outputs, "neo4j")
+    """Neo4j's volume against its hourly snapshots' bound (the RPO table's source), and its export against the
+    export's schedule."""
+    yield from _neo4j_volume(outputs, clients, now)
+    yield from _neo4j_export(outputs, clients, now)
+
+
+def _neo4j_volume(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator[Check]:
+    limits, region, vault = _required_limits(outputs, "neo4j"), outputs["region"], outputs["backup_vault_name"]
+    tags = outputs["neo4j_volume_tags"]
+    volumes = _tagged(clients, region, tags, ["ec2:volume"])
+    if not volumes:
+        selection = ", ".join(f"{key}={value}" for key, value in tags.items())
+        yield Check("neo4j", vault, "critical", f"no EBS volume carries {selection}: the hourly plan selects nothing")
+        return
+    latest = _latest_recovery_points(clients.get("backup", region), vault)
+    for arn in volumes:
+        if arn not in latest:
+            yield Check("neo4j", arn, "critical", f"no completed recovery point of Neo4j's volume in {vault}")
+            continue
+        yield _against(
+            "neo4j",
+            arn,
+            age_minutes(now, latest[arn]),
+            limits,
+            "latest hourly snapshot",
+            "the hourly plan's jobs failing (aws backup list-backup-jobs --by-resource-arn)",
+        )
+
+
+def _neo4j_export(outputs: StackOutputs, clients: AwsClients, now: datetime) -> Iterator[Check]:
+    limits = _required_limits(outputs, "neo4j_export")
     bucket, prefix = outputs["backup_bucket"], outputs["neo4j_backup_prefix"]
     dumps = [item for item in _objects(clients.get("s3", outputs["region"]), bucket, prefix) if item.get("Size")]
     subject = f"s3://{bucket}/{prefix}"

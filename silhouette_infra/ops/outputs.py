@@ -35,6 +35,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "dr_backup_vault_name",
         "backup_bucket",
         "neo4j_backup_prefix",
+        "neo4j_volume_tags",
         "backup_selection_tag",
         "recovery",
     ),

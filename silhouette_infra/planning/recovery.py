@@ -14,6 +14,10 @@ Figures and their sources:
   them to the DR region (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html).
 * S3 Replication Time Control replicates 99.99 % of objects within 15 minutes
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html).
+* ElastiCache takes one automatic backup a day, in the cache's backup window
+  (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/backups-automatic.html); the exports layer copies the
+  newest one to the Redis export bucket within the hour (``exports.py``), which replicates with Replication Time
+  Control.
 * AWS Backup runs a rule at most hourly, starts a job within its start window (at least 60 minutes) and
   starts a copy to another region when the backup completes
   (https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html,
@@ -25,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from silhouette_infra.aws.replication import REPLICATION_TIME_MINUTES
-from silhouette_infra.planning.operations import cron_interval_minutes
-from silhouette_infra.settings.models import Settings
+from silhouette_infra.planning.schedules import cron_interval_minutes
+from silhouette_infra.settings.models import ClusterSettings, Settings
 
 # RDS: transaction logs uploaded every 5 minutes (USER_PIT.html).
 DATABASE_PITR_RPO_MINUTES = 5
@@ -34,6 +38,9 @@ DATABASE_PITR_RPO_MINUTES = 5
 SNAPSHOT_INTERVAL_HOURS = 6
 HOURLY_INTERVAL_MINUTES = 60
 START_WINDOW_MINUTES = 60
+# ElastiCache: one automatic snapshot a day; the export job looks for a new one every hour.
+REDIS_SNAPSHOT_INTERVAL_MINUTES = 24 * 60
+REDIS_EXPORT_INTERVAL_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,17 @@ class ServiceRecovery:
         return best.rpo_minutes if best is not None else None
 
 
+def neo4j_snapshot_source(dr_region: str) -> Source:
+    """Neo4j's hourly AWS Backup snapshots of its volume (backup.py's hourly plan), copied to the DR vault: the RPO
+    table's source for Neo4j, and the bound `silhouette-ops backups verify` holds them to (planning/operations.py)."""
+    return Source(
+        f"hourly AWS Backup snapshots of the volume copied to the {dr_region} vault",
+        HOURLY_INTERVAL_MINUTES,
+        0,
+        (f"the job's start window ({START_WINDOW_MINUTES} min)", "the cross-region copy"),
+    )
+
+
 def recovery_table(settings: Settings) -> list[ServiceRecovery]:
     """Every stateful service of the stack and its sources in the DR region (the production profile copies and
     replicates there; a single-region stack has none)."""
@@ -98,9 +116,15 @@ def recovery_table(settings: Settings) -> list[ServiceRecovery]:
         ),
         ServiceRecovery(
             "Redis",
-            (),
-            "redis.snapshot_retention_days",
-            note="a cache: started empty in the DR region and refilled from PostgreSQL (its RDB is not exported)",
+            bucket_sources(
+                f"daily automatic snapshot exported (within {REDIS_EXPORT_INTERVAL_MINUTES} min) to the Redis export "
+                f"bucket, replicated to {dr}",
+                REDIS_SNAPSHOT_INTERVAL_MINUTES + REDIS_EXPORT_INTERVAL_MINUTES,
+                "the snapshot's and the export's duration",
+            ),
+            "redis.snapshot_window",
+            note="a cache: seeded in the DR region from the newest export (or started empty) and refilled from "
+            "PostgreSQL",
             cache=True,
         ),
         ServiceRecovery(
@@ -115,18 +139,7 @@ def recovery_table(settings: Settings) -> list[ServiceRecovery]:
         ServiceRecovery(
             "Neo4j",
             (
-                *(
-                    (
-                        Source(
-                            f"hourly AWS Backup snapshots of the volume copied to the {dr} vault",
-                            HOURLY_INTERVAL_MINUTES,
-                            0,
-                            (f"the job's start window ({START_WINDOW_MINUTES} min)", "the cross-region copy"),
-                        ),
-                    )
-                    if copies
-                    else ()
-                ),
+                *((neo4j_snapshot_source(dr),) if copies else ()),
                 *bucket_sources(
                     f"dump exported to the backup bucket on '{settings.neo4j.backup_schedule}', replicated to {dr}",
                     cron_interval_minutes(settings.neo4j.backup_schedule),
@@ -165,3 +178,11 @@ def rpo_issues(settings: Settings) -> list[tuple[str, str]]:
                 )
             )
     return issues
+
+
+def standby_cluster(settings: Settings) -> ClusterSettings:
+    """The cluster of the DR region's standby (the pilot light): every node group at its minimum size, from which
+    the cluster autoscaler grows it during a recovery (a node group's desired size is not managed after creation:
+    cluster/eks.py)."""
+    groups = [group.model_copy(update={"desired_size": group.min_size}) for group in settings.cluster.node_groups]
+    return settings.cluster.model_copy(update={"node_groups": groups})

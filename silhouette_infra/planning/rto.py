@@ -65,23 +65,30 @@ CREATION_TIMES: dict[str, CreationTime] = {
 RESTORE_MINUTES_PER_GIB = 0.2
 RESTORE_SOURCE = f"20 min plus 0.2 min per GiB of allocated storage; {ASSUMED}"
 
-# What the pilot light keeps running in the DR region: nothing of these is created during a recovery.
-PILOT_LIGHT_TYPES = frozenset(
+# What the pilot light keeps running in the DR region: the components the dr stack's standby declares
+# (platform.py, _core), every resource under them. Nothing of these is created during a recovery.
+PILOT_LIGHT_COMPONENTS = frozenset(
     {
-        "eks:index:Cluster",
-        "aws:eks/nodeGroup:NodeGroup",
-        "aws:eks/addon:Addon",
-        "aws:ec2/vpc:Vpc",
-        "aws:ec2/subnet:Subnet",
-        "aws:ec2/natGateway:NatGateway",
-        "aws:ec2/eip:Eip",
-        "aws:ec2/internetGateway:InternetGateway",
-        "aws:ec2/routeTable:RouteTable",
-        "aws:ec2/route:Route",
-        "aws:ec2/routeTableAssociation:RouteTableAssociation",
-        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "silhouette:keys:Keys",
+        "silhouette:network:Network",
+        "silhouette:cluster:Cluster",
+        "silhouette:cluster:ClusterAddons",
+        # The add-ons, each a component of its own (cluster/addons.py).
+        "silhouette:cluster:LoadBalancerController",
+        "silhouette:cluster:MetricsServer",
+        "silhouette:cluster:ClusterAutoscaler",
+        "silhouette:cluster:ExternalSecrets",
+        "silhouette:cluster:DefaultStorageClass",
+        "silhouette:cluster:Keda",
     }
 )
+
+
+def in_pilot_light(urn: str) -> bool:
+    """Whether the resource of ``urn`` is part of the pilot light: its outermost component is one the standby
+    declares (``urn:pulumi:<stack>::<project>::<component>$...$<type>::<name>``)."""
+    parts = urn.split("::")
+    return len(parts) >= 4 and parts[2].split("$", 1)[0] in PILOT_LIGHT_COMPONENTS
 
 
 @dataclass(frozen=True)
@@ -126,7 +133,7 @@ def critical_path(nodes: Iterable[Node], settings: Settings, *, pilot_light: boo
     weights: dict[str, float] = {}
     for node in nodes:
         by_urn[node.urn] = node
-        weight = 0.0 if pilot_light and node.type in PILOT_LIGHT_TYPES else creation_time(node.type, settings).minutes
+        weight = 0.0 if pilot_light and in_pilot_light(node.urn) else creation_time(node.type, settings).minutes
         weights[node.urn] = weight
         known = [urn for urn in node.depends_on if urn in finish]
         before = max(known, key=lambda urn: finish[urn], default=None)

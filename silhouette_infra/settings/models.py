@@ -465,8 +465,16 @@ class RecoverySources(Section):
     )
     redis_rdb_object: S3ObjectArn | None = Field(
         None,
-        description="An RDB file the cache is seeded from (`arn:aws:s3:::bucket/key.rdb`); none: the cache starts "
-        "empty and refills from PostgreSQL.",
+        description="An RDB file the cache is seeded from (`arn:aws:s3:::<Redis export replica>/<name>-0001.rdb`, "
+        "SSE-S3); none: the cache starts empty and refills from PostgreSQL.",
+    )
+    neo4j_dump_object: S3ObjectArn | None = Field(
+        None,
+        description="The Neo4j export a Job replays into the new, empty database once (`arn:aws:s3:::<backup bucket "
+        "replica>/neo4j/production/<time>.cypher.gz`); none: Neo4j starts empty.",
+    )
+    neo4j_dump_key_arn: KmsKeyArn | None = Field(
+        None, description="The KMS key that encrypts that object (the replica bucket's key), for the restore's role."
     )
 
 
@@ -482,8 +490,11 @@ class RecoverySettings(Section):
     )
     mode: Literal["cold", "pilot_light"] = Field(
         "cold",
-        description="What runs in the DR region before a disaster: nothing (cold), or the network, the EKS control "
-        "plane and a minimal node group (pilot_light); the RTO estimate counts only what is still to create.",
+        description="What runs in the DR region before a disaster: nothing (cold), or the network, the keys, the EKS "
+        "cluster with its add-ons and the node groups at their minimum (pilot_light). The dr stack in pilot_light "
+        "without `sources` declares only that standby; adding the sources at a disaster makes it the full stack "
+        "(`pulumi up`), and the RTO estimate counts only what is still to create. In cold mode the sources are "
+        "required.",
     )
     rto_minutes: int = Field(
         240,
@@ -509,6 +520,11 @@ class RecoverySettings(Section):
         description="How often the RabbitMQ definitions are exported to the backup bucket (which replicates them to "
         "the DR region).",
     )
+
+    @property
+    def standby(self) -> bool:
+        """The DR region's pilot light before a disaster: the core without any data service."""
+        return self.mode == "pilot_light" and self.sources is None
 
 
 class SecretsSettings(Section):

@@ -55,7 +55,7 @@ def rto_lines(result: SynthResult) -> list[str]:
     lines = [
         f"pulumi up critical path (planning/rto.py; RTO objective {target} min): "
         f"{cold.minutes:.0f} min cold, {pilot.minutes:.0f} min with the pilot light "
-        "(network, EKS control plane and node groups at their minimum already running)",
+        "(the standby: network, keys, EKS cluster with its add-ons, node groups at their minimum already running)",
         "    cold path: "
         + " -> ".join(f"{step.name} {step.minutes:.0f}" for step in cold.steps if step.minutes >= 1)
         + " (min)",

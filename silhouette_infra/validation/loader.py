@@ -262,6 +262,29 @@ def _under(path: str, parent: str) -> bool:
     return path == parent or path.startswith((f"{parent}.", f"{parent}["))
 
 
+def _standby_problems(stack: str, recovery: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The dr stack needs its sources, except as the pilot light's standby; no other stack is a standby."""
+    pilot_light, sources = recovery.get("mode") == "pilot_light", recovery.get("sources")
+    if stack == DR_STACK and not sources and not pilot_light:
+        return [
+            (
+                "recovery.sources",
+                f"stack {DR_STACK!r} in cold mode rebuilds production from the replicated data: name its sources "
+                "(postgres_automated_backups_arn, and postgres_restore_time or latest) in the recovery: section, or "
+                "set recovery.mode pilot_light for the standby that runs before a disaster",
+            )
+        ]
+    if stack != DR_STACK and pilot_light and not sources:
+        return [
+            (
+                "recovery.mode",
+                f"stack {stack!r}: pilot_light without recovery.sources declares only the DR region's standby "
+                f"(network, cluster), which is stack {DR_STACK!r}'s; use cold here",
+            )
+        ]
+    return []
+
+
 def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
     """Build the settings of ``stack`` from its raw config (``{"silhouette:postgres": "<json>"}``).
 
@@ -275,14 +298,7 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
             [("environment", f"stack {stack!r} needs silhouette:environment set to one of {', '.join(PROFILES)}")],
         )
     user, problems = _user_document(config)
-    if stack == DR_STACK and not (user.get("recovery") or {}).get("sources"):
-        problems.append(
-            (
-                "recovery.sources",
-                f"stack {DR_STACK!r} rebuilds production from the replicated data: name its sources "
-                "(postgres_automated_backups_arn, and postgres_restore_time or latest) in the recovery: section",
-            )
-        )
+    problems += _standby_problems(stack, user.get("recovery") or {})
     base = _profile_document(profile)
     settings, errors = _validate(_deep_merge(base, user))
     invalid = [_path(error["loc"]) for error in errors]

@@ -464,18 +464,27 @@ def _recovery_sources(settings: Settings, now: datetime | None = None) -> Iterat
             f"the backups are in {region}, the stack in {settings.aws.region}: name the automated backups "
             f"replicated to {settings.aws.region}",
         )
-    definitions = (sources.rabbitmq_definitions_object, sources.rabbitmq_definitions_key_arn)
-    if (definitions[0] is None) != (definitions[1] is None):
-        yield (
-            "recovery.sources.rabbitmq_definitions_key_arn",
-            "name both the definitions object and the key that encrypts it, or neither",
-        )
-    if definitions[1] is not None and definitions[1].split(":")[3] != settings.aws.region:
-        yield (
-            "recovery.sources.rabbitmq_definitions_key_arn",
-            f"the key is in {definitions[1].split(':')[3]}, the stack in {settings.aws.region}: name the key of the "
-            f"backup bucket's replica in {settings.aws.region}",
-        )
+    encrypted_objects = [
+        (
+            "rabbitmq_definitions",
+            "definitions",
+            sources.rabbitmq_definitions_object,
+            sources.rabbitmq_definitions_key_arn,
+        ),
+        ("neo4j_dump", "dump", sources.neo4j_dump_object, sources.neo4j_dump_key_arn),
+    ]
+    for prefix, what, stored, key in encrypted_objects:
+        if (stored is None) != (key is None):
+            yield (
+                f"recovery.sources.{prefix}_key_arn",
+                f"name both the {what} object and the key that encrypts it, or neither",
+            )
+        if key is not None and key.split(":")[3] != settings.aws.region:
+            yield (
+                f"recovery.sources.{prefix}_key_arn",
+                f"the key is in {key.split(':')[3]}, the stack in {settings.aws.region}: name the key of the "
+                f"backup bucket's replica in {settings.aws.region}",
+            )
     if sources.postgres_restore_time != "latest":
         moment = datetime.fromisoformat(sources.postgres_restore_time.replace("Z", "+00:00"))
         current = now or datetime.now(UTC)
