@@ -274,7 +274,7 @@ class ClusterSettings(Section):
         default_factory=lambda: [
             NodeGroupSettings(
                 name="system",
-                instance_types=["m6i.large"],
+                instance_types=["m7g.large"],
                 min_size=3,
                 desired_size=3,
                 max_size=6,
@@ -284,9 +284,9 @@ class ClusterSettings(Section):
             ),
             NodeGroupSettings(
                 name="apps",
-                instance_types=["m6i.xlarge", "m6a.xlarge"],
+                instance_types=["m7g.xlarge", "m6g.xlarge"],
                 min_size=3,
-                desired_size=6,
+                desired_size=3,
                 max_size=15,
                 labels={"silhouette.io/pool": "apps"},
             ),
@@ -724,7 +724,7 @@ class TracingSettings(Section):
     )
     collector_replicas: int = Field(2, ge=1, le=10, description="Collector replicas (2+ for HA).")
     sampling_percent: float = Field(
-        10,
+        1,
         gt=0,
         le=100,
         description="Share of traces kept (probabilistic, by trace id, so a trace is kept or dropped whole).",
