@@ -15,6 +15,7 @@ from silhouette_infra.synth.cost import (
     NO_CHARGE,
     PRICED_TYPES,
     monthly_cost,
+    buys,
     render_markdown,
 )
 from silhouette_infra.synth.docs import README
@@ -77,6 +78,12 @@ def test_production_total_and_budget_comparison_follow_the_computed_lines(produc
     gap = estimate.total - BUDGET_USD
     expected = f"${gap:,.0f} over" if gap > 0 else f"${-gap:,.0f} under"
     assert f"design budget $1,950: {expected}" in "\n".join(cost_lines(production))
+
+
+def test_every_production_line_says_what_it_buys(production: SynthResult) -> None:
+    """The README compares the total with the design's budget line by line: each line names what it buys."""
+    silent = [line.item for line in monthly_cost(production.settings, production.resources).lines if not buys(line)]
+    assert silent == [], f"add these production cost lines to synth/cost.py BUYS: {silent}"
 
 
 def test_staging_is_cheaper_than_production(production: SynthResult, staging: SynthResult) -> None:

@@ -84,14 +84,25 @@ def api_average_requests_per_second(settings: Settings) -> Driver:
     )
 
 
+def _busy_share(settings: Settings) -> tuple[float, str]:
+    hours = settings.apps.throughput.traffic_hours_per_day
+    return hours / 24, f"{hours:g} h a day (apps.throughput.traffic_hours_per_day)"
+
+
 def api_requests_per_month(settings: Settings) -> Driver:
     average = api_average_requests_per_second(settings)
-    return Driver(average.value * SECONDS_PER_MONTH, "requests", f"{average.value:,.0f} req/s average x 730 h")
+    share, busy = _busy_share(settings)
+    return Driver(
+        average.value * SECONDS_PER_MONTH * share, "requests", f"{average.value:,.0f} req/s average, {busy}, 730 h"
+    )
 
 
 def workflows_per_month(settings: Settings) -> Driver:
     hourly = settings.apps.throughput.workflows_per_hour
-    return Driver(hourly * HOURS_PER_MONTH, "workflows", f"apps.throughput.workflows_per_hour {hourly:,} x 730 h")
+    share, busy = _busy_share(settings)
+    return Driver(
+        hourly * HOURS_PER_MONTH * share, "workflows", f"apps.throughput.workflows_per_hour {hourly:,}, {busy}, 730 h"
+    )
 
 
 def container_log_gb_per_month(settings: Settings) -> Driver:

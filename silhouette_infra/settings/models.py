@@ -651,6 +651,13 @@ class ThroughputSettings(Section):
     workflow_peak_factor: float = Field(
         2.0, ge=1, le=20, description="Peak hour over the average: the workers at maximum absorb the peak."
     )
+    traffic_hours_per_day: float = Field(
+        24,
+        gt=0,
+        le=24,
+        description="Hours a day the stack carries its average load (API target over the peak factor, workflows "
+        "per hour): the usage the cost estimate prices. Production all day; staging only while it is load-tested.",
+    )
     backend_requests_per_second_per_pod: float = Field(
         75, gt=0, description="Requests per second one backend pod sustains at p95 < 200 ms."
     )
