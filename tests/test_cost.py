@@ -3,6 +3,8 @@ declared AWS type accounted for, production compared with the design's $1,950, a
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from silhouette_infra.planning.instance_types import CATALOGUE
@@ -14,14 +16,17 @@ from silhouette_infra.synth.cost import (
     COST_END,
     NO_CHARGE,
     PRICED_TYPES,
-    monthly_cost,
+    alternatives,
     buys,
+    monthly_cost,
     render_markdown,
+    smallest_compliant,
 )
 from silhouette_infra.synth.docs import README
 from silhouette_infra.synth.engine import SynthResult
+from silhouette_infra.synth.engine.run import stack_config
 from silhouette_infra.synth.summary import cost_lines
-from silhouette_infra.validation.loader import load_settings
+from silhouette_infra.validation.loader import SettingsError, load_settings
 from silhouette_infra.validation.rules import DAEMONSET_OVERHEAD
 
 
@@ -60,6 +65,9 @@ def test_every_line_is_priced_from_the_table_or_listed_as_unpriced(stack: SynthR
     listed = {(layer, item) for layer, items in estimate.unpriced.items() for item in items}
     assert listed == {(line.layer, line.item) for line in estimate.lines if line.usd is None}
     assert ("edge", "WAF requests") in {(line.layer, line.item) for line in estimate.lines}
+    nat = next(line for line in estimate.lines if line.item == "NAT gateway hours")
+    declared = sum(r.type == "aws:ec2/natGateway:NatGateway" for r in stack.resources)
+    assert nat.quantity == declared * 730, f"{stack.stack}: the NAT line prices the {declared} declared gateways"
 
 
 def test_usage_lines_show_their_assumptions(production: SynthResult) -> None:
@@ -84,6 +92,29 @@ def test_every_production_line_says_what_it_buys(production: SynthResult) -> Non
     """The README compares the total with the design's budget line by line: each line names what it buys."""
     silent = [line.item for line in monthly_cost(production.settings, production.resources).lines if not buys(line)]
     assert silent == [], f"add these production cost lines to synth/cost.py BUYS: {silent}"
+
+
+def test_every_alternative_saves_money_and_the_compliant_ones_pass_the_settings_rules(production: SynthResult) -> None:
+    """The README's priced alternatives: each is cheaper, and one marked as keeping the design's availability is
+    accepted by the same rules a stack file is (capacity, throughput, production's Multi-AZ)."""
+    for alternative, saving in alternatives(production.settings, production.resources):
+        assert saving > 0, f"alternative {alternative.change!r} saves nothing"
+        overrides = {f"silhouette:{alternative.section}": json.dumps(alternative.values)}
+        if alternative.compliant:
+            load_settings("production", {**stack_config("production"), **overrides})
+        else:
+            with pytest.raises(SettingsError):
+                load_settings("production", {**stack_config("production"), **overrides})
+
+
+def test_the_smallest_compliant_configuration_is_cheaper_and_accepted(production: SynthResult) -> None:
+    overrides = {
+        f"silhouette:{a.section}": json.dumps(a.values) for a, _ in alternatives(production.settings, []) if a.compliant
+    }
+    settings = load_settings("production", {**stack_config("production"), **overrides})
+    smallest = smallest_compliant(production.settings, production.resources)
+    assert smallest.total == monthly_cost(settings, production.resources).total
+    assert smallest.total < monthly_cost(production.settings, production.resources).total
 
 
 def test_staging_is_cheaper_than_production(production: SynthResult, staging: SynthResult) -> None:
@@ -131,6 +162,9 @@ def test_the_readme_cost_table_is_current(production: SynthResult, staging: Synt
     text = README.read_text()
     block = text.split(COST_BEGIN, 1)[1].split(COST_END, 1)[0].strip()
     expected = render_markdown(
-        monthly_cost(production.settings, production.resources), monthly_cost(staging.settings, staging.resources)
+        monthly_cost(production.settings, production.resources),
+        monthly_cost(staging.settings, staging.resources),
+        alternatives(production.settings, production.resources),
+        smallest_compliant(production.settings, production.resources),
     )
     assert block == expected, "README.md's cost table is stale: run `make docs`"

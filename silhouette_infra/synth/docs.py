@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from silhouette_infra.settings.models import Settings
-from silhouette_infra.synth.cost import COST_BEGIN, COST_END, monthly_cost
+from silhouette_infra.synth.cost import COST_BEGIN, COST_END, alternatives, monthly_cost, smallest_compliant
 from silhouette_infra.synth.cost import render_markdown as render_cost
 from silhouette_infra.synth.engine.run import run_stack, stack_config
 from silhouette_infra.synth.throughput import render_markdown as render_throughput
@@ -178,7 +178,10 @@ def cost_block() -> str:
     """The README's cost table: one mocked run of each committed stack (the estimate counts declared resources)."""
     production, staging = (run_stack(stack, stack_config(stack)) for stack in ("production", "staging"))
     return render_cost(
-        monthly_cost(production.settings, production.resources), monthly_cost(staging.settings, staging.resources)
+        monthly_cost(production.settings, production.resources),
+        monthly_cost(staging.settings, staging.resources),
+        alternatives(production.settings, production.resources),
+        smallest_compliant(production.settings, production.resources),
     )
 
 
