@@ -65,7 +65,7 @@ PRICES: dict[str, Price] = {
     "interface_endpoint_gb": Price(
         0.01,
         "per GB processed by interface endpoints (first PB a month)",
-        "https://968880.n0h2l.group/privatelink/pricing (a copy of the AWS page)",
+        "https://aws.amazon.com/jp/privatelink/pricing/",
         _PRIVATELINK,
     ),
     "waf_web_acl_month": Price(5.0, "per web ACL-month", "https://c3x.dev/blog/aws-waf-cost-explained/", _WAF),
@@ -163,6 +163,12 @@ PRICES: dict[str, Price] = {
         "https://kindatechnical.com/aws-eks/lesson-31-understanding-eks-pricing.html",
         "https://aws.amazon.com/ec2/pricing/on-demand/",
     ),
+    "ebs_gp3_gb_month": Price(
+        0.08,
+        "per GB-month of EBS gp3 (3,000 IOPS and 125 MB/s included)",
+        "https://handbook.getfinops.cloud/gp2-vs-gp3-cost-savings/",
+        "https://aws.amazon.com/ebs/pricing/",
+    ),
     "rds_gp3_gb_month": Price(
         0.115,
         "per GB-month of RDS gp3 storage, per copy (a Multi-AZ standby is billed again)",
@@ -182,7 +188,6 @@ UNPRICED: dict[str, str] = {
     "alb_hour": "Application Load Balancer hour in us-east-1 (the only stored copy read gave another region's rate)",
     "alb_lcu_hour": "ALB LCU-hour in us-east-1 (read only for another region)",
     "kms_requests_usage": "KMS requests beyond the free 20,000 (S3 Bucket Keys keep them few; usage not modelled)",
-    "ebs_gp3_gb_month": "EBS gp3 GB-month (no stored page showed the us-east-1 figure)",
     "ebs_snapshot_gb_month": "EBS snapshot GB-month (AWS Backup of the Neo4j volume)",
     "s3_ia_glacier_gb_month": "S3 Standard-IA and Glacier Flexible Retrieval GB-month",
     "ecr_gb_month": "ECR storage GB-month",

@@ -292,6 +292,14 @@ def _data(settings: Settings, out: _Lines) -> None:
     out.instance_hours("rabbitmq", "brokers", brokers, rabbit.host_instance_type, "mq", rabbit.deployment_mode)
     out.add("rabbitmq", "broker storage", brokers, "brokers", "mq_storage", "included or not: no price read")
     out.add("neo4j", "data volume", settings.neo4j.volume_size_gib, "GB-months", "ebs_gp3_gb_month", "gp3")
+    out.add(
+        "neo4j",
+        "backup dump volume",
+        settings.neo4j.volume_size_gib,
+        "GB-months",
+        "ebs_gp3_gb_month",
+        "gp3, the size of the data volume (data/neo4j.py)",
+    )
 
 
 def _backup(settings: Settings, out: _Lines) -> None:
@@ -352,6 +360,20 @@ def _observability(settings: Settings, out: _Lines, count: Counter[str]) -> None
         "GB-months",
         "logs_stored_gb_month",
         "retained GB at steady state, a year at most for the 7-year groups (year one), 5:1 compression (assumed)",
+    )
+    observability = settings.observability
+    volumes = (
+        observability.prometheus_volume_gib * observability.prometheus_replicas
+        + 10 * observability.alertmanager_replicas
+    )
+    out.add(
+        "observability",
+        "Prometheus and Alertmanager volumes",
+        volumes,
+        "GB-months",
+        "ebs_gp3_gb_month",
+        f"{observability.prometheus_volume_gib} GiB x {observability.prometheus_replicas} Prometheus, "
+        f"10 GiB x {observability.alertmanager_replicas} Alertmanager (observability/stack.py)",
     )
     alarms = count["aws:cloudwatch/metricAlarm:MetricAlarm"]
     out.add("observability", "CloudWatch alarms", alarms, "alarms", "alarm_month", f"{alarms} declared alarms")
@@ -433,8 +455,8 @@ def monthly_cost(settings: Settings, resources: Sequence[Declared]) -> Estimate:
 def standby_cost(settings: Settings) -> dict[str, float]:
     """USD per month that each recovery mode keeps running in the DR region before a disaster. Cold: nothing (the
     copies kept there are billed to the stack that makes them). Pilot light: the NAT gateways and interface
-    endpoints, the EKS control plane and the node groups at their minimum size (their root volumes are unpriced),
-    from which the autoscaler grows them during a recovery."""
+    endpoints, the EKS control plane and the node groups at their minimum size with their root volumes, from
+    which the autoscaler grows them during a recovery."""
     out = _Lines()
     zones = len(settings.network.availability_zones)
     nat = zones if settings.network.nat_gateways == "one_per_az" else 1
@@ -451,6 +473,14 @@ def standby_cost(settings: Settings) -> dict[str, float]:
     for group in settings.cluster.node_groups:
         spot = SPOT_DISCOUNT if group.capacity_type == "SPOT" else 1.0
         out.instance_hours("dr", group.name, group.min_size * spot, group.instance_types[0], "ec2", "min_size")
+        out.add(
+            "dr",
+            f"{group.name} root volumes",
+            group.min_size * group.disk_size_gib,
+            "GB-months",
+            "ebs_gp3_gb_month",
+            "",
+        )
     return {"cold": 0.0, "pilot_light": Estimate(out.lines).total}
 
 
@@ -480,6 +510,8 @@ BUYS: dict[str, str] = {
     "brokers": "availability: a three-node cluster across the AZs (two of the three brokers)",
     "broker storage": "the brokers' disks",
     "data volume": "the graph's data",
+    "backup dump volume": "recovery: room for a whole-graph dump before its upload",
+    "Prometheus and Alertmanager volumes": "operations: two replicas of metrics and alert state (HA)",
     "backup bucket (S3 Standard)": "recovery: Neo4j dumps every 6 hours",
     "backup bucket (Standard-IA, Glacier)": "recovery: older dumps",
     "DR: bucket replication transfer": "regional recovery: the dumps copied to the DR region",
