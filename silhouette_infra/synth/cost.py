@@ -72,7 +72,7 @@ class Estimate:
 
 # Declared AWS types that cost nothing by themselves (their charges, if any, are on the line named).
 NO_CHARGE: dict[str, str] = {
-    "aws:acm/certificate:Certificate": "public ACM certificates are free",
+    "aws:acm/certificate:Certificate": "public ACM certificates are free (digitaliceroom.com, AWS Certificate Manager)",
     "aws:backup/plan:Plan": "billed as the recovery points it makes (backup lines)",
     "aws:backup/selection:Selection": "part of the backup plan",
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": "a vault setting",
@@ -115,7 +115,7 @@ NO_CHARGE: dict[str, str] = {
     "aws:s3/bucketVersioning:BucketVersioning": "a bucket setting",
     "aws:secretsmanager/secretVersion:SecretVersion": "part of its secret",
     "aws:securityhub/standardsSubscription:StandardsSubscription": "billed as Security Hub checks",
-    "aws:sns/topic:Topic": "alarm notifications: the first million publishes a month are free",
+    "aws:sns/topic:Topic": "alarms: $0.50 a million publishes (factualminds.com, SNS pricing), under a cent",
     "aws:sns/topicPolicy:TopicPolicy": "no charge",
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "billed as log ingestion",
     "aws:xray/encryptionConfig:EncryptionConfig": "billed as traces recorded",
@@ -392,7 +392,7 @@ def _security(settings: Settings, out: _Lines, count: Counter[str]) -> None:
         keys,
         "key-months",
         "kms_key_month",
-        f"{keys} declared keys (year one: rotation adds $1/key a year)",
+        f"{keys} declared keys, before their first rotation (each rotation adds $1 a key-month)",
     )
     out.add("security", "KMS requests", 0, "requests", "kms_requests_usage", "S3 Bucket Keys; usage not modelled")
     secrets = count["aws:secretsmanager/secret:Secret"]
@@ -435,7 +435,7 @@ def _security(settings: Settings, out: _Lines, count: Counter[str]) -> None:
     if count["aws:securityhub/account:Account"]:
         out.add("security", "Security Hub checks", 1, "account", "security_hub_check", "two standards")
     if count["aws:cloudtrail/trail:Trail"]:
-        out.add("security", "CloudTrail", 1, "trail", "cloudtrail_data_events", "first management-event copy is free")
+        out.add("security", "CloudTrail", 1, "trail", "cloudtrail_data_events", "the multi-region trail")
 
 
 def monthly_cost(settings: Settings, resources: Sequence[Declared]) -> Estimate:
