@@ -86,6 +86,8 @@ def test_production_total_and_budget_comparison_follow_the_computed_lines(produc
     gap = estimate.total - BUDGET_USD
     expected = f"${gap:,.0f} over" if gap > 0 else f"${-gap:,.0f} under"
     assert f"design budget $1,950: {expected}" in "\n".join(cost_lines(production))
+    readme = README.read_text()
+    assert f"Production: **${estimate.total:,.0f} a month** priced, against the design's $1,950 ({expected})" in readme
 
 
 def test_every_production_line_says_what_it_buys(production: SynthResult) -> None:

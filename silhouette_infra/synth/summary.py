@@ -11,7 +11,7 @@ from typing import Any
 
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.synth.checks.base import CheckReport
-from silhouette_infra.synth.cost import BUDGET_USD, monthly_cost
+from silhouette_infra.synth.cost import BUDGET_USD, budget_verdict, monthly_cost
 from silhouette_infra.synth.critical_path import rto_lines
 from silhouette_infra.synth.engine.manifests import manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource
@@ -114,7 +114,7 @@ def cost_lines(result: SynthResult) -> list[str]:
         + f"; total ${estimate.total:,.0f}"
     ]
     if result.settings.is_production:
-        lines.append(f"    design budget ${BUDGET_USD:,}: {_against_budget(estimate.total)}")
+        lines.append(f"    design budget ${BUDGET_USD:,}: {budget_verdict(estimate.total)}")
     for line in estimate.lines:
         price = "unpriced" if line.usd is None else f"${line.usd:,.2f}"
         lines.append(f"    {line.layer} / {line.item}: {line.quantity:,.1f} {line.unit}, {price} - {line.basis}")
@@ -123,11 +123,6 @@ def cost_lines(result: SynthResult) -> list[str]:
         for layer, items in estimate.unpriced.items()
     ]
     return lines
-
-
-def _against_budget(total: float) -> str:
-    gap = total - BUDGET_USD
-    return f"${gap:,.0f} over" if gap > 0 else f"${-gap:,.0f} under"
 
 
 def render(result: SynthResult, reports: list[CheckReport] | None, seconds: float) -> str:
