@@ -91,7 +91,7 @@ def test_every_creation_time_says_where_it_comes_from() -> None:
 
 def test_the_pilot_light_costs_the_network_control_plane_and_a_minimal_node_group(production: SynthResult) -> None:
     standby = standby_cost(production.settings)
-    full = monthly_cost(production.settings)
+    full = monthly_cost(production.settings, production.resources)
     assert standby["cold"] == 0
     assert full.layers["network"] < standby["pilot_light"] < full.layers["network"] + full.layers["cluster"], (
         f"pilot light ${standby['pilot_light']}: more than the network, less than network and full cluster"

@@ -433,7 +433,9 @@ def test_staging_with_real_types_missing_a_price_synthesises_with_unpriced_lines
     monkeypatch.setattr(engine_run, "stack_config", lambda stack: read_stack_config(path))
     assert main(["synth", "--stack", "staging", "--no-checks"]) == 0
     printed = capsys.readouterr().out
-    assert "unpriced in postgres: db.m7g.large" in printed and "unpriced in redis: cache.r7g.large" in printed, printed
+    unpriced = {line.split(":", 1)[0].strip(): line for line in printed.splitlines() if "unpriced in " in line}
+    assert "instances (db.m7g.large)" in unpriced.get("unpriced in postgres", ""), printed
+    assert "nodes (cache.r7g.large)" in unpriced.get("unpriced in redis", ""), printed
 
 
 def test_yaml_12_reads_times_and_yes_as_text_like_the_pulumi_cli(tmp_path: Path) -> None:

@@ -12,8 +12,11 @@ Pure data, no Pulumi. Sources:
 - Amazon MQ: https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/rmq-broker-instance-types.html
   (RabbitMQ on mq.t3.micro, mq.m5 and mq.m7g).
 - Prices: AWS on-demand list prices for us-east-1 (USD per hour, Linux, single-AZ for RDS, per node
-  for ElastiCache, per broker instance for Amazon MQ) as published in 2025-2026. A type without a
-  recorded price is still accepted; the estimate lists it as unpriced rather than guess.
+  for ElastiCache, per broker instance for Amazon MQ) as published in 2025-2026, on
+  https://aws.amazon.com/ec2/pricing/on-demand/ , https://aws.amazon.com/rds/postgresql/pricing/ ,
+  https://aws.amazon.com/elasticache/pricing/ and https://aws.amazon.com/amazon-mq/pricing/ (not re-read when
+  the dated table of the other prices, ``planning/prices.py``, was built). A type without a recorded price is
+  still accepted; the estimate lists it as unpriced rather than guess.
 """
 
 from __future__ import annotations

@@ -274,7 +274,7 @@ class ClusterSettings(Section):
         default_factory=lambda: [
             NodeGroupSettings(
                 name="system",
-                instance_types=["m6i.large"],
+                instance_types=["m7g.large"],
                 min_size=3,
                 desired_size=3,
                 max_size=6,
@@ -284,9 +284,9 @@ class ClusterSettings(Section):
             ),
             NodeGroupSettings(
                 name="apps",
-                instance_types=["m6i.xlarge", "m6a.xlarge"],
+                instance_types=["m7g.xlarge", "m6g.xlarge"],
                 min_size=3,
-                desired_size=6,
+                desired_size=3,
                 max_size=15,
                 labels={"silhouette.io/pool": "apps"},
             ),
@@ -667,6 +667,13 @@ class ThroughputSettings(Section):
     workflow_peak_factor: float = Field(
         2.0, ge=1, le=20, description="Peak hour over the average: the workers at maximum absorb the peak."
     )
+    traffic_hours_per_day: float = Field(
+        24,
+        gt=0,
+        le=24,
+        description="Hours a day the stack carries its average load (API target over the peak factor, workflows "
+        "per hour): the usage the cost estimate prices. Production all day; staging only while it is load-tested.",
+    )
     backend_requests_per_second_per_pod: float = Field(
         75, gt=0, description="Requests per second one backend pod sustains at p95 < 200 ms."
     )
@@ -740,7 +747,7 @@ class TracingSettings(Section):
     )
     collector_replicas: int = Field(2, ge=1, le=10, description="Collector replicas (2+ for HA).")
     sampling_percent: float = Field(
-        10,
+        1,
         gt=0,
         le=100,
         description="Share of traces kept (probabilistic, by trace id, so a trace is kept or dropped whole).",

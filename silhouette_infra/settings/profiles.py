@@ -69,7 +69,7 @@ STAGING: dict[str, Any] = {
         "frontend": {"min_replicas": 1, "max_replicas": 3},
         "worker": {"min_replicas": 1, "max_replicas": 3, "cpu_request": "250m", "memory_request": "512Mi"},
         # Staging proves the release and the load test's shape at a tenth of production's targets.
-        "throughput": {"api_requests_per_second": 100, "workflows_per_hour": 1000},
+        "throughput": {"api_requests_per_second": 100, "workflows_per_hour": 1000, "traffic_hours_per_day": 2},
     },
     "observability": {
         "prometheus_retention_days": 7,

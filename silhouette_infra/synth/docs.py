@@ -1,5 +1,5 @@
-"""The README's generated blocks: the configuration reference (from the settings models and the profiles)
-and the throughput table (from the throughput model and the committed stacks)."""
+"""The README's generated blocks: the configuration reference (from the settings models and the profiles),
+the throughput table (from the throughput model and the committed stacks) and the cost table (synth/cost.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from silhouette_infra.settings.models import Settings
+from silhouette_infra.synth.cost import COST_BEGIN, COST_END, alternatives, monthly_cost, smallest_compliant
+from silhouette_infra.synth.cost import render_markdown as render_cost
+from silhouette_infra.synth.engine.run import run_stack, stack_config
 from silhouette_infra.synth.throughput import render_markdown as render_throughput
 from silhouette_infra.validation.loader import NAMESPACE, load_settings
 
@@ -171,9 +174,22 @@ def is_current(readme: Path = README) -> bool:
     return _generated(text) == text
 
 
+def cost_block() -> str:
+    """The README's cost table: one mocked run of each committed stack (the estimate counts declared resources)."""
+    production, staging = (run_stack(stack, stack_config(stack)) for stack in ("production", "staging"))
+    return render_cost(
+        monthly_cost(production.settings, production.resources),
+        monthly_cost(staging.settings, staging.resources),
+        alternatives(production.settings, production.resources),
+        smallest_compliant(production.settings, production.resources),
+    )
+
+
 def update_readme(readme: Path = README) -> bool:
+    """Every generated block afresh, the cost table included (``is_current`` leaves that one to
+    tests/test_cost.py, which compares it with the session's runs instead of running the program again)."""
     text = readme.read_text()
-    updated = _generated(text)
+    updated = _spliced(_generated(text), cost_block(), COST_BEGIN, COST_END)
     if updated != text:
         readme.write_text(updated)
     return updated != text

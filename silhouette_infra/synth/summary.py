@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import Any
 
 from silhouette_infra.settings.models import Settings
 from silhouette_infra.synth.checks.base import CheckReport
-from silhouette_infra.synth.cost import monthly_cost
+from silhouette_infra.synth.cost import BUDGET_USD, budget_verdict, monthly_cost
 from silhouette_infra.synth.critical_path import rto_lines
 from silhouette_infra.synth.engine.manifests import manifest_of, object_name
 from silhouette_infra.synth.engine.mocks import CapturedResource
@@ -103,20 +104,33 @@ def layer_of(result: SynthResult, resource: CapturedResource) -> str:
     return top.type if top is not None else "stack"
 
 
+def cost_lines(result: SynthResult) -> list[str]:
+    """The estimate as synth prints it: per layer, then every line with its quantity and basis, the unpriced
+    lines, and production's comparison with the design's budget."""
+    estimate = monthly_cost(result.settings, result.resources)
+    lines = [
+        "estimated monthly cost (synth/cost.py; prices in planning/prices.py and planning/instance_types.py): "
+        + ", ".join(f"{layer} ${cost:,.0f}" for layer, cost in estimate.layers.items())
+        + f"; total ${estimate.total:,.0f}"
+    ]
+    if result.settings.is_production:
+        lines.append(f"    design budget ${BUDGET_USD:,}: {budget_verdict(estimate.total)}")
+    for line in estimate.lines:
+        price = "unpriced" if line.usd is None else f"${line.usd:,.2f}"
+        lines.append(f"    {line.layer} / {line.item}: {line.quantity:,.1f} {line.unit}, {price} - {line.basis}")
+    lines += [
+        f"    unpriced in {layer}: {', '.join(items)} (the total leaves them out: a lower bound)"
+        for layer, items in estimate.unpriced.items()
+    ]
+    return lines
+
+
 def render(result: SynthResult, reports: list[CheckReport] | None, seconds: float) -> str:
     settings = result.settings
-    estimate = monthly_cost(settings)
     lines = [
         f"stack {result.stack} ({settings.environment}) in {settings.aws.region}, DR {settings.aws.dr_region}: "
         f"{len(result.resources)} resources",
-        "estimated monthly cost (list prices, before data transfer): "
-        + ", ".join(f"{layer} ${cost:,.0f}" for layer, cost in estimate.layers.items())
-        + f"; total ${estimate.total:,.0f}",
-        *(
-            f"    unpriced in {layer}: {', '.join(names)} (no list price in "
-            "silhouette_infra/planning/instance_types.py; the total leaves it out)"
-            for layer, names in estimate.unpriced.items()
-        ),
+        *cost_lines(result),
         "",
         *summary_lines(settings),
         "",
@@ -180,10 +194,15 @@ def write_out(result: SynthResult, directory: Path, reports: list[CheckReport] |
     ]
     _write_json(directory / "resources.json", resources)
     _write_json(directory / "outputs.json", parsed_json_strings(result.outputs))
-    estimate = monthly_cost(result.settings)
+    estimate = monthly_cost(result.settings, result.resources)
     _write_json(
         directory / COST_FILE,
-        {"layers": estimate.layers, "total": round(estimate.total, 2), "unpriced": estimate.unpriced},
+        {
+            "layers": estimate.layers,
+            "total": estimate.total,
+            "unpriced": estimate.unpriced,
+            "lines": [dataclasses.asdict(line) for line in estimate.lines],
+        },
     )
     if reports is not None:
         findings = sorted(
