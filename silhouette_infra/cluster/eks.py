@@ -243,7 +243,9 @@ class Cluster(pulumi.ComponentResource):
         return aws.eks.NodeGroup(
             group.name,
             cluster_name=self.name,
-            node_group_name=naming.physical(group.name),
+            # A prefix, not a name: a change that replaces the group (instance types, AMI type) creates the new
+            # group beside the old one, which EKS then drains and deletes; a fixed name would collide.
+            node_group_name_prefix=naming.physical(group.name, ""),
             node_role_arn=node_role.arn,
             subnet_ids=args.private_subnet_ids,
             ami_type=ami_type(group.instance_types),

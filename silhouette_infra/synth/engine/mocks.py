@@ -118,8 +118,10 @@ class AwsLikeMocks(mocks.Mocks):
         region = self._region_of(args.provider) or inputs.get("region") or self.primary_region
         if typ == "eks:index:Cluster":
             return "", {**inputs, **eks_cluster_outputs(str(inputs.get("name", args.name)), region)}
-        if isinstance(inputs.get("namePrefix"), str) and "name" not in inputs:
-            inputs["name"] = inputs["namePrefix"] + _digest(seed, 8)  # what AWS generates from a prefix
+        for key, value in list(inputs.items()):  # namePrefix -> name, nodeGroupNamePrefix -> nodeGroupName, ...
+            generated = key.removesuffix("Prefix")
+            if typ.startswith("aws:") and key != generated and isinstance(value, str) and generated not in inputs:
+                inputs[generated] = value + _digest(seed, 8)  # what AWS generates from a prefix
         resource_id = self._id(typ, args.name, inputs, seed)
         state = {**inputs, "id": resource_id}
         if typ == "random:index/randomPassword:RandomPassword":
