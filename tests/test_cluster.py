@@ -345,3 +345,16 @@ def test_each_add_on_is_its_own_component_and_its_resources_keep_their_urns(stac
             f"{resource.type} {resource.name}: needs an alias to {before}, its URN under ClusterAddons (its parent "
             f"before the add-on components); has {resource.options['aliases']}"
         )
+
+
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_node_groups_are_named_from_a_prefix_so_a_replacement_can_be_created_first(stack: str) -> None:
+    """Changing a group's instance types or AMI type replaces it; Pulumi creates the replacement before deleting
+    the old group, which a fixed name would collide with."""
+    for group in synth(stack).of_type(NODE_GROUP):
+        assert "nodeGroupName" not in group.inputs or "nodeGroupNamePrefix" in group.inputs, (
+            f"{stack} node group {group.name}: a fixed nodeGroupName blocks create-before-delete"
+        )
+        assert str(group.inputs.get("nodeGroupNamePrefix", "")).endswith(f"-{stack}-{group.name}-"), (
+            f"{stack} node group {group.name}: nodeGroupNamePrefix {group.inputs.get('nodeGroupNamePrefix')!r}"
+        )
