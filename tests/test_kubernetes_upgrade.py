@@ -23,7 +23,7 @@ import pytest
 from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS, EKS_STANDARD_SUPPORT_ENDS
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.checks.base import CheckReport, Skip, load_skips, resolve_conditions
-from silhouette_infra.synth.engine import CapturedResource
+from silhouette_infra.synth.engine import CapturedResource, stack_config
 from silhouette_infra.synth.engine.manifests import is_kubernetes_object
 from silhouette_infra.validation.loader import load_settings
 from tests.support import STACKS, config_with, synth
@@ -40,12 +40,22 @@ CLUSTER = "aws_eks_cluster.eks"
 WALKS = [(stack, version) for version in EKS_KUBERNETES_VERSIONS for stack in STACKS]
 
 
+def pins(stack: str, version: str) -> tuple[str, str]:
+    """kube-proxy's version and the autoscaler's tag on ``version``: the stack's own where it already runs that
+    version (walking to it changes nothing), else the test pins."""
+    settings = load_settings(stack, stack_config(stack))
+    if settings.cluster.kubernetes_version == version:
+        return settings.cluster.addon_versions.kube_proxy, settings.cluster_addons.cluster_autoscaler_image_tag
+    return KUBE_PROXY_TEST_PINS[version], AUTOSCALER_TEST_TAGS[version]
+
+
 def upgraded_config(stack: str, version: str) -> dict[str, str]:
     """Step 2 of the procedure: the stack file with the cluster, kube-proxy and the autoscaler on ``version``."""
+    kube_proxy, autoscaler = pins(stack, version)
     return config_with(
         stack,
-        cluster={"kubernetes_version": version, "addon_versions": {"kube_proxy": KUBE_PROXY_TEST_PINS[version]}},
-        cluster_addons={"cluster_autoscaler_image_tag": AUTOSCALER_TEST_TAGS[version]},
+        cluster={"kubernetes_version": version, "addon_versions": {"kube_proxy": kube_proxy}},
+        cluster_addons={"cluster_autoscaler_image_tag": autoscaler},
     )
 
 
@@ -91,8 +101,10 @@ def test_every_supported_version_has_its_end_of_standard_support_recorded() -> N
 def test_settings_accept_every_supported_version_with_matching_add_ons(stack: str, version: str) -> None:
     settings = load_settings(stack, upgraded_config(stack, version))
     assert settings.cluster.kubernetes_version == version
-    assert settings.cluster.addon_versions.kube_proxy == KUBE_PROXY_TEST_PINS[version]
-    assert settings.cluster_addons.cluster_autoscaler_image_tag == AUTOSCALER_TEST_TAGS[version]
+    kube_proxy, autoscaler = pins(stack, version)
+    assert settings.cluster.addon_versions.kube_proxy == kube_proxy, f"{stack}@{version}: kube-proxy"
+    assert settings.cluster_addons.cluster_autoscaler_image_tag == autoscaler, f"{stack}@{version}: autoscaler"
+    assert kube_proxy.startswith(f"v{version}."), f"{stack}@{version}: kube-proxy {kube_proxy} on another minor"
 
 
 @pytest.mark.checkov
