@@ -11,6 +11,7 @@ import pytest
 from silhouette_infra.compliance.stateful import STATEFUL_TYPES
 from silhouette_infra.planning.rto import in_pilot_light
 from silhouette_infra.synth.checks import run_checks_many
+from silhouette_infra.synth.cost import monthly_cost, standby_cost
 from silhouette_infra.synth.critical_path import stack_critical_path
 from silhouette_infra.synth.engine import SynthResult, run_stack
 from silhouette_infra.validation.loader import SettingsError, load_settings
@@ -335,3 +336,12 @@ def test_only_the_dr_stack_may_be_a_standby() -> None:
         load_settings("production", config)
     message = str(raised.value)
     assert "silhouette:recovery.mode: " in message and "stack 'production'" in message, message
+
+
+def test_the_standby_is_estimated_at_the_pilot_light_it_declares(standby: SynthResult) -> None:
+    """synth's estimate of the standby stack prices what it runs (the pilot light), not the data services it leaves
+    out."""
+    settings = load_settings("dr", _standby_config())
+    estimate = monthly_cost(settings, standby.resources)
+    assert estimate.total == standby_cost(settings)["pilot_light"], f"dr standby: estimate {estimate.layers}"
+    assert not {"postgres", "redis", "rabbitmq"} & set(estimate.layers), f"dr standby: {estimate.layers}"

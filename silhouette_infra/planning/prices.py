@@ -197,4 +197,5 @@ UNPRICED: dict[str, str] = {
     "security_hub_check": "Security Hub security checks",
     "guardduty_eks_runtime": "GuardDuty EKS audit-log and runtime-monitoring features",
     "cloudtrail_data_events": "CloudTrail data events and the trail's S3 storage",
+    "s3_rtc_gb": "S3 Replication Time Control per GB replicated (every replicated bucket uses it, aws/replication.py)",
 }

@@ -57,6 +57,7 @@ ASSUMED: dict[str, Assumption] = {
         0.05, "of storage per day", "share of the database rewritten each day (WAL copied to the DR region)"
     ),
     "neo4j_dump_share": Assumption(0.10, "of the volume", "a Neo4j dump's size against its data volume"),
+    "redis_rdb_share": Assumption(0.5, "of a node's memory", "an exported RDB file's size against the node's memory"),
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from silhouette_infra.backup import REDIS_EXPORT_RETENTION_DAYS
 from silhouette_infra.planning import instance_types, usage
 from silhouette_infra.planning.instance_types import Service
 from silhouette_infra.planning.prices import PRICES, UNPRICED
@@ -314,6 +315,8 @@ def _backup(settings: Settings, out: _Lines) -> None:
             "backup", "DR: bucket replication transfer", standard_gb, "GB", "inter_region_gb", "every object copied"
         )
         out.add("backup", "DR: replica bucket storage", standard_gb, "GB-months", "s3_standard_gb_month", "same size")
+        replicated = standard_gb + _redis_exports(settings, out)
+        out.add("backup", "DR: replication time control", replicated, "GB", "s3_rtc_gb", "the buckets' copies above")
     out.add(
         "backup",
         "AWS Backup snapshots (Neo4j volume)",
@@ -339,6 +342,27 @@ def _backup(settings: Settings, out: _Lines) -> None:
         "ecr_gb_month",
         f"keep_tagged_images {settings.registry.keep_tagged_images} per repository",
     )
+
+
+def _redis_exports(settings: Settings, out: _Lines) -> float:
+    """The cache's daily snapshot exported as an RDB file (exports.py), kept for a week and replicated to the DR
+    region; the GB replicated a month."""
+    node_gib = instance_types.get(settings.redis.node_type, "elasticache").memory_gib
+    share = usage.ASSUMED["redis_rdb_share"]
+    rdb_gb = node_gib * share.value
+    basis = f"RDB of {rdb_gb:g} GB ({share.value:.0%} of {settings.redis.node_type}'s memory, assumed)"
+    kept = rdb_gb * REDIS_EXPORT_RETENTION_DAYS
+    out.add(
+        "backup",
+        "Redis exports (S3 Standard)",
+        kept,
+        "GB-months",
+        "s3_standard_gb_month",
+        f"{basis}, {REDIS_EXPORT_RETENTION_DAYS} days kept",
+    )
+    out.add("backup", "DR: Redis export replication transfer", rdb_gb * 30, "GB", "inter_region_gb", f"{basis}, daily")
+    out.add("backup", "DR: Redis export replica storage", kept, "GB-months", "s3_standard_gb_month", "same size")
+    return rdb_gb * 30
 
 
 def _observability(settings: Settings, out: _Lines, count: Counter[str]) -> None:
@@ -439,7 +463,10 @@ def _security(settings: Settings, out: _Lines, count: Counter[str]) -> None:
 
 
 def monthly_cost(settings: Settings, resources: Sequence[Declared]) -> Estimate:
-    """USD per month, line by line, for the stack whose settings and declared resources are given."""
+    """USD per month, line by line, for the stack whose settings and declared resources are given (a DR standby,
+    ``recovery.standby``, declares the pilot light only: its estimate is that)."""
+    if settings.recovery.standby:
+        return Estimate(_pilot_light(settings))
     count = Counter(resource.type for resource in resources)
     out = _Lines()
     _network(settings, out)
@@ -454,9 +481,13 @@ def monthly_cost(settings: Settings, resources: Sequence[Declared]) -> Estimate:
 
 def standby_cost(settings: Settings) -> dict[str, float]:
     """USD per month that each recovery mode keeps running in the DR region before a disaster. Cold: nothing (the
-    copies kept there are billed to the stack that makes them). Pilot light: the NAT gateways and interface
-    endpoints, the EKS control plane and the node groups at their minimum size with their root volumes, from
-    which the autoscaler grows them during a recovery."""
+    copies kept there are billed to the stack that makes them). Pilot light: see ``_pilot_light``."""
+    return {"cold": 0.0, "pilot_light": Estimate(_pilot_light(settings)).total}
+
+
+def _pilot_light(settings: Settings) -> list[Line]:
+    """The pilot light's lines: the NAT gateways and interface endpoints, the EKS control plane and the node groups
+    at their minimum size with their root volumes, from which the autoscaler grows them during a recovery."""
     out = _Lines()
     zones = len(settings.network.availability_zones)
     nat = zones if settings.network.nat_gateways == "one_per_az" else 1
@@ -481,13 +512,17 @@ def standby_cost(settings: Settings) -> dict[str, float]:
             "ebs_gp3_gb_month",
             "",
         )
-    return {"cold": 0.0, "pilot_light": Estimate(out.lines).total}
+    return out.lines
 
 
 # What each line buys, for the README's comparison with the budget (keyed by the line's item, instance type left off).
 BUYS: dict[str, str] = {
     "NAT gateway hours": "availability: egress survives an AZ loss (one per AZ; a single one is a third)",
     "NAT public IPv4": "the NAT gateways' addresses",
+    "Redis exports (S3 Standard)": "recovery: the cache's newest snapshots as RDB files a new cache is seeded from",
+    "DR: Redis export replication transfer": "regional recovery: the RDB files copied to the DR region",
+    "DR: Redis export replica storage": "regional recovery: the RDB files kept there (the dr stack's Redis seed)",
+    "DR: replication time control": "regional recovery: copies within 15 minutes, part of the RPO",
     "NAT data processed": "traffic: workflows' calls to third parties",
     "interface endpoint hours": "security: ECR, STS, logs and Secrets Manager reached privately, in every AZ",
     "interface endpoint data": "traffic: log shipping kept off the NAT gateways",
