@@ -51,38 +51,36 @@ def test_postgres_is_a_point_in_time_restore_of_the_replicated_backups(dr: Synth
     assert "restoreToPointInTime" not in synth("production").named("aws:rds/instance:Instance", "postgres").inputs
 
 
-def test_a_restore_time_and_a_seed_reach_the_services() -> None:
-    config = config_with(
-        "dr",
-        recovery={
-            "sources": {
-                "postgres_automated_backups_arn": REPLICATED_BACKUPS,
-                "postgres_restore_time": "2026-11-01T09:55:00Z",
-                "redis_rdb_object": "arn:aws:s3:::silhouette-production-redis/export.rdb",
-            }
-        },
-    )
-    result = synth("dr", config)
-    restore = result.named("aws:rds/instance:Instance", "postgres").inputs["restoreToPointInTime"]
+# Every source named, and a restore time: one run of the dr stack that the tests below each read a part of.
+EVERY_SOURCE = {
+    "postgres_automated_backups_arn": REPLICATED_BACKUPS,
+    "postgres_restore_time": "2026-11-01T09:55:00Z",
+    "rabbitmq_definitions_object": DEFINITIONS,
+    "rabbitmq_definitions_key_arn": DEFINITIONS_KEY,
+    "neo4j_dump_object": NEO4J_DUMP,
+    "neo4j_dump_key_arn": DEFINITIONS_KEY,
+    "redis_rdb_object": "arn:aws:s3:::silhouette-production-redis/export.rdb",
+}
+
+
+@pytest.fixture(scope="module")
+def restored() -> SynthResult:
+    return synth("dr", config_with("dr", recovery={"sources": EVERY_SOURCE}))
+
+
+def test_a_restore_time_and_a_seed_reach_the_services(restored: SynthResult) -> None:
+    restore = restored.named("aws:rds/instance:Instance", "postgres").inputs["restoreToPointInTime"]
     assert restore == {"sourceDbInstanceAutomatedBackupsArn": REPLICATED_BACKUPS, "restoreTime": "2026-11-01T09:55:00Z"}
-    redis = result.named("aws:elasticache/replicationGroup:ReplicationGroup", "redis")
+    redis = restored.named("aws:elasticache/replicationGroup:ReplicationGroup", "redis")
     assert redis.inputs["snapshotArns"] == ["arn:aws:s3:::silhouette-production-redis/export.rdb"], "redis: seeded"
     assert redis.options["ignore_changes"] == ["snapshotArns"]
 
 
 @pytest.mark.checkov
-def test_every_validator_passes_on_the_dr_stack() -> None:
+def test_every_validator_passes_on_the_dr_stack(restored: SynthResult) -> None:
     """With every source named, the dr stack declares all it can (the definitions import too): a superset of the
     committed file's objects, which `make synth STACK=dr` checks as they are."""
-    sources = {
-        "postgres_automated_backups_arn": REPLICATED_BACKUPS,
-        "rabbitmq_definitions_object": DEFINITIONS,
-        "rabbitmq_definitions_key_arn": DEFINITIONS_KEY,
-        "neo4j_dump_object": NEO4J_DUMP,
-        "neo4j_dump_key_arn": DEFINITIONS_KEY,
-        "redis_rdb_object": "arn:aws:s3:::silhouette-production-redis/export.rdb",
-    }
-    result = synth("dr", config_with("dr", recovery={"sources": sources}))
+    result = restored
     assert result.named("kubernetes:batch/v1:Job", "neo4j-restore"), "dr: the Neo4j restore is among what is checked"
     for report in run_checks_many([result])["dr"]:
         assert report.ok, f"dr: {report.validator} failed: {[(f.check, f.resource) for f in report.failures]}"
@@ -181,13 +179,8 @@ def test_bad_recovery_sources_are_refused_before_anything_is_declared(
     assert raised.value.declared == [], f"dr: resources declared before validation: {raised.value.declared}"
 
 
-def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker() -> None:
-    sources = {
-        "postgres_automated_backups_arn": REPLICATED_BACKUPS,
-        "rabbitmq_definitions_object": DEFINITIONS,
-        "rabbitmq_definitions_key_arn": DEFINITIONS_KEY,
-    }
-    result = synth("dr", config_with("dr", recovery={"sources": sources}))
+def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker(restored: SynthResult) -> None:
+    result = restored
     (job,) = [r for r in result.of_type("kubernetes:batch/v1:Job") if r.name == "exports-rabbitmq-definitions-import"]
     pod = job.inputs["spec"]["template"]["spec"]
     (download,) = pod["initContainers"]
@@ -209,16 +202,13 @@ def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker() 
     assert "exports-rabbitmq-definitions-import" not in jobs, "no import without a definitions source"
 
 
-def test_neo4j_is_restored_from_its_export_once_the_server_runs_and_only_into_an_empty_database() -> None:
+def test_neo4j_is_restored_from_its_export_once_the_server_runs_and_only_into_an_empty_database(
+    restored: SynthResult,
+) -> None:
     """Not `neo4j-admin database load`: it loads archives of `neo4j-admin database dump`, which Community edition
     makes only of a stopped DBMS; the exports are Cypher statements, replayed by cypher-shell into the running
     server (data/neo4j.py). The emptiness check makes a rerun harmless."""
-    sources = {
-        "postgres_automated_backups_arn": REPLICATED_BACKUPS,
-        "neo4j_dump_object": NEO4J_DUMP,
-        "neo4j_dump_key_arn": DEFINITIONS_KEY,
-    }
-    result = synth("dr", config_with("dr", recovery={"sources": sources}))
+    result = restored
     job = result.named("kubernetes:batch/v1:Job", "neo4j-restore")
     pod = job.inputs["spec"]["template"]["spec"]
     (download,) = pod["initContainers"]
