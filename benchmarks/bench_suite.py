@@ -1,5 +1,6 @@
-"""The warm test suite (`make test`'s pytest, the caches of a previous run on disk): issue 11 asks for at
-most 30 s on these 2-core machines. One round: a figure to read against the load of the machine."""
+"""The warm test suite (`make test`'s pytest, the caches of a previous run on disk: Python's bytecode, the
+validators' results in .validator-cache/): the guide asks for about 30 s on these 2-core machines. One round: a
+figure to read against the load of the machine."""
 
 from __future__ import annotations
 
