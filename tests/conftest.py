@@ -3,13 +3,22 @@ and the external tools that only tests marked ``checkov`` or ``nca`` start."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
 
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.engine import SynthResult
-from tests.support import STACKS, checkov_missing, nca_missing, synth
+from tests.support import STACKS, checkov_missing, keep_out_of_the_collector, nca_missing, synth
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The modules and test items collected live all session: out of the garbage collector's walks. And fewer
+    walks: the tests allocate millions of short-lived objects (each mocked run, each moto account), which the
+    default thresholds (700, 10, 10) collect thousands of times a session."""
+    keep_out_of_the_collector()
+    gc.set_threshold(50_000, 20, 20)
 
 
 @pytest.hookimpl(tryfirst=True)
