@@ -48,11 +48,13 @@ class Account:
         return StackOutputs(self.outputs["cluster_name"].removeprefix("silhouette-"), "the moto account", self.outputs)
 
     def client(self, service: str, region: str | None = None) -> Any:
-        return self.session.client(service, region_name=region or self.outputs["region"], config=RETRIES)
+        """A client that seeds and edits the account: shared by every account of the test process (moto serves
+        whichever mock is active), never hooked (``stub`` and ``answer`` hook the tool's own clients)."""
+        return _seeding_client(service, region or self.outputs["region"])
 
     def stub(self, service: str, region: str | None = None) -> Stubber:
         """A Stubber-backed client the tool will use for ``service`` (every call on it must be stubbed)."""
-        client = self.client(service, region)
+        client = self.session.client(service, region_name=region or self.outputs["region"], config=RETRIES)
         stubber = Stubber(client)
         self.clients.put(service, region or self.outputs["region"], client)
         stubber.activate()
@@ -78,6 +80,13 @@ def _session() -> boto3.Session:
     """One session for every account of a test process (each account makes its own clients): a session keeps
     the service models it has parsed, about 2 s of JSON for the services here."""
     return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+
+@cache
+def _seeding_client(service: str, region: str) -> Any:
+    """One client per service and region for seeding: a client costs about 13 ms to make, and an account needs a
+    dozen."""
+    return _session().client(service, region_name=region, config=RETRIES)
 
 
 # moto 5.2.5's EKS checks every role ARN's partition with a fresh boto3 ``Session()`` (moto/eks/utils.py,
