@@ -31,8 +31,14 @@ import pulumi
 
 from silhouette_infra.aws.buckets import s3_uri
 from silhouette_infra.aws.context import LayerArgs
-from silhouette_infra.aws.iam import own_prefix_policy, redis_export_policy
-from silhouette_infra.aws.roles import ReadableObject, object_reader_role, prefix_writer_role, service_account_role
+from silhouette_infra.aws.iam import WRITE_ONLY_OBJECT_ACTIONS, own_prefix_policy, redis_export_policy
+from silhouette_infra.aws.roles import (
+    ObjectReader,
+    ReadableObject,
+    object_reader,
+    prefix_writer_role,
+    service_account_role,
+)
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.rabbitmq import MANAGEMENT_PORT
@@ -162,18 +168,10 @@ def definitions_role_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, re
         sid="WriteRabbitMqDefinitions",
         bucket_arn=bucket_arn,
         prefix=definitions_prefix(stack),
-        actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+        actions=WRITE_ONLY_OBJECT_ACTIONS,
         kms_key_arn=kms_key_arn,
         region=region,
     )
-
-
-@dataclass(frozen=True)
-class DefinitionsImport:
-    """The dr stack's import: the exported object, its key, and the role that may read them."""
-
-    object_arn: str
-    role_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -197,7 +195,7 @@ class ExportsDesign:
     backup_bucket: pulumi.Input[str]
     backup_kms_key_arn: pulumi.Input[str]
     definitions_role_arn: pulumi.Input[str]
-    definitions_import: DefinitionsImport | None = None
+    definitions_import: ObjectReader | None = None
     redis_export: RedisExport | None = None
 
 
@@ -302,7 +300,7 @@ def _image_reasons(settings: RecoverySettings) -> dict[str, str]:
     return checkov_skips(tag_pinning_reasons([settings.definitions_image, settings.aws_cli_image], TAG_PINNING_REASON))
 
 
-def definitions_import_job(design: ExportsDesign, definitions: DefinitionsImport) -> Manifest:
+def definitions_import_job(design: ExportsDesign, definitions: ObjectReader) -> Manifest:
     """Once, when the dr stack is created: the exported definitions downloaded, then posted to the new broker."""
     settings = design.settings
     download = s3_download_container(
@@ -467,7 +465,7 @@ class Exports(pulumi.ComponentResource):
             declared.append(self._declare(f"{name}-{manifest['metadata']['name']}", manifest, after))
         self.register_outputs({"namespace": NAMESPACE})
 
-    def _import(self, sources: RecoverySources | None) -> DefinitionsImport | None:
+    def _import(self, sources: RecoverySources | None) -> ObjectReader | None:
         """The dr stack's import of the exported definitions, with the role that reads that one object."""
         if (
             sources is None
@@ -476,7 +474,7 @@ class Exports(pulumi.ComponentResource):
         ):
             return None
         args = self._args
-        role = object_reader_role(
+        return object_reader(
             "rabbitmq-definitions-import",
             naming=args.naming,
             oidc=args.cluster.oidc,
@@ -489,7 +487,6 @@ class Exports(pulumi.ComponentResource):
             region=args.region,
             parent=self,
         )
-        return DefinitionsImport(sources.rabbitmq_definitions_object, role.arn)
 
     def _redis_export(self) -> RedisExport | None:
         """The Redis export's role: this cache's automatic snapshots, copied to the export bucket."""

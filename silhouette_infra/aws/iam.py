@@ -83,6 +83,10 @@ def log_group_writer_policy(sid: str, log_group_arn: str) -> Policy:
     }
 
 
+# Write objects, never read, list or delete them: what a backup or an export needs of its prefix.
+WRITE_ONLY_OBJECT_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
+
+
 def own_prefix_policy(
     *, sid: str, bucket_arn: str, prefix: str, actions: Sequence[str], kms_key_arn: str, region: str
 ) -> Policy:

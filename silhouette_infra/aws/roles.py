@@ -129,7 +129,15 @@ class ReadableObject:
     sid: str  # the policy statement that grants the read, saying what the object is
 
 
-def object_reader_role(
+@dataclass(frozen=True)
+class ObjectReader:
+    """A restore's source as its Kubernetes objects need it: the object, and the role that may read it."""
+
+    object_arn: str
+    role_arn: pulumi.Input[str]
+
+
+def object_reader(
     name: str,
     *,
     naming: Naming,
@@ -140,13 +148,13 @@ def object_reader_role(
     readable: ReadableObject,
     region: str,
     parent: pulumi.Resource,
-) -> aws.iam.Role:
-    """The IRSA role of a restore that reads one object, decrypting it only through S3 in ``region``: one inline
-    policy, named like the role (``iam.read_object_policy``)."""
+) -> ObjectReader:
+    """The object a restore reads and its IRSA role, which reads that object, decrypting it only through S3 in
+    ``region``: one inline policy, named like the role (``iam.read_object_policy``)."""
     policy = read_object_policy(
         sid=readable.sid, object_arn=readable.object_arn, kms_key_arn=readable.kms_key_arn, region=region
     )
-    return service_account_role(
+    role = service_account_role(
         name,
         naming=naming,
         oidc=oidc,
@@ -156,6 +164,7 @@ def object_reader_role(
         inline_policies={name: json.dumps(policy)},
         parent=parent,
     )
+    return ObjectReader(readable.object_arn, role.arn)
 
 
 def prefix_writer_role(

@@ -54,8 +54,8 @@ import pulumi
 
 from silhouette_infra.aws.buckets import s3_uri
 from silhouette_infra.aws.context import LayerArgs
-from silhouette_infra.aws.iam import own_prefix_policy
-from silhouette_infra.aws.roles import ReadableObject, object_reader_role, prefix_writer_role
+from silhouette_infra.aws.iam import WRITE_ONLY_OBJECT_ACTIONS, own_prefix_policy
+from silhouette_infra.aws.roles import ObjectReader, ReadableObject, object_reader, prefix_writer_role
 from silhouette_infra.cluster.addons import SECRET_STORE_NAMESPACE_LABEL
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.data.common import SecretReplica, generated_credentials
@@ -239,21 +239,13 @@ def backup_role_policy(*, bucket_arn: str, kms_key_arn: str, stack: str, region:
         sid="WriteNeo4jBackups",
         bucket_arn=bucket_arn,
         prefix=backup_prefix(stack),
-        actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+        actions=WRITE_ONLY_OBJECT_ACTIONS,
         kms_key_arn=kms_key_arn,
         region=region,
     )
 
 
 # --------------------------------------------------------------------------------------- the objects
-@dataclass(frozen=True)
-class Neo4jRestore:
-    """The dr stack's restore: the export it replays, and the role that may read it."""
-
-    object_arn: str
-    role_arn: pulumi.Input[str]
-
-
 @dataclass(frozen=True)
 class Neo4jDesign:
     """Everything the Kubernetes objects depend on, as plain values or Pulumi inputs (no resources)."""
@@ -269,7 +261,7 @@ class Neo4jDesign:
     backup_role_arn: pulumi.Input[str]
     app_namespace: str
     dump_kms_key_arn: pulumi.Input[str]  # the keys layer's EBS key, for the backup dump's volumes
-    restore: Neo4jRestore | None = None
+    restore: ObjectReader | None = None
 
     @property
     def service_host(self) -> str:
@@ -585,7 +577,7 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
     }
 
 
-def restore_job(design: Neo4jDesign, restore: Neo4jRestore) -> Manifest:
+def restore_job(design: Neo4jDesign, restore: ObjectReader) -> Manifest:
     """Once, when the dr stack is created: the export downloaded, then replayed into the database if it is empty."""
     source = s3_uri(restore.object_arn)
     download = s3_download_container(
@@ -736,7 +728,7 @@ class Neo4jArgs(LayerArgs):
         self,
         credentials_secret_name: pulumi.Input[str],
         backup_role_arn: pulumi.Input[str],
-        restore: Neo4jRestore | None = None,
+        restore: ObjectReader | None = None,
     ) -> Neo4jDesign:
         return Neo4jDesign(
             settings=self.settings,
@@ -815,12 +807,12 @@ class Neo4j(pulumi.ComponentResource):
             {"namespace": self.namespace, "service_host": self.service_host, "bolt_port": self.bolt_port}
         )
 
-    def _restore(self) -> Neo4jRestore | None:
+    def _restore(self) -> ObjectReader | None:
         """The dr stack's restore, with the role that reads that one export."""
         args = self._args
         if args.dump_object is None or args.dump_key_arn is None:
             return None
-        role = object_reader_role(
+        return object_reader(
             "neo4j-restore",
             naming=args.naming,
             oidc=args.cluster.oidc,
@@ -831,7 +823,6 @@ class Neo4j(pulumi.ComponentResource):
             region=args.region,
             parent=self,
         )
-        return Neo4jRestore(args.dump_object, role.arn)
 
     def _declare(
         self, logical_name: str, manifest: Manifest, after: list[pulumi.CustomResource]
