@@ -10,6 +10,7 @@ import pytest
 
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.engine import SynthResult
+from tests import support
 from tests.support import STACKS, checkov_missing, keep_out_of_the_collector, nca_missing, synth
 
 
@@ -27,6 +28,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     for marker, missing in (("checkov", checkov_missing), ("nca", nca_missing)):
         if item.get_closest_marker(marker) is not None and (why := missing()) is not None:
             pytest.fail(why, pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runs_shared_between_workers(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> None:
+    """Under pytest-xdist, a run one worker made is loaded by the other instead of made again (``support.synth``):
+    in the session's temporary directory, the parent of each worker's own (pytest-xdist's documented way to do
+    something once per session), removed with it."""
+    if worker_id != "master":
+        support.shared_runs = tmp_path_factory.getbasetemp().parent / "runs"
 
 
 @pytest.fixture(autouse=True)

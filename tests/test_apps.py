@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,7 +13,13 @@ from silhouette_infra.planning.release import migration_job_name
 from silhouette_infra.planning.sizing import namespace_quota, required_quota
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from silhouette_infra.synth.engine.manifests import manifest_of
-from tests.support import config_with, synth
+from tests.variants import (
+    CANARY_WEIGHTS,
+    NEW_IMAGE,
+    production_with_pinned_account,
+    staging_with_a_hosted_zone,
+    staging_with_an_existing_certificate,
+)
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
@@ -20,7 +27,6 @@ HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 SERVICE = "kubernetes:core/v1:Service"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
-NEW = "1.1.0"  # a tag of the stack's own backend repository
 
 
 def _in_app_namespace(result: SynthResult, type_token: str) -> list[CapturedResource]:
@@ -214,33 +220,26 @@ def test_ingress_is_https_only_with_tls13_behind_the_waf(stack: SynthResult) -> 
 
 
 def test_blue_green_settings_deploy_both_colours_and_route_to_the_active_one() -> None:
-    result = synth(
-        "staging",
-        config_with(
-            "staging", apps={"release": {"strategy": "blue_green", "green_image": NEW, "active_color": "green"}}
-        ),
-    )
+    result = staging_with_an_existing_certificate()
     deployments = _deployments(result)
     assert {"backend-blue", "backend-green", "frontend", "worker"} == set(deployments)
     green_image = _pod_spec(deployments["backend-green"])["containers"][0]["image"]
-    assert green_image == f"{result.outputs['repository_urls']['backend']}:{NEW}", "backend-green: image"
+    assert green_image == f"{result.outputs['repository_urls']['backend']}:{NEW_IMAGE}", "backend-green: image"
     worker_image = _pod_spec(deployments["worker"])["containers"][0]["image"]
     assert worker_image == green_image, "worker: the active colour's image"
     backend_service = next(s for s in _in_app_namespace(result, SERVICE) if s.inputs["metadata"]["name"] == "backend")
     assert backend_service.inputs["spec"]["selector"]["silhouette.io/color"] == "green"
     assert result.outputs["release"]["active_color"] == "green"
     jobs = {j.inputs["metadata"]["name"] for j in result.of_type("kubernetes:batch/v1:Job")}
-    assert migration_job_name(NEW) in jobs
+    assert migration_job_name(NEW_IMAGE) in jobs
 
 
-@pytest.mark.parametrize("weight", [10, 50])
-def test_canary_settings_send_the_weight_to_the_canary(weight: int) -> None:
-    result = synth(
-        "staging",
-        config_with(
-            "staging", apps={"release": {"strategy": "canary", "canary_image": NEW, "canary_weight_percent": weight}}
-        ),
-    )
+@pytest.mark.parametrize(
+    "variant", [staging_with_a_hosted_zone, production_with_pinned_account], ids=lambda variant: variant.__name__
+)
+def test_canary_settings_send_the_weight_to_the_canary(variant: Callable[[], SynthResult]) -> None:
+    result = variant()
+    weight = CANARY_WEIGHTS[result.stack]
     deployments = _deployments(result)
     assert set(deployments) == {"backend", "backend-canary", "frontend", "worker"}
     worker_image = _pod_spec(deployments["worker"])["containers"][0]["image"]

@@ -10,7 +10,8 @@ import pytest
 from silhouette_infra.aws.iam import unexplained_wildcards
 from silhouette_infra.cluster.eks import ami_type
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
-from tests.support import config_with, synth
+from tests.support import synth
+from tests.variants import ADMIN_ROLE, PUBLIC_API_CIDR, VIEWER_ROLE, staging_with_a_hosted_zone
 
 EKS = "eks:index:Cluster"
 ADDON = "aws:eks/addon:Addon"
@@ -59,13 +60,10 @@ def test_cluster_authenticates_with_access_entries(stack: SynthResult) -> None:
 
 
 def test_admin_and_readonly_roles_get_cluster_wide_access_policies() -> None:
-    admin = "arn:aws:iam::123456789012:role/platform-admins"
-    viewer = "arn:aws:iam::123456789012:role/auditors"
-    result = synth(
-        "staging", config_with("staging", cluster={"admin_role_arns": [admin], "readonly_role_arns": [viewer]})
-    )
+    result = staging_with_a_hosted_zone()
     entries = _cluster(result).inputs["accessEntries"]
-    assert entries["admin-0"]["principalArn"] == admin
+    assert entries["admin-0"]["principalArn"] == ADMIN_ROLE
+    assert entries["readonly-0"]["principalArn"] == VIEWER_ROLE
     assert entries["admin-0"]["accessPolicies"]["admin"] == {
         "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
         "accessScope": {"type": "cluster"},
@@ -98,9 +96,8 @@ def test_api_endpoint_is_private_unless_cidrs_are_allowed(stack: SynthResult) ->
     cluster = _cluster(stack).inputs
     assert cluster["endpointPrivateAccess"] is True
     assert cluster["endpointPublicAccess"] is False, f"{stack.stack}: public endpoint must be off by default"
-    result = synth("staging", config_with("staging", cluster={"endpoint_public_access_cidrs": ["198.51.100.0/24"]}))
-    opened = _cluster(result).inputs
-    assert opened["endpointPublicAccess"] is True and opened["publicAccessCidrs"] == ["198.51.100.0/24"]
+    opened = _cluster(staging_with_a_hosted_zone()).inputs
+    assert opened["endpointPublicAccess"] is True and opened["publicAccessCidrs"] == [PUBLIC_API_CIDR]
 
 
 def test_deletion_protection_is_on_in_production_only(production: SynthResult, staging: SynthResult) -> None:

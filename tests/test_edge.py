@@ -32,7 +32,8 @@ from silhouette_infra.edge import (
 from silhouette_infra.settings.models import EdgeSettings
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from tests.components import declare_alone, stack_context
-from tests.support import STACKS, config_with, synth
+from tests.support import STACKS, config_with
+from tests.variants import EXISTING_CERTIFICATE, ZONE, staging_with_a_hosted_zone, staging_with_an_existing_certificate
 
 COMPONENT = "silhouette:edge:Edge"
 CERTIFICATE = "aws:acm/certificate:Certificate"
@@ -46,20 +47,18 @@ INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 CERTIFICATE_ANNOTATION = "alb.ingress.kubernetes.io/certificate-arn"
 WEB_ACL_ANNOTATION = "alb.ingress.kubernetes.io/wafv2-acl-arn"
 
-ZONE = "Z0EXAMPLE12345"
-EXISTING_CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/0f6a9c1e-5d2b-4c8e-9a7f-3b1d2e4f5a6b"
 # What the capture records for a value the engine does not know yet.
 UNKNOWN_MARKERS = ("<unknown>", "pulumi.output.Unknown")
 
 
 @pytest.fixture(scope="module")
 def with_hosted_zone() -> SynthResult:
-    return synth("staging", config_with("staging", edge={"hosted_zone_id": ZONE}))
+    return staging_with_a_hosted_zone()
 
 
 @pytest.fixture(scope="module")
 def with_existing_certificate() -> SynthResult:
-    return synth("staging", config_with("staging", edge={"certificate_arn": EXISTING_CERTIFICATE}))
+    return staging_with_an_existing_certificate()
 
 
 def _edge_resources(result: SynthResult) -> list[CapturedResource]:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from silhouette_infra.synth.engine import SynthResult, run_stack
-from tests.support import config_with, synth
+from tests.variants import ALLOWED_ACCOUNT, production_with_pinned_account
 
 PROVIDER = "pulumi:providers:aws"
 REQUIRED_TAGS = {"Project", "Environment", "ManagedBy", "CostCenter", "DataClassification"}
@@ -58,9 +58,9 @@ def test_the_account_is_looked_up_once_through_the_primary_provider(stack: Synth
 
 
 def test_allowed_account_ids_pin_the_provider_to_the_configured_account() -> None:
-    result = synth("production", config_with("production", aws={"allowed_account_ids": ["210987654321"]}))
+    result = production_with_pinned_account()
     for provider in result.of_type(PROVIDER):
-        assert json.loads(provider.inputs["allowedAccountIds"]) == ["210987654321"], provider.name
+        assert json.loads(provider.inputs["allowedAccountIds"]) == [ALLOWED_ACCOUNT], provider.name
 
 
 def test_every_resource_belongs_to_a_silhouette_component(stack: SynthResult) -> None:

@@ -4,7 +4,9 @@ replacing a stateful resource unless a committed acknowledgement says why.
 
 The end-to-end tests build a git repository of their own from this working tree with a few commits (a
 harmless setting, a change that replaces the RDS instance, its acknowledgement, a broken stack file) and run
-the real command in it, each review once per module (two synths each, a few seconds)."""
+the real command in it, each review once per module. The command synthesises two commits itself (one in the
+repository, one in a temporary worktree), a few seconds each; the others are this working tree's code with
+another stack file, whose synths the review cache is given from the session's runs (``seed``)."""
 
 from __future__ import annotations
 
@@ -35,13 +37,17 @@ from silhouette_infra.synth.diff import (
     resource_change,
     resource_changes,
 )
+from silhouette_infra.synth.engine.stack_file import read_stack_config
 from silhouette_infra.synth.readable import computed_outputs, parsed_json_strings, readable_resource, yaml_text
 from silhouette_infra.synth.review_report import marker, render_markdown, render_text, verdict
-from tests.support import commit_edit, copy_of_the_project, git
+from silhouette_infra.synth.summary import write_out
+from tests.support import commit_edit, copy_of_the_project, git, synth
 
 RDS = "aws:rds/instance:Instance"
 STACK_FILE = "Pulumi.staging.yaml"
 POSTGRES_SETTINGS = '  silhouette:postgres:\n    major_version: "17"\n'
+MODELS_FILE = "silhouette_infra/settings/models.py"
+RETENTION_FIELD = "backup_retention_days: int = Field(14, ge=1, le=35,"
 
 
 # ---------------------------------------------------------------- end to end, in a repository of our own
@@ -59,13 +65,20 @@ class ReviewRun:
 def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """base -> harmless (a PostgreSQL setting updated in place) -> replaced (the master user name, which
     RDS cannot change: a new instance) -> acknowledged (the replacement's URN in the committed file); and a
-    branch from harmless whose stack file the settings refuse."""
+    branch from harmless whose code refuses that setting's value (a lower maximum).
+
+    base and harmless differ from this working tree only by their stack file: the review cache is given their
+    synths from this process's runs (``seed``). The command synthesises replaced itself (in the repository),
+    and broken in a temporary worktree, where only that commit's own code fails."""
     repo = copy_of_the_project(tmp_path_factory.mktemp("review") / "repo")
+    scratch = tmp_path_factory.mktemp("seeds")
     git(repo, "tag", "base")
+    seed(repo, "base", scratch)
     commit_edit(
         repo, STACK_FILE, POSTGRES_SETTINGS, POSTGRES_SETTINGS + "    backup_retention_days: 10\n", "longer PITR"
     )
     git(repo, "tag", "harmless")
+    seed(repo, "harmless", scratch)
     commit_edit(
         repo,
         "silhouette_infra/data/postgres.py",
@@ -75,9 +88,20 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     git(repo, "tag", "replaced")
     git(repo, "checkout", "--quiet", "harmless")
-    commit_edit(repo, STACK_FILE, "backup_retention_days: 10", "backup_retention_days: 99", "out of range")
+    commit_edit(repo, MODELS_FILE, RETENTION_FIELD, RETENTION_FIELD.replace("le=35", "le=5"), "a lower maximum")
     git(repo, "tag", "broken")
     return repo
+
+
+def seed(repo: Path, tag: str, scratch: Path) -> None:
+    """The review cache of ``repo`` holds the synth (``--no-checks``) of ``tag``, the commit checked out, written
+    as ``synth --out`` writes it from the session's run of its stack file: its code is this working tree's, the
+    code this process runs. Were that not what the command's own synth of the commit writes, the reviews below
+    would report changes that are not there."""
+    config = read_stack_config(repo / STACK_FILE)
+    write_out(synth("staging", config), scratch / tag)
+    cache = against.SynthCache(repo)
+    cache.put(cache.key(git(repo, "rev-parse", tag), "staging", checks=False), scratch / tag)
 
 
 def review(repo: Path, at: str, against: str, *options: str) -> ReviewRun:
@@ -104,7 +128,20 @@ def harmless(repository: Path) -> ReviewRun:
 
 @pytest.fixture(scope="module")
 def replaced(repository: Path) -> ReviewRun:
+    """Synthesises the head, ``replaced``, in the repository."""
     return review(repository, "replaced", "harmless")
+
+
+@pytest.fixture(scope="module")
+def reverted(repository: Path, replaced: ReviewRun) -> ReviewRun:
+    """harmless reviewed against replaced: the rename undone, with ``replaced`` (synthesised as a head) the base."""
+    return review(repository, "harmless", "replaced")
+
+
+@pytest.fixture(scope="module")
+def broken(repository: Path) -> ReviewRun:
+    """Starts the synth of ``broken`` in a temporary worktree."""
+    return review(repository, "harmless", "broken")
 
 
 @pytest.fixture(scope="module")
@@ -140,11 +177,14 @@ def test_the_markdown_comment_starts_with_its_marker_and_shows_the_diff(harmless
 
 
 def test_a_commit_synthesised_by_an_earlier_review_comes_from_the_cache(
-    harmless: ReviewRun, replaced: ReviewRun
+    replaced: ReviewRun, reverted: ReviewRun
 ) -> None:
-    """The replacement's review is against the commit the harmless review synthesised as its head."""
-    assert "(2 side(s) synthesised" in harmless.stderr, harmless.stderr
+    """The replacement's review synthesised its head; undoing it reviews against that commit: a commit's synth is
+    kept whatever side it was on. Undoing the rename replaces the database again, so that review fails too."""
     assert "(1 side(s) synthesised" in replaced.stderr and "1 from the cache" in replaced.stderr, replaced.stderr
+    assert "(0 side(s) synthesised" in reverted.stderr and "2 from the cache" in reverted.stderr, reverted.stderr
+    assert reverted.returncode == 1, f"exit {reverted.returncode}:\n{reverted.stdout}"
+    assert '      username  (replaces):\n    -   "silhouette_owner"\n    +   "silhouette_admin"' in reverted.stdout
 
 
 def test_committing_an_acknowledgement_synthesises_nothing_again(acknowledged: ReviewRun) -> None:
@@ -177,8 +217,9 @@ def test_an_acknowledged_replacement_passes_and_shows_the_reason(acknowledged: R
     assert "(the test database holds nothing to keep)" in acknowledged.stdout, acknowledged.stdout
 
 
-def test_a_ref_whose_program_fails_is_one_line_and_exit_2(repository: Path) -> None:
-    run = review(repository, "harmless", "broken")
+def test_a_ref_whose_program_fails_is_one_line_and_exit_2(broken: ReviewRun) -> None:
+    """The worktree runs the ref's code: this working tree's accepts the stack file, broken's refuses it."""
+    run = broken
     assert run.returncode == 2, f"exit {run.returncode}:\n{run.stdout}\n{run.stderr}"
     assert run.stderr.startswith("synth --against: the program fails at broken ("), run.stderr
     assert "backup_retention_days" in run.stderr and "Traceback" not in run.stderr, run.stderr
@@ -214,7 +255,7 @@ def test_bad_input_is_one_line_and_exit_2(repository: Path, setup: str, against:
     assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr, f"{setup}: one line expected:\n{run.stderr}"
 
 
-def test_the_temporary_worktree_is_removed(repository: Path, harmless: ReviewRun, replaced: ReviewRun) -> None:
+def test_the_temporary_worktree_is_removed(repository: Path, broken: ReviewRun) -> None:
     worktrees = git(repository, "worktree", "list", "--porcelain")
     assert worktrees.count("worktree ") == 1, f"a review left a worktree behind:\n{worktrees}"
 

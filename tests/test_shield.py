@@ -13,16 +13,7 @@ from silhouette_infra.edge import SHIELD_RESPONSE_TEAM, SHIELD_RESPONSE_TEAM_POL
 from silhouette_infra.synth.engine import SynthResult
 from silhouette_infra.validation.loader import SettingsError, load_settings
 from tests.support import STACKS, config_with, synth
-
-ZONE = "Z0123456789ABCDEFGHIJ"
-CONTACTS = [
-    {"email_address": "oncall@silhouette.example.com", "phone_number": "+14155550100", "contact_notes": "on call"},
-    {"email_address": "security@silhouette.example.com"},
-]
-
-
-def _shielded(**edge: Any) -> SynthResult:
-    return synth("staging", config_with("staging", edge={"shield_advanced": True, **edge}))
+from tests.variants import SHIELD_CONTACTS, ZONE, staging_with_a_hosted_zone, staging_with_an_existing_certificate
 
 
 def _shield(result: SynthResult) -> list[str]:
@@ -37,7 +28,7 @@ def test_shield_advanced_is_off_by_default(stack: str) -> None:
 
 
 def test_switched_on_it_subscribes_and_protects_the_alb_and_the_zone() -> None:
-    result = _shielded(hosted_zone_id=ZONE)
+    result = staging_with_a_hosted_zone()
     assert _shield(result) == [
         "aws:shield/protection:Protection::shield-alb",
         "aws:shield/protection:Protection::shield-hosted-zone",
@@ -60,16 +51,18 @@ def test_switched_on_it_subscribes_and_protects_the_alb_and_the_zone() -> None:
 
 
 def test_without_a_hosted_zone_only_the_alb_is_protected() -> None:
-    shield = _shield(_shielded(shield_proactive_engagement_contacts=CONTACTS))  # staging has no hosted zone
+    shield = _shield(staging_with_an_existing_certificate())
     assert "aws:shield/protection:Protection::shield-alb" in shield
     assert "aws:shield/protection:Protection::shield-hosted-zone" not in shield
 
 
 def test_proactive_engagement_sets_the_contacts_and_the_response_team_role() -> None:
-    result = _shielded(shield_proactive_engagement_contacts=CONTACTS)
+    result = staging_with_an_existing_certificate()
     engagement = result.named("aws:shield/proactiveEngagement:ProactiveEngagement", "shield-proactive-engagement")
     assert engagement.inputs["enabled"] is True
-    assert [c["emailAddress"] for c in engagement.inputs["emergencyContacts"]] == [c["email_address"] for c in CONTACTS]
+    assert [c["emailAddress"] for c in engagement.inputs["emergencyContacts"]] == [
+        c["email_address"] for c in SHIELD_CONTACTS
+    ]
     assert engagement.inputs["emergencyContacts"][0]["phoneNumber"] == "+14155550100"
     role = result.named("aws:iam/role:Role", "shield-response-team-role")
     trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -88,7 +81,7 @@ def test_proactive_engagement_sets_the_contacts_and_the_response_team_role() -> 
     ("edge", "key", "expected"),
     [
         (
-            {"shield_proactive_engagement_contacts": CONTACTS},
+            {"shield_proactive_engagement_contacts": SHIELD_CONTACTS},
             "edge.shield_proactive_engagement_contacts",
             "needs edge.shield_advanced: true",
         ),

@@ -11,7 +11,8 @@ import pytest
 from silhouette_infra.compliance.replacing import REPLACING, SOURCE_DOCUMENTED, SOURCE_READ
 from silhouette_infra.synth.engine import SynthResult
 from silhouette_infra.synth.stateful import identity, replacement_problems, stateful
-from tests.support import config_with, synth
+from tests.support import synth
+from tests.variants import staging_with_an_existing_certificate
 
 SNAPSHOT = Path(__file__).with_name("snapshots") / "stateful_identity.json"
 UPDATE = "UPDATE_STATEFUL_SNAPSHOT"
@@ -42,17 +43,9 @@ def test_no_change_replaces_or_deletes_a_stateful_resource(stack: SynthResult) -
 
 
 def test_the_guard_catches_a_renamed_repository() -> None:
+    """The frontend's repository renamed ``web`` (``variants.RENAMED_REPOSITORIES``, among that run's options)."""
     before = identity(synth("staging").resources)
-    after = identity(
-        synth(
-            "staging",
-            config_with(
-                "staging",
-                registry={"repositories": ["backend", "web"]},
-                apps={"allowed_registries": ["ghcr.io"], "frontend": {"image": "ghcr.io/silhouette/frontend:1.0.0"}},
-            ),
-        ).resources
-    )
+    after = identity(staging_with_an_existing_certificate().resources)
     problems = replacement_problems(before, after)
     assert any("Repository::frontend is gone" in problem for problem in problems), problems
 

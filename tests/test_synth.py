@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from silhouette_infra.synth import engine
 from silhouette_infra.synth.checks.base import SKIPS_FILE, load_skips
 from silhouette_infra.synth.cli import main
 from silhouette_infra.synth.engine import SynthResult
 from silhouette_infra.synth.readable import yaml_text
 from silhouette_infra.synth.summary import write_out
-from tests.support import STACKS, checks
+from tests.support import STACKS, checks, synth
 
 
 @pytest.mark.checkov
@@ -44,8 +45,16 @@ def test_every_recorded_skip_has_a_reason() -> None:
             assert len(skip.reason) >= 20, f"{validator} {skip.check}: reason too short"
 
 
+@pytest.fixture
+def the_sessions_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's mocked run of a stack file is the session's run of the same stack and settings
+    (``support.synth``, itself ``run_stack``): these tests check what the command does around the run."""
+    monkeypatch.setattr(engine, "run_stack", lambda stack, config=None: synth(stack, config))
+
+
 # How long a cold synth of production takes is measured by `make bench` (benchmarks/), not asserted here.
 @pytest.mark.checkov
+@pytest.mark.usefixtures("the_sessions_run")
 def test_synth_prints_the_summary_checks_and_time_and_succeeds(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["synth", "--stack", "production"]) == 0
     printed = capsys.readouterr().out
@@ -54,6 +63,7 @@ def test_synth_prints_the_summary_checks_and_time_and_succeeds(capsys: pytest.Ca
     assert "synth of production took" in printed
 
 
+@pytest.mark.usefixtures("the_sessions_run")
 def test_synth_writes_resources_and_manifests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["synth", "--stack", "staging", "--no-checks", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "staging" / "resources.json").stat().st_size > 1000

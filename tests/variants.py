@@ -1,0 +1,90 @@
+"""The options the stack files leave off, proven in a few shared runs instead of one run each.
+
+A mocked run of the whole program costs 1.3 to 2 s; a test of an option still wants the whole program (the
+Shield protection must name the ALB that the Ingress names, the canary's weight must reach that Ingress). So
+the options that do not touch each other are switched on together, and each test reads the run that has its
+option (``support.synth``: once per session, whichever test file asks first). A test of one option asserts on
+what that option declares, never on the absence of something another option of the same run adds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from silhouette_infra.synth.engine import SynthResult
+from tests.support import config_with, synth
+
+ZONE = "Z0EXAMPLE12345"
+EXISTING_CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/0f6a9c1e-5d2b-4c8e-9a7f-3b1d2e4f5a6b"
+SHIELD_CONTACTS = [
+    {"email_address": "oncall@silhouette.example.com", "phone_number": "+14155550100", "contact_notes": "on call"},
+    {"email_address": "security@silhouette.example.com"},
+]
+ADMIN_ROLE = "arn:aws:iam::123456789012:role/platform-admins"
+VIEWER_ROLE = "arn:aws:iam::123456789012:role/auditors"
+PUBLIC_API_CIDR = "198.51.100.0/24"
+ALLOWED_ACCOUNT = "210987654321"
+NEW_IMAGE = "1.1.0"  # a tag of the stack's own backend repository
+# The canary's weight in each run that has one (two values: the weight is the setting's, not a constant).
+CANARY_WEIGHTS = {"staging": 10, "production": 50}
+# The stack file's repository "frontend" renamed "web" (its image then from ghcr.io): a change the stateful
+# guard must catch.
+RENAMED_REPOSITORIES: dict[str, Any] = {
+    "registry": {"repositories": ["backend", "web"]},
+    "apps": {"allowed_registries": ["ghcr.io"], "frontend": {"image": "ghcr.io/silhouette/frontend:1.0.0"}},
+}
+
+
+def _canary(stack: str) -> dict[str, Any]:
+    return {"strategy": "canary", "canary_image": NEW_IMAGE, "canary_weight_percent": CANARY_WEIGHTS[stack]}
+
+
+def staging_with_a_hosted_zone() -> SynthResult:
+    """staging with its own Route 53 zone (the certificate validated there, the domain an alias to the ALB),
+    Shield Advanced protecting the ALB and the zone, a canary release, admin and read-only roles on the cluster,
+    and the API endpoint public to one CIDR."""
+    return synth(
+        "staging",
+        config_with(
+            "staging",
+            edge={"hosted_zone_id": ZONE, "shield_advanced": True},
+            apps={"release": _canary("staging")},
+            cluster={
+                "admin_role_arns": [ADMIN_ROLE],
+                "readonly_role_arns": [VIEWER_ROLE],
+                "endpoint_public_access_cidrs": [PUBLIC_API_CIDR],
+            },
+        ),
+    )
+
+
+def staging_with_an_existing_certificate() -> SynthResult:
+    """staging with an ACM certificate of its own (nothing requested), Shield Advanced with proactive engagement
+    and no zone, a blue/green release with green active, and the frontend's repository renamed."""
+    renamed_apps = RENAMED_REPOSITORIES["apps"]
+    return synth(
+        "staging",
+        config_with(
+            "staging",
+            edge={
+                "certificate_arn": EXISTING_CERTIFICATE,
+                "shield_advanced": True,
+                "shield_proactive_engagement_contacts": SHIELD_CONTACTS,
+            },
+            registry=RENAMED_REPOSITORIES["registry"],
+            apps={
+                **renamed_apps,
+                "release": {"strategy": "blue_green", "green_image": NEW_IMAGE, "active_color": "green"},
+            },
+        ),
+    )
+
+
+def production_with_pinned_account() -> SynthResult:
+    """production with its providers pinned to one account and a canary release."""
+    return synth(
+        "production",
+        config_with(
+            "production", aws={"allowed_account_ids": [ALLOWED_ACCOUNT]}, apps={"release": _canary("production")}
+        ),
+    )
