@@ -7,6 +7,11 @@ export, the secrets), and returns those outputs with moto's generated ids (VPC, 
 place of the mocks'. Where moto 5.2.5 lacks an API the tests answer that call with botocore's Stubber (or,
 for one operation on a client moto otherwise serves, botocore's ``before-call`` event, the hook Stubber
 itself uses), each named where it is done.
+
+Seeding costs about 0.1 s of CPU and thirty API calls, so each test module seeds one ``SharedAccount`` and hands it
+to its tests: as it is (``read_only``) to a test that only reads moto, guarded so that a change fails the test, or
+to one test that may change it (``to_change``), after which the next test gets it seeded again. Every test gets
+its own tool clients, outputs and answers, so no stub or hook outlives its test.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -24,6 +30,7 @@ import boto3
 import moto.eks.utils
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
+from moto import mock_aws
 
 from silhouette_infra.ops.aws import RETRIES, AwsClients
 from silhouette_infra.ops.outputs import StackOutputs
@@ -42,6 +49,7 @@ class Account:
     now: datetime
     answers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     redis_snapshot_age: timedelta = timedelta(hours=3)
+    read_only: bool = False
 
     @property
     def stack_outputs(self) -> StackOutputs:
@@ -49,8 +57,10 @@ class Account:
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A client that seeds and edits the account: shared by every account of the test process (moto serves
-        whichever mock is active), never hooked (``stub`` and ``answer`` hook the tool's own clients)."""
-        return _seeding_client(service, region or self.outputs["region"])
+        whichever mock is active), never hooked (``stub`` and ``answer`` hook the tool's own clients). On a
+        ``read_only`` account, only its reading methods."""
+        client = _seeding_client(service, region or self.outputs["region"])
+        return _ReadingClient(client) if self.read_only else client
 
     def stub(self, service: str, region: str | None = None) -> Stubber:
         """A Stubber-backed client the tool will use for ``service`` (every call on it must be stubbed)."""
@@ -76,7 +86,7 @@ class Account:
 
 
 @cache
-def _session() -> boto3.Session:
+def boto3_session() -> boto3.Session:
     """One session for every account of a test process (each account makes its own clients): a session keeps
     the service models it has parsed, about 2 s of JSON for the services here."""
     return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
@@ -86,13 +96,48 @@ def _session() -> boto3.Session:
 def _seeding_client(service: str, region: str) -> Any:
     """One client per service and region for seeding: a client costs about 13 ms to make, and an account needs a
     dozen."""
-    return _session().client(service, region_name=region, config=RETRIES)
+    return boto3_session().client(service, region_name=region, config=RETRIES)
 
 
 # moto 5.2.5's EKS checks every role ARN's partition with a fresh boto3 ``Session()`` (moto/eks/utils.py,
 # ``validate_role_arn``), which re-reads botocore's endpoints file: 0.25 s a call, three calls an account. The
 # same check against this process's one session.
-moto.eks.utils.Session = _session  # type: ignore[attr-defined]
+moto.eks.utils.Session = boto3_session  # type: ignore[attr-defined]
+
+
+READING_OPERATIONS = ("Describe", "List", "Get", "Head")
+
+
+class _ReadingClient:
+    """A seeding client of a shared account: its reading methods only, any other fails the test."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith(("describe_", "list_", "get_", "head_")):
+            raise AssertionError(f"{name} would change the account other tests share: use the account to change")
+        return getattr(self._client, name)
+
+
+class _ReadingToolClients(AwsClients):
+    """The tool's clients on a shared account: a call that would change moto (any but Describe, List, Get, Head)
+    fails the test. Stubbed and answered calls end before ``before-send`` and never reach moto."""
+
+    def get(self, service: str, region: str) -> Any:
+        new = (service, region) not in self._clients
+        client = super().get(service, region)
+        if new:
+            client.meta.events.register_first(
+                f"before-send.{client.meta.service_model.service_id.hyphenize()}", _refuse_change
+            )
+        return client
+
+
+def _refuse_change(event_name: str, **_: Any) -> None:
+    operation = event_name.rsplit(".", 1)[-1]
+    if not operation.startswith(READING_OPERATIONS):
+        raise AssertionError(f"{operation} would change the account other tests share: use the account to change")
 
 
 def real_outputs(stack: str) -> dict[str, Any]:
@@ -103,13 +148,69 @@ def real_outputs(stack: str) -> dict[str, Any]:
 
 def account(stack: str) -> Account:
     """The moto account (call inside ``mock_aws``)."""
+    seeded = _seed(stack)
+    _default_stubs(seeded)
+    return seeded
+
+
+def _seed(stack: str) -> Account:
     outputs = real_outputs(stack)
-    session = _session()
+    session = boto3_session()
     seeded = Account(outputs, session, AwsClients(session), datetime.now(UTC))
     for seed in SEEDS:
         seed(seeded)
-    _default_stubs(seeded)
     return seeded
+
+
+class SharedAccount:
+    """One seeded moto account for the tests of a module (a module-scoped fixture). Its mock is on only while a
+    test holds it (``mock_aws`` started without reset and stopped without removing data, so a test that does not
+    ask for it runs outside moto, as before); pytest runs a module's tests one after another, so no other test's
+    mock resets it meanwhile.
+
+    - ``read_only()``: the account as seeded, for a test that only reads moto. Its tool clients and seeding
+      clients refuse any other call (the test fails naming it), so a test that changes the account cannot pass
+      as read-only.
+    - ``to_change()``: the account for a test that changes moto; the next test gets it seeded again.
+
+    Either way the test gets its own outputs (a copy), tool clients, stubs and answers: nothing a test hooks or
+    stubs reaches another test, in whatever order they run."""
+
+    def __init__(self, stack: str) -> None:
+        self.stack = stack
+        self._mock = mock_aws()
+        self._seeded: Account | None = None
+        self._changed = False
+
+    def read_only(self) -> Iterator[Account]:
+        yield from self._lend(read_only=True)
+
+    def to_change(self) -> Iterator[Account]:
+        yield from self._lend(read_only=False)
+
+    def _lend(self, *, read_only: bool) -> Iterator[Account]:
+        self._mock.start(reset=False)
+        try:
+            if self._seeded is None or self._changed:
+                self._mock.reset()
+                self._seeded = _seed(self.stack)
+            self._changed = not read_only
+            session = self._seeded.session
+            lent = Account(
+                deepcopy(self._seeded.outputs),
+                session,
+                _ReadingToolClients(session) if read_only else AwsClients(session),
+                self._seeded.now,
+                read_only=read_only,
+            )
+            _default_stubs(lent)
+            yield lent
+        finally:
+            self._mock.stop(remove_data=False)
+
+    def close(self) -> None:
+        """Drop the account's data (moto's backends are process-wide)."""
+        self._mock.reset()
 
 
 def _network(account: Account) -> None:
