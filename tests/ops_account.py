@@ -45,11 +45,14 @@ NEO4J_EXPORT = b":begin\nCREATE (:Workflow {id: 1});\nCREATE (:Workflow {id: 2})
 class Account:
     outputs: dict[str, Any]
     session: boto3.Session
-    clients: AwsClients
     now: datetime
+    read_only: bool = False
     answers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     redis_snapshot_age: timedelta = timedelta(hours=3)
-    read_only: bool = False
+    clients: AwsClients = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clients = _ToolClients(self)
 
     @property
     def stack_outputs(self) -> StackOutputs:
@@ -83,6 +86,33 @@ class Account:
             event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
             client.meta.events.register(event, handler)
         self.answers[key] = response
+
+
+class _ToolClients(AwsClients):
+    """The tool's clients of one account, each made when the tool or a test first asks for it (a client costs
+    about 7 ms of CPU; a test needs a few of the services an account has): with a healthy account's answers to
+    the calls moto 5.2.5 lacks (``_healthy_defaults``) and, on a ``read_only`` account, refusing any call that
+    would change moto (any but Describe, List, Get, Head: the test fails naming it). Stubbed and answered calls
+    end at ``before-call`` and never reach moto."""
+
+    def __init__(self, account: Account) -> None:
+        super().__init__(account.session)
+        self._account = account
+
+    def get(self, service: str, region: str) -> Any:
+        if (service, region) in self._clients:
+            return self._clients[(service, region)]
+        if (service, region) == ("guardduty", self._account.outputs["region"]):
+            _no_guardduty_findings(self._account)
+            return self._clients[(service, region)]
+        client = super().get(service, region)
+        if self._account.read_only:
+            client.meta.events.register_first(
+                f"before-send.{client.meta.service_model.service_id.hyphenize()}", _refuse_change
+            )
+        if region == self._account.outputs["region"]:
+            _healthy_defaults(self._account, service)
+        return self._clients[(service, region)]
 
 
 @cache
@@ -120,20 +150,6 @@ class _ReadingClient:
         return getattr(self._client, name)
 
 
-class _ReadingToolClients(AwsClients):
-    """The tool's clients on a shared account: a call that would change moto (any but Describe, List, Get, Head)
-    fails the test. Stubbed and answered calls end before ``before-send`` and never reach moto."""
-
-    def get(self, service: str, region: str) -> Any:
-        new = (service, region) not in self._clients
-        client = super().get(service, region)
-        if new:
-            client.meta.events.register_first(
-                f"before-send.{client.meta.service_model.service_id.hyphenize()}", _refuse_change
-            )
-        return client
-
-
 def _refuse_change(event_name: str, **_: Any) -> None:
     operation = event_name.rsplit(".", 1)[-1]
     if not operation.startswith(READING_OPERATIONS):
@@ -146,17 +162,8 @@ def real_outputs(stack: str) -> dict[str, Any]:
     return outputs
 
 
-def account(stack: str) -> Account:
-    """The moto account (call inside ``mock_aws``)."""
-    seeded = _seed(stack)
-    _default_stubs(seeded)
-    return seeded
-
-
 def _seed(stack: str) -> Account:
-    outputs = real_outputs(stack)
-    session = boto3_session()
-    seeded = Account(outputs, session, AwsClients(session), datetime.now(UTC))
+    seeded = Account(real_outputs(stack), boto3_session(), datetime.now(UTC))
     for seed in SEEDS:
         seed(seeded)
     return seeded
@@ -195,16 +202,7 @@ class SharedAccount:
                 self._mock.reset()
                 self._seeded = _seed(self.stack)
             self._changed = not read_only
-            session = self._seeded.session
-            lent = Account(
-                deepcopy(self._seeded.outputs),
-                session,
-                _ReadingToolClients(session) if read_only else AwsClients(session),
-                self._seeded.now,
-                read_only=read_only,
-            )
-            _default_stubs(lent)
-            yield lent
+            yield Account(deepcopy(self._seeded.outputs), self._seeded.session, self._seeded.now, read_only)
         finally:
             self._mock.stop(remove_data=False)
 
@@ -404,22 +402,29 @@ def recovery_points(
     }
 
 
-def _default_stubs(account: Account) -> None:
-    """A healthy account's answers to the calls moto lacks."""
+def _healthy_defaults(account: Account, service: str) -> None:
+    """A healthy account's answers to the calls moto lacks, set on the tool's ``service`` client of the account's
+    region when it is made (GuardDuty's, a stubbed client, in ``_no_guardduty_findings``)."""
+    if service == "elasticache":
 
-    def snapshot_times(parsed: dict[str, Any], **_: Any) -> None:
-        for snapshot in parsed.get("Snapshots", []):
-            snapshot["NodeSnapshots"] = [
-                {"CacheClusterId": "node-1", "SnapshotCreateTime": account.now - account.redis_snapshot_age}
-            ]
+        def snapshot_times(parsed: dict[str, Any], **_: Any) -> None:
+            for snapshot in parsed.get("Snapshots", []):
+                snapshot["NodeSnapshots"] = [
+                    {"CacheClusterId": "node-1", "SnapshotCreateTime": account.now - account.redis_snapshot_age}
+                ]
 
-    # moto 5.2.5 leaves out a snapshot's NodeSnapshots (where its creation time is): added to moto's
-    # DescribeSnapshots answer through botocore's after-call event.
-    elasticache = account.clients.get("elasticache", account.outputs["region"])
-    elasticache.meta.events.register("after-call.elasticache.DescribeSnapshots", snapshot_times)
-    # moto 5.2.5 lacks RDS DescribePendingMaintenanceActions: answered empty, the other RDS calls go to moto.
-    account.answer("rds", "DescribePendingMaintenanceActions", {"PendingMaintenanceActions": []})
-    # moto 5.2.5 lacks GuardDuty ListFindings: ListDetectors and ListFindings stubbed (no finding).
+        # moto 5.2.5 leaves out a snapshot's NodeSnapshots (where its creation time is): added to moto's
+        # DescribeSnapshots answer through botocore's after-call event.
+        elasticache = account.clients.get("elasticache", account.outputs["region"])
+        elasticache.meta.events.register("after-call.elasticache.DescribeSnapshots", snapshot_times)
+    elif service == "rds":
+        # moto 5.2.5 lacks RDS DescribePendingMaintenanceActions: answered empty, the other RDS calls go to moto.
+        account.answer("rds", "DescribePendingMaintenanceActions", {"PendingMaintenanceActions": []})
+
+
+def _no_guardduty_findings(account: Account) -> None:
+    """moto 5.2.5 lacks GuardDuty ListFindings: the tool's GuardDuty client is a Stubber answering ListDetectors
+    and ListFindings (no finding)."""
     guardduty = account.stub("guardduty")
     guardduty.add_response("list_detectors", {"DetectorIds": ["detector1"]})
     guardduty.add_response("list_findings", {"FindingIds": []})
