@@ -20,7 +20,7 @@ import gzip
 import json
 import os
 from collections.abc import Callable, Iterator
-from copy import deepcopy
+from copy import copy, deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -49,10 +49,10 @@ class Account:
     read_only: bool = False
     answers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     redis_snapshot_age: timedelta = timedelta(hours=3)
-    clients: AwsClients = field(init=False)
+    clients: ToolClients = field(init=False)
 
     def __post_init__(self) -> None:
-        self.clients = _ToolClients(self)
+        self.clients = ToolClients(self)
 
     @property
     def stack_outputs(self) -> StackOutputs:
@@ -88,31 +88,59 @@ class Account:
         self.answers[key] = response
 
 
-class _ToolClients(AwsClients):
-    """The tool's clients of one account, each made when the tool or a test first asks for it (a client costs
-    about 7 ms of CPU; a test needs a few of the services an account has): with a healthy account's answers to
-    the calls moto 5.2.5 lacks (``_healthy_defaults``) and, on a ``read_only`` account, refusing any call that
-    would change moto (any but Describe, List, Get, Head: the test fails naming it). Stubbed and answered calls
-    end at ``before-call`` and never reach moto."""
+class ToolClients(AwsClients):
+    """The tool's clients of one account, each lent when the tool or a test first asks for it (a test needs a
+    few of the services an account has), with a healthy account's answers to the calls moto 5.2.5 lacks
+    (``_healthy_defaults``) and, on a ``read_only`` account, refusing any call that would change moto (any but
+    Describe, List, Get, Head: the test fails naming it). Stubbed and answered calls end at ``before-call`` and
+    never reach moto.
+
+    Making a client costs about 7 ms of CPU (botocore builds its class and copies the session's event hooks), a
+    test asks for three to eight, so the clients moto serves are lent from a pool of the process and taken back
+    when the test ends (``give_back``), with the event hooks they had when made: whatever a test registered on
+    them (answers, after-call edits, recorders, the read-only guard) goes with it. Stubbed clients (``stub``)
+    are made for their test: a Stubber's queue and the retries its errors cause stay with them."""
 
     def __init__(self, account: Account) -> None:
         super().__init__(account.session)
         self._account = account
+        self._lent: list[tuple[tuple[str, str], Any, Any]] = []
 
     def get(self, service: str, region: str) -> Any:
-        if (service, region) in self._clients:
-            return self._clients[(service, region)]
-        if (service, region) == ("guardduty", self._account.outputs["region"]):
+        key = (service, region)
+        if key in self._clients:
+            return self._clients[key]
+        if key == ("guardduty", self._account.outputs["region"]):
             _no_guardduty_findings(self._account)
-            return self._clients[(service, region)]
-        client = super().get(service, region)
+            return self._clients[key]
+        idle = _IDLE_CLIENTS.setdefault(key, [])
+        if idle:
+            client, hooks_when_made = idle.pop()
+            vars(client.meta.events).update(vars(copy(hooks_when_made)))
+        else:
+            client = self._session.client(service, region_name=region, config=RETRIES)
+            hooks_when_made = copy(client.meta.events)
+        self._lent.append((key, client, hooks_when_made))
+        self._clients[key] = client
         if self._account.read_only:
             client.meta.events.register_first(
                 f"before-send.{client.meta.service_model.service_id.hyphenize()}", _refuse_change
             )
         if region == self._account.outputs["region"]:
             _healthy_defaults(self._account, service)
-        return self._clients[(service, region)]
+        return client
+
+    def give_back(self) -> None:
+        """Return the lent clients to the pool (the account's test has ended)."""
+        for key, client, hooks_when_made in self._lent:
+            _IDLE_CLIENTS[key].append((client, hooks_when_made))
+        self._lent.clear()
+        self._clients.clear()
+
+
+# The idle clients of the pool, by service and region, each with a copy of the event hooks it had when made
+# (botocore's EventAliaser; copying it copies its handler registry, not the handlers).
+_IDLE_CLIENTS: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
 
 
 @cache
@@ -202,7 +230,11 @@ class SharedAccount:
                 self._mock.reset()
                 self._seeded = _seed(self.stack)
             self._changed = not read_only
-            yield Account(deepcopy(self._seeded.outputs), self._seeded.session, self._seeded.now, read_only)
+            lent = Account(deepcopy(self._seeded.outputs), self._seeded.session, self._seeded.now, read_only)
+            try:
+                yield lent
+            finally:
+                lent.clients.give_back()
         finally:
             self._mock.stop(remove_data=False)
 

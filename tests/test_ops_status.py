@@ -248,3 +248,20 @@ def test_a_replication_group_that_is_going_away_is_critical(production_to_change
     assert list(elasticache.values()) == ["critical"] and next(iter(elasticache)).startswith(f"{group}: deleting"), (
         elasticache
     )
+
+
+def test_what_a_test_answers_or_hooks_on_a_pooled_client_is_gone_for_the_next(shared: SharedAccount) -> None:
+    """The tool's clients are lent from a pool to one test after another (tests/ops_account.py, ToolClients): an
+    answer or a hook one test set on a client must not reach the next test that is lent the same client."""
+    hooked: list[str] = []
+    for first in shared.read_only():
+        rds = first.clients.get("rds", first.outputs["region"])
+        first.answer("rds", "DescribeDBInstances", {"DBInstances": []})
+        rds.meta.events.register("after-call.rds.DescribeDBInstances", lambda **_: hooked.append("called"))
+        assert rds.describe_db_instances()["DBInstances"] == [] and hooked == ["called"], "answer and hook apply"
+    for second in shared.read_only():
+        again = second.clients.get("rds", second.outputs["region"])
+        assert again is rds, "the pool lends the client the previous test gave back"
+        names = [instance["DBInstanceIdentifier"] for instance in again.describe_db_instances()["DBInstances"]]
+        assert names == [second.outputs["postgres_identifier"]], f"the previous test's answer reached this one: {names}"
+        assert hooked == ["called"], "the previous test's after-call hook reached this one"
