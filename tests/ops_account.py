@@ -67,7 +67,7 @@ class Account:
 
     def stub(self, service: str, region: str | None = None) -> Stubber:
         """A Stubber-backed client the tool will use for ``service`` (every call on it must be stubbed)."""
-        client = self.session.client(service, region_name=region or self.outputs["region"], config=RETRIES)
+        client = self.clients.lend(service, region or self.outputs["region"])
         stubber = Stubber(client)
         self.clients.put(service, region or self.outputs["region"], client)
         stubber.activate()
@@ -95,11 +95,12 @@ class ToolClients(AwsClients):
     Describe, List, Get, Head: the test fails naming it). Stubbed and answered calls end at ``before-call`` and
     never reach moto.
 
-    Making a client costs about 7 ms of CPU (botocore builds its class and copies the session's event hooks), a
-    test asks for three to eight, so the clients moto serves are lent from a pool of the process and taken back
-    when the test ends (``give_back``), with the event hooks they had when made: whatever a test registered on
-    them (answers, after-call edits, recorders, the read-only guard) goes with it. Stubbed clients (``stub``)
-    are made for their test: a Stubber's queue and the retries its errors cause stay with them."""
+    Making a client costs about 7 ms of CPU (botocore builds its class and copies the session's event hooks)
+    and a test asks for three to eight, so clients are lent from a pool of the process (``lend``, for these and
+    for ``Account.stub``) and taken back when the test ends (``give_back``), with the event hooks they had when
+    made: whatever a test registered on them (answers, Stubbers, after-call edits, recorders, the read-only
+    guard) goes with it. What else a client keeps between calls is the standard retry mode's quota, which only
+    retried errors draw on (two stubbed calls of the suite) and every successful call refills."""
 
     def __init__(self, account: Account) -> None:
         super().__init__(account.session)
@@ -113,6 +114,19 @@ class ToolClients(AwsClients):
         if key == ("guardduty", self._account.outputs["region"]):
             _no_guardduty_findings(self._account)
             return self._clients[key]
+        client = self._clients[key] = self.lend(service, region)
+        if self._account.read_only:
+            client.meta.events.register_first(
+                f"before-send.{client.meta.service_model.service_id.hyphenize()}", _refuse_change
+            )
+        if region == self._account.outputs["region"]:
+            _healthy_defaults(self._account, service)
+        return client
+
+    def lend(self, service: str, region: str) -> Any:
+        """A client of the pool for this account's test (another than those it holds), with the event hooks it
+        had when made."""
+        key = (service, region)
         idle = _IDLE_CLIENTS.setdefault(key, [])
         if idle:
             client, hooks_when_made = idle.pop()
@@ -121,13 +135,6 @@ class ToolClients(AwsClients):
             client = self._session.client(service, region_name=region, config=RETRIES)
             hooks_when_made = copy(client.meta.events)
         self._lent.append((key, client, hooks_when_made))
-        self._clients[key] = client
-        if self._account.read_only:
-            client.meta.events.register_first(
-                f"before-send.{client.meta.service_model.service_id.hyphenize()}", _refuse_change
-            )
-        if region == self._account.outputs["region"]:
-            _healthy_defaults(self._account, service)
         return client
 
     def give_back(self) -> None:

@@ -252,16 +252,23 @@ def test_a_replication_group_that_is_going_away_is_critical(production_to_change
 
 def test_what_a_test_answers_or_hooks_on_a_pooled_client_is_gone_for_the_next(shared: SharedAccount) -> None:
     """The tool's clients are lent from a pool to one test after another (tests/ops_account.py, ToolClients): an
-    answer or a hook one test set on a client must not reach the next test that is lent the same client."""
+    answer, a hook or a Stubber one test set on a client must not reach the next test lent the same client."""
     hooked: list[str] = []
     for first in shared.read_only():
-        rds = first.clients.get("rds", first.outputs["region"])
+        region = first.outputs["region"]
+        rds = first.clients.get("rds", region)
         first.answer("rds", "DescribeDBInstances", {"DBInstances": []})
         rds.meta.events.register("after-call.rds.DescribeDBInstances", lambda **_: hooked.append("called"))
         assert rds.describe_db_instances()["DBInstances"] == [] and hooked == ["called"], "answer and hook apply"
+        first.stub("secretsmanager").add_response("list_secrets", {"SecretList": [{"Name": "stubbed"}]})
+        stubbed = first.clients.get("secretsmanager", region)
     for second in shared.read_only():
-        again = second.clients.get("rds", second.outputs["region"])
+        again = second.clients.get("rds", region)
         assert again is rds, "the pool lends the client the previous test gave back"
         names = [instance["DBInstanceIdentifier"] for instance in again.describe_db_instances()["DBInstances"]]
         assert names == [second.outputs["postgres_identifier"]], f"the previous test's answer reached this one: {names}"
         assert hooked == ["called"], "the previous test's after-call hook reached this one"
+        secretsmanager = second.clients.get("secretsmanager", region)
+        assert secretsmanager is stubbed, "the pool lends the client the previous test stubbed"
+        secrets = [secret["Name"] for secret in secretsmanager.list_secrets()["SecretList"]]
+        assert "stubbed" not in secrets and secrets, f"the previous test's Stubber reached this one: {secrets}"
