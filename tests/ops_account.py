@@ -28,6 +28,7 @@ from typing import Any
 
 import boto3
 import moto.eks.utils
+import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -245,9 +246,28 @@ class SharedAccount:
         finally:
             self._mock.stop(remove_data=False)
 
-    def close(self) -> None:
+    def __enter__(self) -> SharedAccount:
+        return self
+
+    def __exit__(self, *_: object) -> None:
         """Drop the account's data (moto's backends are process-wide)."""
         self._mock.reset()
+
+
+def lent_accounts() -> tuple[Any, Any]:
+    """The fixtures ``production`` (the module's ``shared`` account as seeded, for a test that only reads moto)
+    and ``production_to_change`` (for a test that changes it), for a test module whose ``shared`` fixture says
+    which of its tests take which."""
+
+    @pytest.fixture(name="production")
+    def read_only(shared: SharedAccount) -> Iterator[Account]:
+        yield from shared.read_only()
+
+    @pytest.fixture(name="production_to_change")
+    def to_change(shared: SharedAccount) -> Iterator[Account]:
+        yield from shared.to_change()
+
+    return read_only, to_change
 
 
 def _network(account: Account) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from silhouette_infra.ops import backups
 from silhouette_infra.ops.report import Report
-from tests.ops_account import Account, SharedAccount, neo4j_volume_arn, postgres_arn, recovery_points
+from tests.ops_account import Account, SharedAccount, lent_accounts, neo4j_volume_arn, postgres_arn, recovery_points
 
 
 @pytest.fixture(scope="module")
@@ -20,21 +20,11 @@ def shared() -> Iterator[SharedAccount]:
     test that only stubs its own tool clients (AWS Backup, the DR region's RDS) and hooks their answers; the
     three that change moto ask for ``production_to_change`` (they delete the Neo4j export, disable the
     replication rule, delete the Redis snapshot)."""
-    account = SharedAccount("production")
-    yield account
-    account.close()
+    with SharedAccount("production") as account:
+        yield account
 
 
-@pytest.fixture
-def production(shared: SharedAccount) -> Iterator[Account]:
-    """The shared account as seeded, for a test that only reads moto (stubs and answers are its own)."""
-    yield from shared.read_only()
-
-
-@pytest.fixture
-def production_to_change(shared: SharedAccount) -> Iterator[Account]:
-    """The shared account for a test that changes moto; seeded again for the next test."""
-    yield from shared.to_change()
+production, production_to_change = lent_accounts()
 
 
 def healthy_aws_backup(

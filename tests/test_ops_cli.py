@@ -30,9 +30,8 @@ def shared() -> Iterator[SharedAccount]:
     """Production's moto account, seeded once for this module and read as seeded by every test here that uses
     it: the secrets check, the Neo4j drill (a download), the dry run and the backups table read moto, and the
     access-denied tests stub their own client."""
-    account = SharedAccount("production")
-    yield account
-    account.close()
+    with SharedAccount("production") as account:
+        yield account
 
 
 @pytest.fixture

@@ -37,9 +37,8 @@ def shared() -> Iterator[SharedAccount]:
     that prove a drill makes no mutating call (a refused deletion, the dry runs); each test that runs a drill or
     stops the database asks for ``production_to_change`` (a drill creates and deletes its copy in moto, and
     moto keeps the deleted replication group and the cache subnet group)."""
-    account = SharedAccount("production")
-    yield account
-    account.close()
+    with SharedAccount("production") as account:
+        yield account
 
 
 @pytest.fixture

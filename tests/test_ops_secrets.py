@@ -9,28 +9,18 @@ import pytest
 
 from silhouette_infra.ops import secrets_check
 from silhouette_infra.ops.report import EXIT_CODES, Report
-from tests.ops_account import Account, SharedAccount
+from tests.ops_account import Account, SharedAccount, lent_accounts
 
 
 @pytest.fixture(scope="module")
 def shared() -> Iterator[SharedAccount]:
     """Production's moto account, seeded once for this module. Read as seeded (``production``) by the
     fresh and ageing secrets tests; the empty-secret test creates a secret, with ``production_to_change``."""
-    account = SharedAccount("production")
-    yield account
-    account.close()
+    with SharedAccount("production") as account:
+        yield account
 
 
-@pytest.fixture
-def production(shared: SharedAccount) -> Iterator[Account]:
-    """The shared account as seeded, for a test that only reads moto (stubs and answers are its own)."""
-    yield from shared.read_only()
-
-
-@pytest.fixture
-def production_to_change(shared: SharedAccount) -> Iterator[Account]:
-    """The shared account for a test that changes moto; seeded again for the next test."""
-    yield from shared.to_change()
+production, production_to_change = lent_accounts()
 
 
 def check(account: Account, later: timedelta = timedelta(0)) -> Report:

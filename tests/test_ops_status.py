@@ -10,7 +10,7 @@ import pytest
 
 from silhouette_infra.ops import status
 from silhouette_infra.ops.report import Report
-from tests.ops_account import Account, SharedAccount
+from tests.ops_account import Account, SharedAccount, lent_accounts
 
 
 @pytest.fixture(scope="module")
@@ -20,21 +20,11 @@ def shared() -> Iterator[SharedAccount]:
     answer their own tool clients; each test that changes moto asks for ``production_to_change`` (it stops the
     database, deletes the broker, sets an alarm, imports a Security Hub finding, adds a target group or
     deletes the replication group)."""
-    account = SharedAccount("production")
-    yield account
-    account.close()
+    with SharedAccount("production") as account:
+        yield account
 
 
-@pytest.fixture
-def production(shared: SharedAccount) -> Iterator[Account]:
-    """The shared account as seeded, for a test that only reads moto (stubs and answers are its own)."""
-    yield from shared.read_only()
-
-
-@pytest.fixture
-def production_to_change(shared: SharedAccount) -> Iterator[Account]:
-    """The shared account for a test that changes moto; seeded again for the next test."""
-    yield from shared.to_change()
+production, production_to_change = lent_accounts()
 
 
 def no_failed_backup_jobs(account: Account) -> None:
