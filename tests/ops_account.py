@@ -198,7 +198,9 @@ def real_outputs(stack: str) -> dict[str, Any]:
     return outputs
 
 
-def _seed(stack: str) -> Account:
+def account(stack: str) -> Account:
+    """A seeded moto account of its own (call inside ``mock_aws``), for a caller that keeps it, such as the
+    benchmark of ``silhouette-ops status``; the tests are lent theirs by a ``SharedAccount``."""
     seeded = Account(real_outputs(stack), boto3_session(), datetime.now(UTC))
     for seed in SEEDS:
         seed(seeded)
@@ -236,7 +238,7 @@ class SharedAccount:
         try:
             if self._seeded is None or self._changed:
                 self._mock.reset()
-                self._seeded = _seed(self.stack)
+                self._seeded = account(self.stack)
             self._changed = not read_only
             lent = Account(deepcopy(self._seeded.outputs), self._seeded.session, self._seeded.now, read_only)
             try:
