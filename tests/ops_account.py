@@ -11,7 +11,8 @@ itself uses), each named where it is done.
 Seeding costs about 0.1 s of CPU and thirty API calls, so each test module seeds one ``SharedAccount`` and hands it
 to its tests: as it is (``read_only``) to a test that only reads moto, guarded so that a change fails the test, or
 to one test that may change it (``to_change``), after which the next test gets it seeded again. Every test gets
-its own tool clients, outputs and answers, so no stub or hook outlives its test.
+its own outputs, answers and stubs, and the tool's clients are lent to it from a pool with the event hooks they
+had when made (``ToolClients``), so no stub or hook outlives its test.
 """
 
 from __future__ import annotations
@@ -153,8 +154,8 @@ _IDLE_CLIENTS: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
 
 @cache
 def boto3_session() -> boto3.Session:
-    """One session for every account of a test process (each account makes its own clients): a session keeps
-    the service models it has parsed, about 2 s of JSON for the services here."""
+    """One session for every account and client of a test process: a session keeps the service models it has
+    parsed, about 2 s of JSON for the services here."""
     return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
 
 
