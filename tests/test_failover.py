@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from silhouette_infra.aws.naming import Naming
 from silhouette_infra.failover.command import FailoverError, Sources, config_lines, find_sources, main, runbook
+from tests.ops_account import boto3_session
 from tests.support import config_with, synth
 
 ACCOUNT = "123456789012"  # moto's account
@@ -25,6 +25,9 @@ REGION = "us-west-2"
 REPLICA = f"silhouette-production-backups-{REGION}-{ACCOUNT}"
 REDIS_REPLICA = f"silhouette-production-redis-exports-{REGION}-{ACCOUNT}"
 ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:auto-backup:ab-4xq7znmw3bfa2c6kd5ye"
+# The replica's DR key, by ARN only: S3 takes a default-encryption key without looking it up, and the command
+# reads the bucket's encryption, never KMS (moto's CreateKey makes an RSA key pair, 50 ms a test).
+DR_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/6f1c2a9e-3b7d-4e8a-9c15-2d4b8e7f0a31"
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
@@ -35,15 +38,12 @@ def dr_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(variable, raising=False)
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        key = boto3.client("kms", region_name=REGION).create_key(Description="backups in the DR region")["KeyMetadata"]
+        s3 = boto3_session().client("s3", region_name=REGION)
         s3.create_bucket(Bucket=REPLICA, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_bucket_encryption(
             Bucket=REPLICA,
             ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}}
-                ]
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": DR_KEY}}]
             },
         )
         for stamp in ("20261128T0900Z", "20261128T0930Z"):
@@ -57,7 +57,7 @@ def dr_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _rds(latest: datetime | None) -> tuple[Any, Stubber]:
-    rds = boto3.client("rds", region_name=REGION)
+    rds = boto3_session().client("rds", region_name=REGION)
     stub = Stubber(rds)
     backups = (
         [
@@ -97,9 +97,7 @@ def test_finds_the_latest_restorable_points_in_the_dr_region(dr_region: Any) -> 
     assert (
         sources.definitions_object == f"arn:aws:s3:::{REPLICA}/rabbitmq-definitions/production/20261128T0930Z.json"
     ), "the newest definitions export"
-    assert sources.definitions_key_arn and sources.definitions_key_arn.startswith(
-        f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
-    )
+    assert sources.definitions_key_arn == DR_KEY, "the replica bucket's default encryption key"
     assert sources.neo4j_dump_object == f"arn:aws:s3:::{REPLICA}/neo4j/production/20261128T0600Z.cypher.gz", (
         "the newest Neo4j export"
     )

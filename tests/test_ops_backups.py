@@ -8,17 +8,23 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from silhouette_infra.ops import backups
 from silhouette_infra.ops.report import Report
-from tests.ops_account import Account, account, neo4j_volume_arn, postgres_arn, recovery_points
+from tests.ops_account import Account, SharedAccount, lent_accounts, neo4j_volume_arn, postgres_arn, recovery_points
 
 
-@pytest.fixture
-def production() -> Iterator[Account]:
-    with mock_aws():
-        yield account("production")
+@pytest.fixture(scope="module")
+def shared() -> Iterator[SharedAccount]:
+    """Production's moto account, seeded once for this module. Read as seeded (``production``) by every
+    test that only stubs its own tool clients (AWS Backup, the DR region's RDS) and hooks their answers; the
+    three that change moto ask for ``production_to_change`` (they delete the Neo4j export, disable the
+    replication rule, delete the Redis snapshot)."""
+    with SharedAccount("production") as account:
+        yield account
+
+
+production, production_to_change = lent_accounts()
 
 
 def healthy_aws_backup(
@@ -150,30 +156,30 @@ def test_neo4j_is_held_to_its_hourly_snapshots_not_to_its_six_hourly_export(prod
     assert not any(subject.startswith("s3://") for subject in found), f"the export is within its bound: {found}"
 
 
-def test_no_neo4j_export_at_all_is_critical(production: Account) -> None:
-    healthy_aws_backup(production)
-    replication_status(production, "COMPLETED")
-    s3, bucket = production.client("s3"), production.outputs["backup_bucket"]
+def test_no_neo4j_export_at_all_is_critical(production_to_change: Account) -> None:
+    healthy_aws_backup(production_to_change)
+    replication_status(production_to_change, "COMPLETED")
+    s3, bucket = production_to_change.client("s3"), production_to_change.outputs["backup_bucket"]
     for item in s3.list_objects_v2(Bucket=bucket)["Contents"]:
         s3.delete_object(Bucket=bucket, Key=item["Key"])
-    found = breaches(verify(production))
-    assert "no Neo4j dump" in found[f"s3://{bucket}/{production.outputs['neo4j_backup_prefix']}"], found
+    found = breaches(verify(production_to_change))
+    assert "no Neo4j dump" in found[f"s3://{bucket}/{production_to_change.outputs['neo4j_backup_prefix']}"], found
 
 
-def test_replication_pending_past_its_limit_and_a_disabled_rule_are_critical(production: Account) -> None:
-    replication_status(production, "PENDING")
-    healthy_aws_backup(production)  # the stubs answer one run each
-    assert not breaches(verify(production)), "a fresh PENDING object is on its way, not a breach"
-    healthy_aws_backup(production, age=timedelta(minutes=5))
-    found = breaches(verify(production, later=timedelta(hours=2, minutes=10)))
+def test_replication_pending_past_its_limit_and_a_disabled_rule_are_critical(production_to_change: Account) -> None:
+    replication_status(production_to_change, "PENDING")
+    healthy_aws_backup(production_to_change)  # the stubs answer one run each
+    assert not breaches(verify(production_to_change)), "a fresh PENDING object is on its way, not a breach"
+    healthy_aws_backup(production_to_change, age=timedelta(minutes=5))
+    found = breaches(verify(production_to_change, later=timedelta(hours=2, minutes=10)))
     assert any("replication PENDING for 2 h" in detail for detail in found.values()), found
 
-    bucket, s3 = production.outputs["backup_bucket"], production.client("s3")
+    bucket, s3 = production_to_change.outputs["backup_bucket"], production_to_change.client("s3")
     configuration = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
     configuration["Rules"][0]["Status"] = "Disabled"
     s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=configuration)
-    healthy_aws_backup(production)
-    assert "no enabled replication rule" in breaches(verify(production))[bucket]
+    healthy_aws_backup(production_to_change)
+    assert "no enabled replication rule" in breaches(verify(production_to_change))[bucket]
 
 
 def test_an_object_outside_the_replication_rule_is_a_warning(production: Account) -> None:
@@ -184,9 +190,9 @@ def test_an_object_outside_the_replication_rule_is_a_warning(production: Account
     assert report.exit_code == 1
 
 
-def test_a_cache_without_any_snapshot_is_critical(production: Account) -> None:
-    healthy_aws_backup(production)
-    replication_status(production, "COMPLETED")
-    group = production.outputs["redis_replication_group_id"]
-    production.client("elasticache").delete_snapshot(SnapshotName=f"{group}-daily")
-    assert "no available snapshot" in breaches(verify(production))[group]
+def test_a_cache_without_any_snapshot_is_critical(production_to_change: Account) -> None:
+    healthy_aws_backup(production_to_change)
+    replication_status(production_to_change, "COMPLETED")
+    group = production_to_change.outputs["redis_replication_group_id"]
+    production_to_change.client("elasticache").delete_snapshot(SnapshotName=f"{group}-daily")
+    assert "no available snapshot" in breaches(verify(production_to_change))[group]

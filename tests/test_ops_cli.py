@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from silhouette_infra.ops import cli
 from silhouette_infra.ops.outputs import REQUIRED
-from tests.ops_account import Account, account, real_outputs
+from tests.ops_account import Account, SharedAccount, real_outputs
 from tests.support import STACKS
 
 
@@ -26,10 +25,19 @@ def test_the_program_exports_every_output_the_tool_reads(stack: str) -> None:
     assert set(outputs["recovery"]["services"]) >= {"postgres", "aws_backup", "neo4j"}, outputs["recovery"]
 
 
+@pytest.fixture(scope="module")
+def shared() -> Iterator[SharedAccount]:
+    """Production's moto account, seeded once for this module and read as seeded by every test here that uses
+    it: the secrets check, the Neo4j drill (a download), the dry run and the backups table read moto, and the
+    access-denied tests stub their own client."""
+    with SharedAccount("production") as account:
+        yield account
+
+
 @pytest.fixture
-def production(tmp_path: Path) -> Iterator[tuple[Account, Path]]:
-    with mock_aws():
-        seeded = account("production")
+def production(shared: SharedAccount, tmp_path: Path) -> Iterator[tuple[Account, Path]]:
+    """The shared account as seeded (any change fails the test), and its outputs in a file."""
+    for seeded in shared.read_only():
         path = tmp_path / "outputs.json"
         path.write_text(json.dumps(seeded.outputs))
         yield seeded, path

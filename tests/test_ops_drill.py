@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from silhouette_infra.ops import drill
 from silhouette_infra.ops.aws import OpsError
 from silhouette_infra.ops.drill import DRILL_TAG, DrillRefusedError, Ownership, PostgresRestore
 from silhouette_infra.ops.report import Report
-from tests.ops_account import Account, account
+from tests.ops_account import Account, SharedAccount
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Head")
 # The parameter naming what each mutating call of a drill acts on.
@@ -32,17 +31,38 @@ MUTATION_TARGETS = {
 }
 
 
+@pytest.fixture(scope="module")
+def shared() -> Iterator[SharedAccount]:
+    """Production's moto account, seeded once for this module. Read as seeded (``production``) by the tests
+    that prove a drill makes no mutating call (a refused deletion, the dry runs); each test that runs a drill or
+    stops the database asks for ``production_to_change`` (a drill creates and deletes its copy in moto, and
+    moto keeps the deleted replication group and the cache subnet group)."""
+    with SharedAccount("production") as account:
+        yield account
+
+
 @pytest.fixture
-def production() -> Iterator[Account]:
-    with mock_aws():
-        seeded = account("production")
-        seeded.clients.get("elasticache", seeded.outputs["region"]).meta.events.register(
-            "after-call.elasticache.DescribeReplicationGroups", deleted_means_gone
-        )
-        # moto 5.2.5 lacks DeleteCacheSubnetGroup: answered (botocore's before-call event), so the cache subnet
-        # group stays in moto and `leftovers` cannot look for it; the drill's cleanup record still must say deleted.
-        seeded.answer("elasticache", "DeleteCacheSubnetGroup", {})
-        yield seeded
+def production(shared: SharedAccount) -> Iterator[Account]:
+    """The shared account as seeded, for a test that only reads moto (its hooks and answers are its own)."""
+    for lent in shared.read_only():
+        yield with_drill_hooks(lent)
+
+
+@pytest.fixture
+def production_to_change(shared: SharedAccount) -> Iterator[Account]:
+    """The shared account for a test that changes moto; seeded again for the next test."""
+    for lent in shared.to_change():
+        yield with_drill_hooks(lent)
+
+
+def with_drill_hooks(account: Account) -> Account:
+    account.clients.get("elasticache", account.outputs["region"]).meta.events.register(
+        "after-call.elasticache.DescribeReplicationGroups", deleted_means_gone
+    )
+    # moto 5.2.5 lacks DeleteCacheSubnetGroup: answered (botocore's before-call event), so the cache subnet
+    # group stays in moto and `leftovers` cannot look for it; the drill's cleanup record still must say deleted.
+    account.answer("elasticache", "DeleteCacheSubnetGroup", {})
+    return account
 
 
 def deleted_means_gone(parsed: dict[str, Any], model: Any, **_: Any) -> None:
@@ -109,14 +129,14 @@ def leftovers(account: Account) -> list[str]:
 
 
 @pytest.mark.parametrize("service", drill.SERVICES)
-def test_a_drill_restores_checks_times_and_deletes_its_copy(production: Account, service: str) -> None:
-    calls = record_calls(production)
-    report = run(production, service)
+def test_a_drill_restores_checks_times_and_deletes_its_copy(production_to_change: Account, service: str) -> None:
+    calls = record_calls(production_to_change)
+    report = run(production_to_change, service)
     evidence = report.extra["drill"]
     assert evidence["outcome"] == "passed", report.checks
     assert evidence["measured_restore_seconds"] >= 0 and evidence["available_at"], evidence
     assert set(evidence["cleanup"].values()) == {"deleted"}, evidence["cleanup"]
-    assert leftovers(production) == [], f"drill {service} left behind {leftovers(production)}"
+    assert leftovers(production_to_change) == [], f"drill {service} left behind {leftovers(production_to_change)}"
     assert_mutations_target_only_the_drills_own(calls, evidence)
 
 
@@ -148,17 +168,19 @@ def test_the_drill_refuses_an_identifier_it_did_not_create(production: Account) 
     assert mutating(calls) == [], f"a refused deletion still called AWS: {mutating(calls)}"
 
 
-def test_an_interrupted_drill_deletes_its_temporary_copy(production: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_drill_deletes_its_temporary_copy(
+    production_to_change: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def interrupted(self: PostgresRestore) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(PostgresRestore, "wait", interrupted)
-    report = run(production, "postgres")
+    report = run(production_to_change, "postgres")
     evidence = report.extra["drill"]
     assert evidence["outcome"] == "interrupted"
     assert any(entry["kind"] == "db-instance" for entry in evidence["temporary"]), evidence["temporary"]
     assert set(evidence["cleanup"].values()) == {"deleted"}, evidence["cleanup"]
-    assert leftovers(production) == [], f"the interrupted drill left behind {leftovers(production)}"
+    assert leftovers(production_to_change) == [], f"the interrupted drill left behind {leftovers(production_to_change)}"
     assert report.exit_code == 2
 
 
@@ -170,7 +192,9 @@ def test_a_dry_run_plans_without_any_mutating_call(production: Account) -> None:
     assert mutating(calls) == [], f"a dry run mutated: {mutating(calls)}"
 
 
-def test_a_drill_of_a_database_in_transition_stops_with_a_clear_message(production: Account) -> None:
-    production.client("rds").stop_db_instance(DBInstanceIdentifier=production.outputs["postgres_identifier"])
+def test_a_drill_of_a_database_in_transition_stops_with_a_clear_message(production_to_change: Account) -> None:
+    production_to_change.client("rds").stop_db_instance(
+        DBInstanceIdentifier=production_to_change.outputs["postgres_identifier"]
+    )
     with pytest.raises(OpsError, match="is 'stopped': run the drill once it is available"):
-        run(production, "postgres")
+        run(production_to_change, "postgres")

@@ -6,17 +6,21 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from moto import mock_aws
 
 from silhouette_infra.ops import secrets_check
 from silhouette_infra.ops.report import EXIT_CODES, Report
-from tests.ops_account import Account, account
+from tests.ops_account import Account, SharedAccount, lent_accounts
 
 
-@pytest.fixture
-def production() -> Iterator[Account]:
-    with mock_aws():
-        yield account("production")
+@pytest.fixture(scope="module")
+def shared() -> Iterator[SharedAccount]:
+    """Production's moto account, seeded once for this module. Read as seeded (``production``) by the
+    fresh and ageing secrets tests; the empty-secret test creates a secret, with ``production_to_change``."""
+    with SharedAccount("production") as account:
+        yield account
+
+
+production, production_to_change = lent_accounts()
 
 
 def check(account: Account, later: timedelta = timedelta(0)) -> Report:
@@ -50,10 +54,10 @@ def test_secrets_near_and_past_their_maximum_age_warn_then_fail(production: Acco
     assert near["redis"] == "warning" and past["redis"] == "critical", (near, past)
 
 
-def test_a_secret_without_a_value_is_critical(production: Account) -> None:
-    client = production.client("secretsmanager")
+def test_a_secret_without_a_value_is_critical(production_to_change: Account) -> None:
+    client = production_to_change.client("secretsmanager")
     created = client.create_secret(Name="silhouette/test/empty")
-    production.outputs["secrets"]["alertmanager-receivers"]["id"] = created["ARN"]
-    report = check(production)
+    production_to_change.outputs["secrets"]["alertmanager-receivers"]["id"] = created["ARN"]
+    report = check(production_to_change)
     receivers = [check for check in report.checks if check.subject == "alertmanager-receivers"]
     assert [(check.level, "no current value" in check.detail) for check in receivers] == [("critical", True)]

@@ -7,17 +7,24 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from moto import mock_aws
 
 from silhouette_infra.ops import status
 from silhouette_infra.ops.report import Report
-from tests.ops_account import Account, account
+from tests.ops_account import Account, SharedAccount, lent_accounts
 
 
-@pytest.fixture
-def production() -> Iterator[Account]:
-    with mock_aws():
-        yield account("production")
+@pytest.fixture(scope="module")
+def shared() -> Iterator[SharedAccount]:
+    """Production's moto account, seeded once for this module. Read as seeded (``production``) by the
+    healthy stack, node-group health, pending maintenance and failed backup job tests, which only stub or
+    answer their own tool clients; each test that changes moto asks for ``production_to_change`` (it stops the
+    database, deletes the broker, sets an alarm, imports a Security Hub finding, adds a target group or
+    deletes the replication group)."""
+    with SharedAccount("production") as account:
+        yield account
+
+
+production, production_to_change = lent_accounts()
 
 
 def no_failed_backup_jobs(account: Account) -> None:
@@ -85,41 +92,43 @@ def test_pending_rds_maintenance_is_a_warning(production: Account) -> None:
     assert report.exit_code == 1
 
 
-def test_a_stopped_database_and_low_free_storage_are_critical(production: Account) -> None:
-    no_failed_backup_jobs(production)
-    identifier = production.outputs["postgres_identifier"]
-    production.client("rds").stop_db_instance(DBInstanceIdentifier=identifier)
-    production.client("cloudwatch").put_metric_data(
+def test_a_stopped_database_and_low_free_storage_are_critical(production_to_change: Account) -> None:
+    no_failed_backup_jobs(production_to_change)
+    identifier = production_to_change.outputs["postgres_identifier"]
+    production_to_change.client("rds").stop_db_instance(DBInstanceIdentifier=identifier)
+    production_to_change.client("cloudwatch").put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
             {
                 "MetricName": "FreeStorageSpace",
                 "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": identifier}],
                 "Value": 5 * 1024**3,
-                "Timestamp": production.now - timedelta(minutes=2),
+                "Timestamp": production_to_change.now - timedelta(minutes=2),
             }
         ],
     )
-    rds = levels(run(production), "rds")
+    rds = levels(run(production_to_change), "rds")
     assert any(detail.startswith(f"{identifier}: stopped") and level == "critical" for detail, level in rds.items()), (
         rds
     )
     assert any("free storage 5 %" in detail and level == "critical" for detail, level in rds.items()), rds
 
 
-def test_a_missing_broker_is_critical(production: Account) -> None:
-    no_failed_backup_jobs(production)
-    mq = production.client("mq")
+def test_a_missing_broker_is_critical(production_to_change: Account) -> None:
+    no_failed_backup_jobs(production_to_change)
+    mq = production_to_change.client("mq")
     for broker in mq.list_brokers()["BrokerSummaries"]:
         mq.delete_broker(BrokerId=broker["BrokerId"])
-    assert set(levels(run(production), "mq").values()) == {"critical"}
+    assert set(levels(run(production_to_change), "mq").values()) == {"critical"}
 
 
-def test_an_alarm_in_alarm_on_the_stack_topic_is_critical(production: Account) -> None:
-    no_failed_backup_jobs(production)
-    name = f"{production.outputs['postgres_identifier']}-cpu"
-    production.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="CPU 97 %")
-    alarms = levels(run(production), "alarms")
+def test_an_alarm_in_alarm_on_the_stack_topic_is_critical(production_to_change: Account) -> None:
+    no_failed_backup_jobs(production_to_change)
+    name = f"{production_to_change.outputs['postgres_identifier']}-cpu"
+    production_to_change.client("cloudwatch").set_alarm_state(
+        AlarmName=name, StateValue="ALARM", StateReason="CPU 97 %"
+    )
+    alarms = levels(run(production_to_change), "alarms")
     assert alarms == {f"{name}: ALARM: CPU 97 %": "critical"}, alarms
 
 
@@ -144,11 +153,11 @@ def test_a_failed_backup_job_in_the_last_day_is_critical(production: Account) ->
 
 
 def test_high_severity_guardduty_findings_and_critical_security_hub_failures_are_critical(
-    production: Account,
+    production_to_change: Account,
 ) -> None:
-    no_failed_backup_jobs(production)
+    no_failed_backup_jobs(production_to_change)
     # moto 5.2.5 lacks GuardDuty ListFindings and GetFindings: the GuardDuty client is stubbed.
-    guardduty = production.stub("guardduty")
+    guardduty = production_to_change.stub("guardduty")
     guardduty.add_response("list_detectors", {"DetectorIds": ["detector1"]})
     guardduty.add_response("list_findings", {"FindingIds": ["f1"]})
     finding = {
@@ -165,7 +174,7 @@ def test_high_severity_guardduty_findings_and_critical_security_hub_failures_are
         "Title": "EC2 instance querying a bitcoin domain",
     }
     guardduty.add_response("get_findings", {"Findings": [finding]})
-    production.client("securityhub").batch_import_findings(
+    production_to_change.client("securityhub").batch_import_findings(
         Findings=[
             {
                 "SchemaVersion": "2018-10-08",
@@ -185,7 +194,7 @@ def test_high_severity_guardduty_findings_and_critical_security_hub_failures_are
             }
         ]
     )
-    report = run(production)
+    report = run(production_to_change)
     assert set(levels(report, "guardduty").values()) == {"critical"}, levels(report, "guardduty")
     assert set(levels(report, "securityhub").values()) == {"critical"}, levels(report, "securityhub")
 
@@ -196,9 +205,13 @@ def test_a_resource_in_a_transitional_state_is_a_warning_and_a_failed_one_critic
     assert status._level_of("failed", "available", status.RDS_TRANSITIONAL) == "critical"
 
 
-def test_a_target_group_without_a_healthy_target_is_critical(production: Account) -> None:
-    no_failed_backup_jobs(production)
-    outputs, ec2, elbv2 = production.outputs, production.client("ec2"), production.client("elbv2")
+def test_a_target_group_without_a_healthy_target_is_critical(production_to_change: Account) -> None:
+    no_failed_backup_jobs(production_to_change)
+    outputs, ec2, elbv2 = (
+        production_to_change.outputs,
+        production_to_change.client("ec2"),
+        production_to_change.client("elbv2"),
+    )
     subnet = outputs["isolated_subnet_ids"][0]
     instance = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]
     group = elbv2.create_target_group(Name="frontend", Protocol="HTTP", Port=8080, VpcId=outputs["vpc_id"])
@@ -212,16 +225,40 @@ def test_a_target_group_without_a_healthy_target_is_critical(production: Account
         DefaultActions=[{"Type": "forward", "TargetGroupArn": group_arn}],
     )
     ec2.stop_instances(InstanceIds=[instance["InstanceId"]])  # moto then reports the target "unused"
-    alb = levels(run(production), "alb")
+    alb = levels(run(production_to_change), "alb")
     assert alb["frontend: 0/1 targets healthy (unused)"] == "critical", alb
     assert alb["backend: 1/1 targets healthy (healthy)"] == "ok", alb
 
 
-def test_a_replication_group_that_is_going_away_is_critical(production: Account) -> None:
-    no_failed_backup_jobs(production)
-    group = production.outputs["redis_replication_group_id"]
-    production.client("elasticache").delete_replication_group(ReplicationGroupId=group)  # moto: 'deleting'
-    elasticache = levels(run(production), "elasticache")
+def test_a_replication_group_that_is_going_away_is_critical(production_to_change: Account) -> None:
+    no_failed_backup_jobs(production_to_change)
+    group = production_to_change.outputs["redis_replication_group_id"]
+    production_to_change.client("elasticache").delete_replication_group(ReplicationGroupId=group)  # moto: 'deleting'
+    elasticache = levels(run(production_to_change), "elasticache")
     assert list(elasticache.values()) == ["critical"] and next(iter(elasticache)).startswith(f"{group}: deleting"), (
         elasticache
     )
+
+
+def test_what_a_test_answers_or_hooks_on_a_pooled_client_is_gone_for_the_next(shared: SharedAccount) -> None:
+    """The tool's clients are lent from a pool to one test after another (tests/ops_account.py, ToolClients): an
+    answer, a hook or a Stubber one test set on a client must not reach the next test lent the same client."""
+    hooked: list[str] = []
+    for first in shared.read_only():
+        region = first.outputs["region"]
+        rds = first.clients.get("rds", region)
+        first.answer("rds", "DescribeDBInstances", {"DBInstances": []})
+        rds.meta.events.register("after-call.rds.DescribeDBInstances", lambda **_: hooked.append("called"))
+        assert rds.describe_db_instances()["DBInstances"] == [] and hooked == ["called"], "answer and hook apply"
+        first.stub("secretsmanager").add_response("list_secrets", {"SecretList": [{"Name": "stubbed"}]})
+        stubbed = first.clients.get("secretsmanager", region)
+    for second in shared.read_only():
+        again = second.clients.get("rds", region)
+        assert again is rds, "the pool lends the client the previous test gave back"
+        names = [instance["DBInstanceIdentifier"] for instance in again.describe_db_instances()["DBInstances"]]
+        assert names == [second.outputs["postgres_identifier"]], f"the previous test's answer reached this one: {names}"
+        assert hooked == ["called"], "the previous test's after-call hook reached this one"
+        secretsmanager = second.clients.get("secretsmanager", region)
+        assert secretsmanager is stubbed, "the pool lends the client the previous test stubbed"
+        secrets = [secret["Name"] for secret in secretsmanager.list_secrets()["SecretList"]]
+        assert "stubbed" not in secrets and secrets, f"the previous test's Stubber reached this one: {secrets}"
