@@ -1,5 +1,6 @@
 """What the tests share: the stacks, one mocked run per stack and settings for the whole session (both xdist
-workers), the checks of both stacks, and the external tools some tests need (checkov, network-config-analyzer), with how to install them.
+workers), the checks of both stacks, and the external tools some tests need (checkov, network-config-analyzer),
+with how to install them.
 
 A plain module (``from tests.support import ...``); ``conftest.py`` holds only fixtures and hooks.
 """
