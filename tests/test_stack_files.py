@@ -26,6 +26,7 @@ from silhouette_infra.synth.cli import main
 from silhouette_infra.synth.engine import run as engine_run
 from silhouette_infra.synth.engine.stack_file import read_stack_config
 from silhouette_infra.validation.loader import SettingsError, _unwrap, load_settings
+from tests.variants import UNPRICED_TYPES, staging_with_an_existing_certificate
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 8  # "make synth prints at most a few lines" for a bad stack file
@@ -424,13 +425,21 @@ def test_production_overrides_one_field_of_a_section_and_the_rest_keeps_its_defa
 def test_staging_with_real_types_missing_a_price_synthesises_with_unpriced_lines(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """db.m7g.large and cache.r7g.large are real types the settings accept and the price table lacks: the stack
+    file that asks for them (flat keys and a section) is read, and synth prints them as unpriced lines. The
+    program's run is the shared one with these types (``variants.UNPRICED_TYPES``)."""
     document = _stack_document("staging")
-    document["config"]["silhouette:postgres.instance_class"] = "db.m7g.large"
-    document["config"]["silhouette:redis"] = {"node_type": "cache.r7g.large"}
+    document["config"]["silhouette:postgres.instance_class"] = UNPRICED_TYPES["postgres"]["instance_class"]
+    document["config"]["silhouette:redis"] = UNPRICED_TYPES["redis"]
     document["config"]["silhouette:network.vpc_cidr"] = "10.2.0.0/16"
     document["config"]["silhouette:network"].pop("vpc_cidr")
-    path = _write(document, tmp_path)
-    monkeypatch.setattr(engine_run, "stack_config", lambda stack: read_stack_config(path))
+    settings = load_settings("staging", read_stack_config(_write(document, tmp_path)))
+    assert (settings.postgres.instance_class, settings.redis.node_type, settings.network.vpc_cidr) == (
+        "db.m7g.large",
+        "cache.r7g.large",
+        "10.2.0.0/16",
+    )
+    monkeypatch.setattr(engine, "run_stack", lambda stack, config=None: staging_with_an_existing_certificate())
     assert main(["synth", "--stack", "staging", "--no-checks"]) == 0
     printed = capsys.readouterr().out
     unpriced = {line.split(":", 1)[0].strip(): line for line in printed.splitlines() if "unpriced in " in line}

@@ -35,6 +35,13 @@ RENAMED_REPOSITORIES: dict[str, Any] = {
 }
 
 
+# Real types the settings accept and the price table (planning/prices.py) lacks: the estimate names them unpriced.
+UNPRICED_TYPES: dict[str, dict[str, str]] = {
+    "postgres": {"instance_class": "db.m7g.large"},
+    "redis": {"node_type": "cache.r7g.large"},
+}
+
+
 def _canary(stack: str) -> dict[str, Any]:
     return {"strategy": "canary", "canary_image": NEW_IMAGE, "canary_weight_percent": CANARY_WEIGHTS[stack]}
 
@@ -60,7 +67,8 @@ def staging_with_a_hosted_zone() -> SynthResult:
 
 def staging_with_an_existing_certificate() -> SynthResult:
     """staging with an ACM certificate of its own (nothing requested), Shield Advanced with proactive engagement
-    and no zone, a blue/green release with green active, and the frontend's repository renamed."""
+    and no zone, a blue/green release with green active, the frontend's repository renamed, and a database and
+    cache of types the price table lacks."""
     renamed_apps = RENAMED_REPOSITORIES["apps"]
     return synth(
         "staging",
@@ -72,6 +80,7 @@ def staging_with_an_existing_certificate() -> SynthResult:
                 "shield_proactive_engagement_contacts": SHIELD_CONTACTS,
             },
             registry=RENAMED_REPOSITORIES["registry"],
+            **UNPRICED_TYPES,
             apps={
                 **renamed_apps,
                 "release": {"strategy": "blue_green", "green_image": NEW_IMAGE, "active_color": "green"},
