@@ -46,7 +46,7 @@ from silhouette_infra.kubernetes import network_policy
 from silhouette_infra.kubernetes.declare import declare_manifest
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
-from silhouette_infra.kubernetes.uploads import s3_download_container, s3_upload_container
+from silhouette_infra.kubernetes.uploads import s3_download_container, s3_upload_container, two_step_pod
 from silhouette_infra.kubernetes.workloads import (
     Container,
     Manifest,
@@ -280,19 +280,15 @@ def broker_container(name: str, image: str, script: str, *, writes: bool) -> Con
 def _two_step_pod(
     labels: dict[str, str], service_account_name: str, first: Container, then: Container, *, without_aws: Container
 ) -> Manifest:
-    """A pod that runs ``first`` (an init container), then ``then``, sharing the ``export`` scratch volume and the
-    broker's credentials; the pod identity webhook gives AWS credentials to every container but ``without_aws``."""
-    return pod_template(
+    """``two_step_pod`` sharing the ``export`` scratch volume and the broker's credentials."""
+    return two_step_pod(
         labels=labels,
-        init_containers=[first],
-        containers=[then],
         service_account=service_account_name,
-        run_as_user=EXPORT_UID,
-        run_as_group=EXPORT_UID,
-        fs_group=EXPORT_UID,
-        annotations={"eks.amazonaws.com/skip-containers": without_aws.name},
+        first=first,
+        then=then,
+        without_aws=without_aws,
+        uid=EXPORT_UID,
         volumes=[empty_dir("export", "16Mi"), secret_volume("broker", BROKER_SECRET)],
-        restart_policy="Never",
     )
 
 

@@ -63,7 +63,7 @@ from silhouette_infra.kubernetes.declare import declare_manifest
 from silhouette_infra.kubernetes.external_secrets import EXTERNAL_SECRETS_API_VERSION, external_secret_spec
 from silhouette_infra.kubernetes.labels import MANAGED_BY, PART_OF, ROLE_ARN_ANNOTATION
 from silhouette_infra.kubernetes.quantities import memory_mib
-from silhouette_infra.kubernetes.uploads import s3_download_container, s3_upload_container
+from silhouette_infra.kubernetes.uploads import s3_download_container, s3_upload_container, two_step_pod
 from silhouette_infra.kubernetes.workloads import (
     Container,
     Manifest,
@@ -509,7 +509,7 @@ def _dump_job(
     first: Container,
     then: Container,
     *,
-    without_aws: str,
+    without_aws: Container,
     backoff_limit: int,
     active_deadline_seconds: int,
     ttl_seconds_after_finished: int | None,
@@ -517,17 +517,14 @@ def _dump_job(
     """The Job spec of the backup or the restore: ``first`` (an init container) then ``then``, sharing the dump
     volume and Neo4j's credentials, the pod identity webhook giving AWS credentials to every container but
     ``without_aws``; and the checkov annotations of its images."""
-    template = pod_template(
+    template = two_step_pod(
         labels=labels,
-        init_containers=[first],
-        containers=[then],
         service_account=service_account,
-        run_as_user=NEO4J_UID,
-        run_as_group=NEO4J_UID,
-        fs_group=NEO4J_UID,
-        annotations={"eks.amazonaws.com/skip-containers": without_aws},
+        first=first,
+        then=then,
+        without_aws=without_aws,
+        uid=NEO4J_UID,
         volumes=[dump_volume(design), secret_volume("auth", AUTH_SECRET)],
-        restart_policy="Never",
     )
     reasons = {
         "CKV_K8S_40": UID_REASON,
@@ -562,7 +559,7 @@ def backup_cron_job(design: Neo4jDesign) -> Manifest:
         BACKUP_SERVICE_ACCOUNT,
         export,
         upload,
-        without_aws="export",
+        without_aws=export,
         backoff_limit=2,
         active_deadline_seconds=3 * 3600,
         # A finished Job goes after an hour: its pods, and with them the dump volumes, live until then. The
@@ -596,7 +593,7 @@ def restore_job(design: Neo4jDesign, restore: ObjectReader) -> Manifest:
         RESTORE_SERVICE_ACCOUNT,
         download,
         load,
-        without_aws="load",
+        without_aws=load,
         # Retried while the server starts (its startup probe allows 15 minutes); a large graph takes hours.
         backoff_limit=6,
         active_deadline_seconds=12 * 3600,

@@ -1,16 +1,17 @@
 """The container that uploads what a job wrote to a file to an S3 bucket, SSE-KMS with the bucket's key, under a
 prefix and a UTC timestamp: the last step of every export CronJob (Neo4j's backup, the recovery exports); and the
 one that downloads an object to a file: the first step of every restore Job of the dr stack (the RabbitMQ
-definitions, Neo4j's export).
+definitions, Neo4j's export); and the two-step pod that runs them with the container on the other side.
 
-Its AWS credentials come from the pod's service account (IRSA); the containers before it get none (the pod's
-``eks.amazonaws.com/skip-containers`` annotation)."""
+Its AWS credentials come from the pod's service account (IRSA); the other container gets none (the pod's
+``eks.amazonaws.com/skip-containers`` annotation, ``two_step_pod``)."""
 
 from __future__ import annotations
 
 import pulumi
 
-from silhouette_infra.kubernetes.workloads import Container, Image, Resources, VolumeMount
+from silhouette_infra.kubernetes.labels import SKIP_AWS_CREDENTIALS_ANNOTATION
+from silhouette_infra.kubernetes.workloads import Container, Image, Manifest, Resources, VolumeMount, pod_template
 
 UPLOAD_SCRIPT = """\
 set -eu
@@ -72,4 +73,30 @@ def s3_download_container(
         resources=resources,
         writable_paths={"/tmp": scratch},
         volume_mounts=(mount,),
+    )
+
+
+def two_step_pod(
+    *,
+    labels: dict[str, str],
+    service_account: str,
+    first: Container,
+    then: Container,
+    without_aws: Container,
+    uid: int,
+    volumes: list[Manifest],
+) -> Manifest:
+    """The PodTemplateSpec of a Job that runs ``first`` (an init container), then ``then``, as ``uid``, sharing
+    ``volumes``; the pod identity webhook gives AWS credentials to every container but ``without_aws``."""
+    return pod_template(
+        labels=labels,
+        init_containers=[first],
+        containers=[then],
+        service_account=service_account,
+        run_as_user=uid,
+        run_as_group=uid,
+        fs_group=uid,
+        annotations={SKIP_AWS_CREDENTIALS_ANNOTATION: without_aws.name},
+        volumes=volumes,
+        restart_policy="Never",
     )
