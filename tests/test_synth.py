@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from silhouette_infra.synth import engine
+from silhouette_infra.synth import engine, libyaml
 from silhouette_infra.synth.checks.base import SKIPS_FILE, load_skips
 from silhouette_infra.synth.cli import main
 from silhouette_infra.synth.engine import SynthResult
@@ -78,7 +78,7 @@ def test_synth_writes_resources_and_manifests(tmp_path: Path, capsys: pytest.Cap
     # manifests are written in sorted-key order so that two synths of one program diff clean (readable.py).
     for manifest in manifests:
         text = manifest.read_text()
-        canonical = yaml_text(yaml.safe_load(text))
+        canonical = yaml_text(libyaml.safe_load(text))
         assert text == canonical, f"{manifest.name} is not written in sorted-key order with literal blocks"
 
 

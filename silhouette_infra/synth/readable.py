@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from silhouette_infra.synth.libyaml import SafeDumper
+
 COST_FILE = "cost.json"  # monthly_cost per layer, for the review's cost delta
 CHECKS_FILE = "checks.json"  # the validators that ran and their failures, for new and resolved findings
 
@@ -51,7 +53,7 @@ def readable_resource(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "inputs": inputs, "outputs": computed_outputs(inputs, outputs)}
 
 
-class _LiteralBlockDumper(yaml.SafeDumper):
+class _LiteralBlockDumper(SafeDumper):  # type: ignore[valid-type,misc]
     """A safe dumper that writes multi-line strings as literal blocks."""
 
 

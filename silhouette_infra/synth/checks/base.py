@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from silhouette_infra.synth import libyaml
 from silhouette_infra.synth.checks.conditions import CONDITIONS
 
 SKIPS_FILE = Path(__file__).with_name("skips.yaml")
@@ -83,7 +82,7 @@ def load_skips(validator: str, stack: str | None = None, path: Path = SKIPS_FILE
     """Skips recorded for ``validator`` (and, when given, that apply to ``stack``: an entry with
     ``stacks: [staging]`` only applies there). A skip without a reason, or with a condition that
     ``conditions.CONDITIONS`` does not know, is an error, not a skip."""
-    document: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
+    document: dict[str, Any] = libyaml.safe_load(path.read_text()) or {}
     skips = []
     for entry in document.get(validator) or []:
         if stack is not None and stack not in entry.get("stacks", [stack]):

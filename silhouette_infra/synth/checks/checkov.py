@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
+from silhouette_infra.synth import libyaml
 from silhouette_infra.synth.checks import cache
 from silhouette_infra.synth.checks.base import (
     CheckReport,
@@ -363,7 +362,7 @@ class _Job:
         for number, resource in enumerate(objects, start=1):
             manifest = unwrap_secrets(manifest_of(resource))
             file_name = f"{number:04d}-{str(manifest['kind']).lower()}.yaml"
-            (directory / _MANIFEST_DIR / file_name).write_text(yaml.safe_dump(manifest, sort_keys=False))
+            (directory / _MANIFEST_DIR / file_name).write_text(libyaml.safe_dump(manifest, sort_keys=False))
             self.object_of_file[file_name] = object_name(manifest)
 
     def attributes(self, validator: str) -> dict[str, dict[str, Any]]:
