@@ -6,8 +6,9 @@ The end-to-end tests share one checkov scan (``run_many``): checkov's start-up i
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ import pytest
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.checks.base import CheckReport, Skip, load_skips
 from silhouette_infra.synth.checks.terraform_plan import TERRAFORM_TYPES, addresses, terraform_type, to_plan, unmapped
+from silhouette_infra.synth.engine import SynthResult
 from silhouette_infra.synth.engine.mocks import AwsLikeMocks, CapturedResource
+from tests import variants
 from tests.support import STACKS, synth
 
 COMPONENT = "urn:pulumi:test::silhouette::silhouette:test:Component::component"
@@ -163,10 +166,18 @@ FUTURE_LAYER_TYPES = (
 )
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_aws_type_the_stack_declares_has_a_terraform_mapping(stack: str) -> None:
-    missing = sorted({resource.type for resource in unmapped(synth(stack).resources)})
-    assert missing == [], f"{stack}: add these to TERRAFORM_TYPES in terraform_plan.py: {missing}"
+# The stack files, and the option runs of variants.py: what a stack declares once an option the files leave off
+# is switched on (Shield Advanced, a hosted zone, ...) must reach checkov too.
+RUNS: dict[str, Callable[[], SynthResult]] = {
+    **{stack: functools.partial(synth, stack) for stack in STACKS},
+    **{run.__name__: run for run in variants.OPTION_RUNS},
+}
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_every_aws_type_the_stack_declares_has_a_terraform_mapping(run: str) -> None:
+    missing = sorted({resource.type for resource in unmapped(RUNS[run]().resources)})
+    assert missing == [], f"{run}: add these to TERRAFORM_TYPES in terraform_plan.py: {missing}"
 
 
 def test_the_types_later_layers_declare_have_a_terraform_mapping() -> None:

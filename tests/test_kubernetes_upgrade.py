@@ -5,8 +5,10 @@ settings validate and the AWS checks pass.
 checkov's CKV_AWS_339 knows only the versions of its own release; ``skips.yaml`` defers it to the table
 (``settings/versions.py``) cluster by cluster, so a version outside the table still fails.
 
-Cost: each stack runs once per version under mocks (about 1.5 s each once the SDKs are imported), and only
-checkov's ``terraform_plan`` scan runs (the Kubernetes objects are left out of what checkov is given; the
+Cost: each stack runs once per version under mocks (about 1.5 s each once the SDKs are imported): on its own
+version, the stack file's run; on the newest of the table, the stack's option run that walks there
+(``variants.WALKED_TO_THE_NEWEST``, shared with the tests of its other options); else a run of the walk alone.
+Only checkov's ``terraform_plan`` scan runs (the Kubernetes objects are left out of what checkov is given; the
 schema and Kubernetes checks of the manifests are not version-specific here and run in every synth). Each
 version's scan runs in the session's warm checkov process while the next version's program runs.
 """
@@ -23,40 +25,24 @@ import pytest
 from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS, EKS_STANDARD_SUPPORT_ENDS
 from silhouette_infra.synth.checks import checkov
 from silhouette_infra.synth.checks.base import CheckReport, Skip, load_skips, resolve_conditions
-from silhouette_infra.synth.engine import CapturedResource, stack_config
+from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from silhouette_infra.synth.engine.manifests import is_kubernetes_object
 from silhouette_infra.validation.loader import load_settings
-from tests.support import STACKS, config_with, synth
+from tests.support import STACKS, synth
+from tests.variants import NEWEST_KUBERNETES, WALKED_TO_THE_NEWEST, pins, upgraded_config
 
-# Test inputs, not pins to deploy: plausible add-on versions for each minor of the table. A real upgrade
-# takes them from `aws eks describe-addon-versions --kubernetes-version <minor>` (README, step 2).
-KUBE_PROXY_TEST_PINS = {version: f"v{version}.0-eksbuild.1" for version in EKS_KUBERNETES_VERSIONS}
-AUTOSCALER_TEST_TAGS = {version: f"v{version}.0" for version in EKS_KUBERNETES_VERSIONS}
-
-NEWEST = max(EKS_KUBERNETES_VERSIONS, key=lambda version: tuple(int(part) for part in version.split(".")))
 # The minor after the newest: outside the table, and too new for checkov's list.
-VERSION_OUTSIDE_THE_TABLE = f"1.{int(NEWEST.split('.')[1]) + 1}"
+VERSION_OUTSIDE_THE_TABLE = f"1.{int(NEWEST_KUBERNETES.split('.')[1]) + 1}"
 CLUSTER = "aws_eks_cluster.eks"
 WALKS = [(stack, version) for version in EKS_KUBERNETES_VERSIONS for stack in STACKS]
 
 
-def pins(stack: str, version: str) -> tuple[str, str]:
-    """kube-proxy's version and the autoscaler's tag on ``version``: the stack's own where it already runs that
-    version (walking to it changes nothing), else the test pins."""
-    settings = load_settings(stack, stack_config(stack))
-    if settings.cluster.kubernetes_version == version:
-        return settings.cluster.addon_versions.kube_proxy, settings.cluster_addons.cluster_autoscaler_image_tag
-    return KUBE_PROXY_TEST_PINS[version], AUTOSCALER_TEST_TAGS[version]
-
-
-def upgraded_config(stack: str, version: str) -> dict[str, str]:
-    """Step 2 of the procedure: the stack file with the cluster, kube-proxy and the autoscaler on ``version``."""
-    kube_proxy, autoscaler = pins(stack, version)
-    return config_with(
-        stack,
-        cluster={"kubernetes_version": version, "addon_versions": {"kube_proxy": kube_proxy}},
-        cluster_addons={"cluster_autoscaler_image_tag": autoscaler},
-    )
+def walked(stack: str, version: str) -> SynthResult:
+    """The run of ``stack`` walked to ``version``: for the newest of the table, the stack's option run that walks
+    there (variants.py: the options it adds must pass the same checks); else the stack file with only the walk."""
+    if version == NEWEST_KUBERNETES:
+        return WALKED_TO_THE_NEWEST[stack]()
+    return synth(stack, upgraded_config(stack, version))
 
 
 def with_cluster_version(resources: list[CapturedResource], version: str) -> list[CapturedResource]:
@@ -74,8 +60,7 @@ def _aws_reports() -> dict[str, CheckReport]:
     scans = []
     for number, version in enumerate(EKS_KUBERNETES_VERSIONS):
         declared = {
-            stack: [r for r in synth(stack, upgraded_config(stack, version)).resources if not is_kubernetes_object(r)]
-            for stack in STACKS
+            stack: [r for r in walked(stack, version).resources if not is_kubernetes_object(r)] for stack in STACKS
         }
         if number == 0:
             declared[f"production-on-{VERSION_OUTSIDE_THE_TABLE}"] = with_cluster_version(
@@ -132,17 +117,17 @@ def test_the_eks_version_skip_covers_only_clusters_whose_version_the_table_lists
     assert recorded.condition == "kubernetes_version_in_settings_table"
     assert not recorded.covers("CKV_AWS_339", CLUSTER), "unresolved, a conditional skip covers nothing"
     planned = {
-        "aws_eks_cluster.listed": {"version": NEWEST},
+        "aws_eks_cluster.listed": {"version": NEWEST_KUBERNETES},
         "aws_eks_cluster.unlisted": {"version": VERSION_OUTSIDE_THE_TABLE},
         "aws_eks_cluster.unset": {},
     }
     [resolved] = resolve_conditions([recorded], planned)
     assert resolved.covers("CKV_AWS_339", "aws_eks_cluster.listed")
     assert not resolved.covers("CKV_AWS_339", "aws_eks_cluster.unlisted")
-    ends = EKS_STANDARD_SUPPORT_ENDS[NEWEST]
+    ends = EKS_STANDARD_SUPPORT_ENDS[NEWEST_KUBERNETES]
     support = f"standard support until {ends.isoformat()}" if ends else "end of standard support not yet recorded"
     assert resolved.reason.endswith(
-        f"aws_eks_cluster.listed: Kubernetes {NEWEST} is in EKS_KUBERNETES_VERSIONS ({support})"
+        f"aws_eks_cluster.listed: Kubernetes {NEWEST_KUBERNETES} is in EKS_KUBERNETES_VERSIONS ({support})"
     )
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from silhouette_infra.settings.versions import EKS_KUBERNETES_VERSIONS
 from silhouette_infra.synth.engine import SynthResult
-from tests.support import config_with, synth
+from silhouette_infra.validation.loader import load_settings
+from tests.support import config_with, stack_config, synth
 
 ZONE = "Z0EXAMPLE12345"
 EXISTING_CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/0f6a9c1e-5d2b-4c8e-9a7f-3b1d2e4f5a6b"
@@ -42,6 +44,37 @@ UNPRICED_TYPES: dict[str, dict[str, str]] = {
 }
 
 
+# Test inputs, not pins to deploy: plausible add-on versions for each minor of the table. A real upgrade
+# takes them from `aws eks describe-addon-versions --kubernetes-version <minor>` (README, step 2).
+KUBE_PROXY_TEST_PINS = {version: f"v{version}.0-eksbuild.1" for version in EKS_KUBERNETES_VERSIONS}
+AUTOSCALER_TEST_TAGS = {version: f"v{version}.0" for version in EKS_KUBERNETES_VERSIONS}
+NEWEST_KUBERNETES = max(EKS_KUBERNETES_VERSIONS, key=lambda version: tuple(int(part) for part in version.split(".")))
+
+
+def pins(stack: str, version: str) -> tuple[str, str]:
+    """kube-proxy's version and the autoscaler's tag on ``version``: the stack's own where it already runs that
+    version (walking to it changes nothing), else the test pins."""
+    settings = load_settings(stack, stack_config(stack))
+    if settings.cluster.kubernetes_version == version:
+        return settings.cluster.addon_versions.kube_proxy, settings.cluster_addons.cluster_autoscaler_image_tag
+    return KUBE_PROXY_TEST_PINS[version], AUTOSCALER_TEST_TAGS[version]
+
+
+def walked_to(stack: str, version: str) -> dict[str, Any]:
+    """Step 2 of the README's "Upgrading Kubernetes safely": the cluster, kube-proxy and the autoscaler on
+    ``version``, as ``config_with`` sections."""
+    kube_proxy, autoscaler = pins(stack, version)
+    return {
+        "cluster": {"kubernetes_version": version, "addon_versions": {"kube_proxy": kube_proxy}},
+        "cluster_addons": {"cluster_autoscaler_image_tag": autoscaler},
+    }
+
+
+def upgraded_config(stack: str, version: str) -> dict[str, str]:
+    """The stack file walked to Kubernetes ``version``, and nothing else changed."""
+    return config_with(stack, **walked_to(stack, version))
+
+
 def _canary(stack: str) -> dict[str, Any]:
     return {"strategy": "canary", "canary_image": NEW_IMAGE, "canary_weight_percent": CANARY_WEIGHTS[stack]}
 
@@ -67,8 +100,8 @@ def staging_with_a_hosted_zone() -> SynthResult:
 
 def staging_with_an_existing_certificate() -> SynthResult:
     """staging with an ACM certificate of its own (nothing requested), Shield Advanced with proactive engagement
-    and no zone, a blue/green release with green active, the frontend's repository renamed, and a database and
-    cache of types the price table lacks."""
+    and no zone, a blue/green release with green active, the frontend's repository renamed, a database and
+    cache of types the price table lacks, and the cluster walked to the newest Kubernetes of the table."""
     renamed_apps = RENAMED_REPOSITORIES["apps"]
     return synth(
         "staging",
@@ -81,6 +114,7 @@ def staging_with_an_existing_certificate() -> SynthResult:
             },
             registry=RENAMED_REPOSITORIES["registry"],
             **UNPRICED_TYPES,
+            **walked_to("staging", NEWEST_KUBERNETES),
             apps={
                 **renamed_apps,
                 "release": {"strategy": "blue_green", "green_image": NEW_IMAGE, "active_color": "green"},
@@ -90,10 +124,21 @@ def staging_with_an_existing_certificate() -> SynthResult:
 
 
 def production_with_pinned_account() -> SynthResult:
-    """production with its providers pinned to one account and a canary release."""
+    """production with its providers pinned to one account, a canary release, and the cluster walked to the
+    newest Kubernetes of the table."""
     return synth(
         "production",
         config_with(
-            "production", aws={"allowed_account_ids": [ALLOWED_ACCOUNT]}, apps={"release": _canary("production")}
+            "production",
+            aws={"allowed_account_ids": [ALLOWED_ACCOUNT]},
+            apps={"release": _canary("production")},
+            **walked_to("production", NEWEST_KUBERNETES),
         ),
     )
+
+
+OPTION_RUNS = (staging_with_a_hosted_zone, staging_with_an_existing_certificate, production_with_pinned_account)
+
+# The option run of each stack that walks to the newest Kubernetes: the upgrade's checks read it
+# (test_kubernetes_upgrade.py) instead of a run of their own.
+WALKED_TO_THE_NEWEST = {"staging": staging_with_an_existing_certificate, "production": production_with_pinned_account}

@@ -160,6 +160,11 @@ TERRAFORM_TYPES: dict[str, str] = {
     # Security Hub
     "aws:securityhub/account:Account": "aws_securityhub_account",
     "aws:securityhub/standardsSubscription:StandardsSubscription": "aws_securityhub_standards_subscription",
+    # Shield Advanced (edge.shield_advanced)
+    "aws:shield/drtAccessRoleArnAssociation:DrtAccessRoleArnAssociation": "aws_shield_drt_access_role_arn_association",
+    "aws:shield/proactiveEngagement:ProactiveEngagement": "aws_shield_proactive_engagement",
+    "aws:shield/protection:Protection": "aws_shield_protection",
+    "aws:shield/subscription:Subscription": "aws_shield_subscription",
     # SNS
     "aws:sns/topic:Topic": "aws_sns_topic",
     "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
@@ -272,6 +277,7 @@ RENAMES: dict[str, dict[str, str]] = {
     "aws_s3_bucket_server_side_encryption_configuration": {"rules": "rule"},
     "aws_secretsmanager_secret": {"replicas": "replica"},
     "aws_secretsmanager_secret_rotation": {"external_secret_rotation_metadatas": "external_secret_rotation_metadata"},
+    "aws_shield_proactive_engagement": {"emergency_contacts": "emergency_contact"},
     "aws_vpc_endpoint": {"subnet_configurations": "subnet_configuration"},
     "aws_wafv2_web_acl": {
         "rules": "rule",
