@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -9,7 +10,10 @@ import pytest
 
 from silhouette_infra.aws.iam import unexplained_wildcards
 from silhouette_infra.cluster.eks import ami_type
+from silhouette_infra.synth.checks import checkov
+from silhouette_infra.synth.checks.conditions import public_endpoint_only_from_listed_cidrs
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
+from silhouette_infra.synth.engine.manifests import is_kubernetes_object
 from tests.support import synth
 from tests.variants import ADMIN_ROLE, PUBLIC_API_CIDR, VIEWER_ROLE, staging_with_a_hosted_zone
 
@@ -98,6 +102,52 @@ def test_api_endpoint_is_private_unless_cidrs_are_allowed(stack: SynthResult) ->
     assert cluster["endpointPublicAccess"] is False, f"{stack.stack}: public endpoint must be off by default"
     opened = _cluster(staging_with_a_hosted_zone()).inputs
     assert opened["endpointPublicAccess"] is True and opened["publicAccessCidrs"] == [PUBLIC_API_CIDR]
+
+
+@pytest.mark.checkov
+def test_a_public_endpoint_limited_to_listed_cidrs_passes_checkov_and_an_open_one_fails() -> None:
+    """checkov's CKV_AWS_39 wants no public endpoint at all; skips.yaml defers it to the setting only for a cluster
+    whose public endpoint admits listed CIDRs next to its private one. Open to 0.0.0.0/0, the check fails."""
+    limited = [r for r in staging_with_a_hosted_zone().resources if not is_kubernetes_object(r)]
+    opened = [
+        dataclasses.replace(r, inputs={**r.inputs, "publicAccessCidrs": ["0.0.0.0/0"]}) if r.type == EKS else r
+        for r in limited
+    ]
+    reports = checkov.start_many({"staging": limited}).reports()["staging"][checkov.AWS]
+    assert reports.failures == [], [f"{f.check} {f.resource}: {f.message}" for f in reports.failures]
+    [(skip, _)] = [(skip, resource) for skip, resource in reports.skipped if skip.check == "CKV_AWS_39"]
+    assert skip.reason.endswith(
+        f"aws_eks_cluster.eks: public endpoint only from {PUBLIC_API_CIDR} "
+        "(cluster.endpoint_public_access_cidrs), private endpoint on"
+    ), skip.reason
+    failed = checkov.start_many({"staging": opened}).reports()["staging"][checkov.AWS].failures
+    assert {(f.check, f.resource) for f in failed} >= {("CKV_AWS_39", "aws_eks_cluster.eks")}, failed
+
+
+@pytest.mark.parametrize(
+    ("vpc_config", "covered"),
+    [
+        (
+            {"endpoint_private_access": True, "endpoint_public_access": True, "public_access_cidrs": ["10.1.0.0/16"]},
+            True,
+        ),
+        (
+            {"endpoint_private_access": True, "endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]},
+            False,
+        ),
+        (
+            {"endpoint_private_access": False, "endpoint_public_access": True, "public_access_cidrs": ["10.1.0.0/16"]},
+            False,
+        ),
+        ({"endpoint_private_access": True, "endpoint_public_access": True}, False),
+    ],
+    ids=["listed-cidr", "whole-internet", "no-private-endpoint", "no-cidrs"],
+)
+def test_the_public_endpoint_skip_covers_only_listed_cidrs_next_to_the_private_endpoint(
+    vpc_config: dict[str, Any], covered: bool
+) -> None:
+    reason = public_endpoint_only_from_listed_cidrs({"vpc_config": [vpc_config]})
+    assert (reason is not None) == covered, f"{vpc_config}: {reason}"
 
 
 def test_deletion_protection_is_on_in_production_only(production: SynthResult, staging: SynthResult) -> None:

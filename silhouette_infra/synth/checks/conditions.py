@@ -7,6 +7,7 @@ A condition reads what the validator saw of one resource (a Terraform plan's pla
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,6 +26,19 @@ def kubernetes_version_in_settings_table(cluster: Mapping[str, Any]) -> str | No
     return f"Kubernetes {version} is in EKS_KUBERNETES_VERSIONS ({support})"
 
 
+def public_endpoint_only_from_listed_cidrs(cluster: Mapping[str, Any]) -> str | None:
+    """An ``aws_eks_cluster`` whose private endpoint is on and whose public endpoint admits only the CIDRs listed
+    in ``cluster.endpoint_public_access_cidrs``, none of them the whole internet."""
+    [vpc] = cluster.get("vpc_config") or [{}]
+    cidrs = [str(cidr) for cidr in vpc.get("public_access_cidrs") or []]
+    if not (vpc.get("endpoint_private_access") and vpc.get("endpoint_public_access") and cidrs):
+        return None
+    if any(ipaddress.ip_network(cidr, strict=False).prefixlen == 0 for cidr in cidrs):
+        return None
+    return f"public endpoint only from {', '.join(cidrs)} (cluster.endpoint_public_access_cidrs), private endpoint on"
+
+
 CONDITIONS: dict[str, Condition] = {
     "kubernetes_version_in_settings_table": kubernetes_version_in_settings_table,
+    "public_endpoint_only_from_listed_cidrs": public_endpoint_only_from_listed_cidrs,
 }
