@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import gc
 import hashlib
+import importlib.util
 import json
 import os
 import pickle
@@ -186,7 +187,11 @@ def git(repository: Path, *args: str) -> str:
 
 def copy_of_the_project(directory: Path) -> Path:
     """A new git repository in ``directory`` whose one commit holds the project's files as they are in this
-    working tree (committed or not, ignored files left out): what the tests review is the code under test."""
+    working tree (committed or not, ignored files left out): what the tests review is the code under test.
+
+    Each module's bytecode cache comes along (ignored by git, and valid for the copy: same source, same
+    modification time), so a synth in the copy compiles only the modules a test then edits, not the whole
+    package (about a second)."""
     listed = git(PROJECT_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     for name in filter(None, listed.split("\0")):
         source = PROJECT_ROOT / name
@@ -194,6 +199,10 @@ def copy_of_the_project(directory: Path) -> Path:
             target = directory / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+            if source.suffix == ".py" and (cached := Path(importlib.util.cache_from_source(str(source)))).is_file():
+                compiled = Path(importlib.util.cache_from_source(str(target)))
+                compiled.parent.mkdir(exist_ok=True)
+                shutil.copy2(cached, compiled)
     git(directory, "init", "--quiet", "--initial-branch=main")
     git(directory, "add", "--all")
     git(directory, "commit", "--quiet", "--message", "the project as under test")
