@@ -1,19 +1,25 @@
 """Fixtures and hooks: one mocked run per stack, shared by every test of the session (``tests/support.py``),
-and the external tools that only tests marked ``checkov`` or ``nca`` start."""
+and the external tools that only tests marked ``checkov`` or ``nca`` start.
+
+The project's modules are imported inside the fixtures and hooks that use them: pytest-xdist's controller
+loads this file too, before it starts the workers, and has no use for them (about 0.4 s of its start, in
+which no test runs). The workers have them imported by the test modules they collect first.
+"""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from xdist.scheduler import LoadFileScheduling
 
-from silhouette_infra.synth.checks import checkov
-from silhouette_infra.synth.engine import SynthResult
-from tests import support
-from tests.support import STACKS, checkov_missing, keep_out_of_the_collector, nca_missing, synth
+from tests.stacks import STACKS
+
+if TYPE_CHECKING:
+    from silhouette_infra.synth.engine import SynthResult
 
 # Test files that share a cost paid once per process run on the same pytest-xdist worker, as one unit of
 # `--dist loadfile` (pyproject.toml); every other file is a unit of its own. The silhouette-ops tests (moto):
@@ -42,6 +48,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """The modules and test items collected live all session: out of the garbage collector's walks. And fewer
     walks: the tests allocate millions of short-lived objects (each mocked run, each moto account), which the
     default thresholds (700, 10, 10) collect thousands of times a session."""
+    from tests.support import keep_out_of_the_collector
+
     keep_out_of_the_collector()
     gc.set_threshold(50_000, 20, 20)
 
@@ -49,6 +57,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test that needs checkov or nca fails at once, saying how to install the missing tool."""
+    from tests.support import checkov_missing, nca_missing
+
     for marker, missing in (("checkov", checkov_missing), ("nca", nca_missing)):
         if item.get_closest_marker(marker) is not None and (why := missing()) is not None:
             pytest.fail(why, pytrace=False)
@@ -59,6 +69,8 @@ def runs_shared_between_workers(tmp_path_factory: pytest.TempPathFactory, worker
     """Under pytest-xdist, a run one worker made is loaded by the other instead of made again (``support.synth``):
     in the session's temporary directory, the parent of each worker's own (pytest-xdist's documented way to do
     something once per session), removed with it."""
+    from tests import support
+
     if worker_id != "master":
         support.shared_runs = tmp_path_factory.getbasetemp().parent / "runs"
 
@@ -67,6 +79,8 @@ def runs_shared_between_workers(tmp_path_factory: pytest.TempPathFactory, worker
 def checkov_starts_only_for_checkov_tests(request: pytest.FixtureRequest) -> Iterator[None]:
     """``synth`` without ``--no-checks`` starts checkov ahead of its checks; a test not marked ``checkov``
     (a stack file refused before any check, say) has no use for that process."""
+    from silhouette_infra.synth.checks import checkov
+
     if request.node.get_closest_marker("checkov") is not None:
         yield
         return
@@ -77,14 +91,20 @@ def checkov_starts_only_for_checkov_tests(request: pytest.FixtureRequest) -> Ite
 
 @pytest.fixture(scope="session")
 def production() -> SynthResult:
+    from tests.support import synth
+
     return synth("production")
 
 
 @pytest.fixture(scope="session")
 def staging() -> SynthResult:
+    from tests.support import synth
+
     return synth("staging")
 
 
 @pytest.fixture(scope="session", params=STACKS)
 def stack(request: pytest.FixtureRequest) -> SynthResult:
+    from tests.support import synth
+
     return synth(str(request.param))

@@ -31,8 +31,8 @@ from silhouette_infra.synth.engine import SynthResult, run_stack
 from silhouette_infra.synth.engine import stack_config as read_stack_file
 from silhouette_infra.synth.engine.run import cyclic_gc_paused
 from silhouette_infra.validation.loader import SettingsError, load_settings
+from tests.stacks import STACKS as STACKS
 
-STACKS = ("production", "staging")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NCA_ENV_VAR = "SILHOUETTE_NCA"
 

@@ -30,9 +30,9 @@ from silhouette_infra.synth.engine.manifests import manifest_of
 from silhouette_infra.synth.engine.mocks import CapturedResource
 from silhouette_infra.synth.engine.run import stack_config
 from silhouette_infra.validation.loader import load_settings
+from tests.stacks import STACKS
 from tests.support import synth
 
-STACKS = ("production", "staging")
 APP_NAMESPACE = "silhouette-production"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0b9a6f3e-1111-2222-3333-444455556666"
 ROLE_ARN = "arn:aws:iam::123456789012:role/silhouette-production-neo4j-backup"
