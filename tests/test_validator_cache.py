@@ -133,6 +133,7 @@ def test_a_scan_of_the_same_resources_is_answered_from_the_cache_with_the_same_r
     so, checkov is not asked) and equals the first, findings and all; one renamed bucket is scanned again."""
     fake = _FakeCheckov()
     monkeypatch.setattr(checkov, "_warm_process", lambda: fake)
+    monkeypatch.setattr(checkov, "checkov_executable", lambda: tmp_path / "checkov")  # needs no checkov installed
     monkeypatch.setattr(cache, "fingerprint", lambda *_: "checkov-fake")
     monkeypatch.setattr(cache, "DIRECTORY_NAME", str(tmp_path / "store"))  # an empty store (absolute: joined as is)
     buckets = [r for r in synth("staging").resources if r.type.startswith("aws:s3/")]
