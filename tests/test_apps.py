@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from silhouette_infra.kubernetes.quantities import cpu_millicores, memory_mib
 from silhouette_infra.planning.release import migration_job_name
@@ -14,10 +11,9 @@ from silhouette_infra.planning.sizing import namespace_quota, required_quota
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from silhouette_infra.synth.engine.manifests import manifest_of
 from tests.variants import (
-    CANARY_WEIGHTS,
+    CANARY_WEIGHT,
     NEW_IMAGE,
-    production_with_pinned_account,
-    staging_with_a_hosted_zone,
+    production_with_a_hosted_zone,
     staging_with_an_existing_certificate,
 )
 
@@ -234,12 +230,9 @@ def test_blue_green_settings_deploy_both_colours_and_route_to_the_active_one() -
     assert migration_job_name(NEW_IMAGE) in jobs
 
 
-@pytest.mark.parametrize(
-    "variant", [staging_with_a_hosted_zone, production_with_pinned_account], ids=lambda variant: variant.__name__
-)
-def test_canary_settings_send_the_weight_to_the_canary(variant: Callable[[], SynthResult]) -> None:
-    result = variant()
-    weight = CANARY_WEIGHTS[result.stack]
+def test_canary_settings_send_the_weight_to_the_canary() -> None:
+    result = production_with_a_hosted_zone()
+    weight = CANARY_WEIGHT
     deployments = _deployments(result)
     assert set(deployments) == {"backend", "backend-canary", "frontend", "worker"}
     worker_image = _pod_spec(deployments["worker"])["containers"][0]["image"]

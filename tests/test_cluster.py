@@ -15,7 +15,7 @@ from silhouette_infra.synth.checks.conditions import public_endpoint_only_from_l
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from silhouette_infra.synth.engine.manifests import is_kubernetes_object
 from tests.support import synth
-from tests.variants import ADMIN_ROLE, PUBLIC_API_CIDR, VIEWER_ROLE, staging_with_a_hosted_zone
+from tests.variants import ADMIN_ROLE, PUBLIC_API_CIDR, VIEWER_ROLE, production_with_a_hosted_zone
 
 EKS = "eks:index:Cluster"
 ADDON = "aws:eks/addon:Addon"
@@ -64,7 +64,7 @@ def test_cluster_authenticates_with_access_entries(stack: SynthResult) -> None:
 
 
 def test_admin_and_readonly_roles_get_cluster_wide_access_policies() -> None:
-    result = staging_with_a_hosted_zone()
+    result = production_with_a_hosted_zone()
     entries = _cluster(result).inputs["accessEntries"]
     assert entries["admin-0"]["principalArn"] == ADMIN_ROLE
     assert entries["readonly-0"]["principalArn"] == VIEWER_ROLE
@@ -100,7 +100,7 @@ def test_api_endpoint_is_private_unless_cidrs_are_allowed(stack: SynthResult) ->
     cluster = _cluster(stack).inputs
     assert cluster["endpointPrivateAccess"] is True
     assert cluster["endpointPublicAccess"] is False, f"{stack.stack}: public endpoint must be off by default"
-    opened = _cluster(staging_with_a_hosted_zone()).inputs
+    opened = _cluster(production_with_a_hosted_zone()).inputs
     assert opened["endpointPublicAccess"] is True and opened["publicAccessCidrs"] == [PUBLIC_API_CIDR]
 
 
@@ -108,19 +108,19 @@ def test_api_endpoint_is_private_unless_cidrs_are_allowed(stack: SynthResult) ->
 def test_a_public_endpoint_limited_to_listed_cidrs_passes_checkov_and_an_open_one_fails() -> None:
     """checkov's CKV_AWS_39 wants no public endpoint at all; skips.yaml defers it to the setting only for a cluster
     whose public endpoint admits listed CIDRs next to its private one. Open to 0.0.0.0/0, the check fails."""
-    limited = [r for r in staging_with_a_hosted_zone().resources if not is_kubernetes_object(r)]
+    limited = [r for r in production_with_a_hosted_zone().resources if not is_kubernetes_object(r)]
     opened = [
         dataclasses.replace(r, inputs={**r.inputs, "publicAccessCidrs": ["0.0.0.0/0"]}) if r.type == EKS else r
         for r in limited
     ]
-    reports = checkov.start_many({"staging": limited}).reports()["staging"][checkov.AWS]
+    reports = checkov.start_many({"production": limited}).reports()["production"][checkov.AWS]
     assert reports.failures == [], [f"{f.check} {f.resource}: {f.message}" for f in reports.failures]
     [(skip, _)] = [(skip, resource) for skip, resource in reports.skipped if skip.check == "CKV_AWS_39"]
     assert skip.reason.endswith(
         f"aws_eks_cluster.eks: public endpoint only from {PUBLIC_API_CIDR} "
         "(cluster.endpoint_public_access_cidrs), private endpoint on"
     ), skip.reason
-    failed = checkov.start_many({"staging": opened}).reports()["staging"][checkov.AWS].failures
+    failed = checkov.start_many({"production": opened}).reports()["production"][checkov.AWS].failures
     assert {(f.check, f.resource) for f in failed} >= {("CKV_AWS_39", "aws_eks_cluster.eks")}, failed
 
 

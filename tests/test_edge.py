@@ -1,7 +1,8 @@
 """Edge layer (docs/architecture.md layer 7): ACM certificate, WAFv2 web ACL with logging, DNS record.
 
 The committed stacks configure neither a hosted zone nor a certificate ARN, so they run the
-``operator_validated`` mode; the other two modes run the real staging stack with one setting changed.
+``operator_validated`` mode; the other two modes read the option runs of variants.py (production with a
+hosted zone, staging with an existing certificate).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from silhouette_infra.settings.models import EdgeSettings
 from silhouette_infra.synth.engine import CapturedResource, SynthResult
 from tests.components import declare_alone, stack_context
 from tests.support import STACKS, config_with
-from tests.variants import EXISTING_CERTIFICATE, ZONE, staging_with_a_hosted_zone, staging_with_an_existing_certificate
+from tests.variants import (
+    EXISTING_CERTIFICATE,
+    ZONE,
+    production_with_a_hosted_zone,
+    staging_with_an_existing_certificate,
+)
 
 COMPONENT = "silhouette:edge:Edge"
 CERTIFICATE = "aws:acm/certificate:Certificate"
@@ -53,7 +59,7 @@ UNKNOWN_MARKERS = ("<unknown>", "pulumi.output.Unknown")
 
 @pytest.fixture(scope="module")
 def with_hosted_zone() -> SynthResult:
-    return staging_with_a_hosted_zone()
+    return production_with_a_hosted_zone()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from silhouette_infra.synth.engine import SynthResult, run_stack
-from tests.variants import ALLOWED_ACCOUNT, production_with_pinned_account
+from tests.variants import ALLOWED_ACCOUNT, production_with_a_hosted_zone
 
 PROVIDER = "pulumi:providers:aws"
 REQUIRED_TAGS = {"Project", "Environment", "ManagedBy", "CostCenter", "DataClassification"}
@@ -58,7 +58,7 @@ def test_the_account_is_looked_up_once_through_the_primary_provider(stack: Synth
 
 
 def test_allowed_account_ids_pin_the_provider_to_the_configured_account() -> None:
-    result = production_with_pinned_account()
+    result = production_with_a_hosted_zone()
     for provider in result.of_type(PROVIDER):
         assert json.loads(provider.inputs["allowedAccountIds"]) == [ALLOWED_ACCOUNT], provider.name
 

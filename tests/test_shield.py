@@ -13,7 +13,7 @@ from silhouette_infra.edge import SHIELD_RESPONSE_TEAM, SHIELD_RESPONSE_TEAM_POL
 from silhouette_infra.synth.engine import SynthResult
 from silhouette_infra.validation.loader import SettingsError, load_settings
 from tests.support import STACKS, config_with, synth
-from tests.variants import SHIELD_CONTACTS, ZONE, staging_with_a_hosted_zone, staging_with_an_existing_certificate
+from tests.variants import SHIELD_CONTACTS, ZONE, production_with_a_hosted_zone, staging_with_an_existing_certificate
 
 
 def _shield(result: SynthResult) -> list[str]:
@@ -28,7 +28,7 @@ def test_shield_advanced_is_off_by_default(stack: str) -> None:
 
 
 def test_switched_on_it_subscribes_and_protects_the_alb_and_the_zone() -> None:
-    result = staging_with_a_hosted_zone()
+    result = production_with_a_hosted_zone()
     assert _shield(result) == [
         "aws:shield/protection:Protection::shield-alb",
         "aws:shield/protection:Protection::shield-hosted-zone",

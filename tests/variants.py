@@ -27,8 +27,8 @@ VIEWER_ROLE = "arn:aws:iam::123456789012:role/auditors"
 PUBLIC_API_CIDR = "198.51.100.0/24"
 ALLOWED_ACCOUNT = "210987654321"
 NEW_IMAGE = "1.1.0"  # a tag of the stack's own backend repository
-# The canary's weight in each run that has one (two values: the weight is the setting's, not a constant).
-CANARY_WEIGHTS = {"staging": 10, "production": 50}
+# The canary's weight in the run that has one (the release planner's tests, test_release.py, try another).
+CANARY_WEIGHT = 50
 # The stack file's repository "frontend" renamed "web" (its image then from ghcr.io): a change the stateful
 # guard must catch.
 RENAMED_REPOSITORIES: dict[str, Any] = {
@@ -75,29 +75,6 @@ def upgraded_config(stack: str, version: str) -> dict[str, str]:
     return config_with(stack, **walked_to(stack, version))
 
 
-def _canary(stack: str) -> dict[str, Any]:
-    return {"strategy": "canary", "canary_image": NEW_IMAGE, "canary_weight_percent": CANARY_WEIGHTS[stack]}
-
-
-def staging_with_a_hosted_zone() -> SynthResult:
-    """staging with its own Route 53 zone (the certificate validated there, the domain an alias to the ALB),
-    Shield Advanced protecting the ALB and the zone, a canary release, admin and read-only roles on the cluster,
-    and the API endpoint public to one CIDR."""
-    return synth(
-        "staging",
-        config_with(
-            "staging",
-            edge={"hosted_zone_id": ZONE, "shield_advanced": True},
-            apps={"release": _canary("staging")},
-            cluster={
-                "admin_role_arns": [ADMIN_ROLE],
-                "readonly_role_arns": [VIEWER_ROLE],
-                "endpoint_public_access_cidrs": [PUBLIC_API_CIDR],
-            },
-        ),
-    )
-
-
 def staging_with_an_existing_certificate() -> SynthResult:
     """staging with an ACM certificate of its own (nothing requested), Shield Advanced with proactive engagement
     and no zone, a blue/green release with green active, the frontend's repository renamed, a database and
@@ -123,22 +100,31 @@ def staging_with_an_existing_certificate() -> SynthResult:
     )
 
 
-def production_with_pinned_account() -> SynthResult:
-    """production with its providers pinned to one account, a canary release, and the cluster walked to the
+def production_with_a_hosted_zone() -> SynthResult:
+    """production with its own Route 53 zone (the certificate validated there, the domain an alias to the ALB),
+    Shield Advanced protecting the ALB and the zone, a canary release, admin and read-only roles on the cluster,
+    the API endpoint public to one CIDR, its providers pinned to one account, and the cluster walked to the
     newest Kubernetes of the table."""
     return synth(
         "production",
         config_with(
             "production",
             aws={"allowed_account_ids": [ALLOWED_ACCOUNT]},
-            apps={"release": _canary("production")},
-            **walked_to("production", NEWEST_KUBERNETES),
+            edge={"hosted_zone_id": ZONE, "shield_advanced": True},
+            apps={"release": {"strategy": "canary", "canary_image": NEW_IMAGE, "canary_weight_percent": CANARY_WEIGHT}},
+            cluster={
+                **walked_to("production", NEWEST_KUBERNETES)["cluster"],
+                "admin_role_arns": [ADMIN_ROLE],
+                "readonly_role_arns": [VIEWER_ROLE],
+                "endpoint_public_access_cidrs": [PUBLIC_API_CIDR],
+            },
+            cluster_addons=walked_to("production", NEWEST_KUBERNETES)["cluster_addons"],
         ),
     )
 
 
-OPTION_RUNS = (staging_with_a_hosted_zone, staging_with_an_existing_certificate, production_with_pinned_account)
+OPTION_RUNS = (staging_with_an_existing_certificate, production_with_a_hosted_zone)
 
 # The option run of each stack that walks to the newest Kubernetes: the upgrade's checks read it
 # (test_kubernetes_upgrade.py) instead of a run of their own.
-WALKED_TO_THE_NEWEST = {"staging": staging_with_an_existing_certificate, "production": production_with_pinned_account}
+WALKED_TO_THE_NEWEST = {"staging": staging_with_an_existing_certificate, "production": production_with_a_hosted_zone}
