@@ -81,5 +81,8 @@ def test_network_outputs_are_exported(stack: SynthResult, name: str) -> None:
 
 
 def test_two_runs_of_a_stack_declare_the_same_thing(staging: SynthResult) -> None:
+    """A fresh run after whatever this process ran before (the tests run many): nothing one run leaves behind
+    changes the next. Across processes, each with its own hash seed, the review of a replaced database shows
+    the same (test_review_diff.py: nothing but the database differs)."""
     again = run_stack("staging")
     assert [(r.urn, r.inputs) for r in again.resources] == [(r.urn, r.inputs) for r in staging.resources]
