@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from silhouette_infra.compliance.stateful import STATEFUL_TYPES
+from silhouette_infra.data.postgres import point_in_time_restore
 from silhouette_infra.planning.rto import in_pilot_light
 from silhouette_infra.synth.checks import run_checks_many
 from silhouette_infra.synth.cost import monthly_cost, standby_cost
@@ -16,6 +17,7 @@ from silhouette_infra.synth.critical_path import stack_critical_path
 from silhouette_infra.synth.engine import SynthResult, run_stack
 from silhouette_infra.validation.loader import SettingsError, load_settings
 from tests.support import config_with, synth
+from tests.variants import FAILED_OVER_SOURCES, dr_failed_over
 
 REPLICATED_BACKUPS = "arn:aws:rds:us-west-2:111111111111:auto-backup:ab-replacewiththereplicatedbackups"
 DEFINITIONS = "arn:aws:s3:::silhouette-production-backups-us-west-2-111111111111/rabbitmq-definitions/production/x.json"
@@ -51,29 +53,36 @@ def test_postgres_is_a_point_in_time_restore_of_the_replicated_backups(dr: Synth
     assert "restoreToPointInTime" not in synth("production").named("aws:rds/instance:Instance", "postgres").inputs
 
 
-# Every source named, and a restore time: one run of the dr stack that the tests below each read a part of.
-EVERY_SOURCE = {
-    "postgres_automated_backups_arn": REPLICATED_BACKUPS,
-    "postgres_restore_time": "2026-11-01T09:55:00Z",
-    "rabbitmq_definitions_object": DEFINITIONS,
-    "rabbitmq_definitions_key_arn": DEFINITIONS_KEY,
-    "neo4j_dump_object": NEO4J_DUMP,
-    "neo4j_dump_key_arn": DEFINITIONS_KEY,
-    "redis_rdb_object": "arn:aws:s3:::silhouette-production-redis/export.rdb",
-}
-
-
 @pytest.fixture(scope="module")
 def restored() -> SynthResult:
-    return synth("dr", config_with("dr", recovery={"sources": EVERY_SOURCE}))
+    """Every source named, as the failover command writes them (variants.py, one run with test_failover.py)."""
+    return dr_failed_over()
 
 
-def test_a_restore_time_and_a_seed_reach_the_services(restored: SynthResult) -> None:
+def test_the_latest_restorable_time_and_a_seed_reach_the_services(restored: SynthResult) -> None:
     restore = restored.named("aws:rds/instance:Instance", "postgres").inputs["restoreToPointInTime"]
-    assert restore == {"sourceDbInstanceAutomatedBackupsArn": REPLICATED_BACKUPS, "restoreTime": "2026-11-01T09:55:00Z"}
+    assert restore == {
+        "sourceDbInstanceAutomatedBackupsArn": FAILED_OVER_SOURCES["postgres_automated_backups_arn"],
+        "useLatestRestorableTime": True,
+    }
     redis = restored.named("aws:elasticache/replicationGroup:ReplicationGroup", "redis")
-    assert redis.inputs["snapshotArns"] == ["arn:aws:s3:::silhouette-production-redis/export.rdb"], "redis: seeded"
+    assert redis.inputs["snapshotArns"] == [FAILED_OVER_SOURCES["redis_rdb_object"]], "redis: seeded"
     assert redis.options["ignore_changes"] == ["snapshotArns"]
+
+
+@pytest.mark.parametrize(
+    ("written", "restore_time", "latest"),
+    [("2026-11-01T09:55:00Z", "2026-11-01T09:55:00Z", None), ("latest", None, True)],
+)
+def test_a_restore_time_or_the_latest_reaches_the_point_in_time_restore(
+    written: str, restore_time: str | None, latest: bool | None
+) -> None:
+    """The dr runs restore to the latest restorable time; a time named restores to that instant instead."""
+    sources = load_settings("dr", _with_restore_time(written)).recovery.sources
+    restore = point_in_time_restore(sources)
+    assert restore is not None and restore.source_db_instance_automated_backups_arn == REPLICATED_BACKUPS
+    assert (restore.restore_time, restore.use_latest_restorable_time) == (restore_time, latest), written
+    assert point_in_time_restore(None) is None, "no sources: a new, empty database"
 
 
 @pytest.mark.checkov
@@ -184,7 +193,8 @@ def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker(re
     (job,) = [r for r in result.of_type("kubernetes:batch/v1:Job") if r.name == "exports-rabbitmq-definitions-import"]
     pod = job.inputs["spec"]["template"]["spec"]
     (download,) = pod["initContainers"]
-    assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == DEFINITIONS.replace(
+    definitions = FAILED_OVER_SOURCES["rabbitmq_definitions_object"]
+    assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == definitions.replace(
         "arn:aws:s3:::", "s3://"
     )
     (importer,) = pod["containers"]
@@ -195,8 +205,8 @@ def test_the_exported_rabbitmq_definitions_are_imported_once_after_the_broker(re
     (inline,) = [p for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
     statements = json.loads(inline.inputs["policy"])["Statement"]
     assert [(s["Action"], s["Resource"]) for s in statements] == [
-        ("s3:GetObject", DEFINITIONS),
-        ("kms:Decrypt", DEFINITIONS_KEY),
+        ("s3:GetObject", definitions),
+        ("kms:Decrypt", FAILED_OVER_SOURCES["rabbitmq_definitions_key_arn"]),
     ], "the import reads that one object, and decrypts it only through S3"
     jobs = [r.name for r in synth("dr").of_type("kubernetes:batch/v1:Job")]
     assert "exports-rabbitmq-definitions-import" not in jobs, "no import without a definitions source"
@@ -212,9 +222,8 @@ def test_neo4j_is_restored_from_its_export_once_the_server_runs_and_only_into_an
     job = result.named("kubernetes:batch/v1:Job", "neo4j-restore")
     pod = job.inputs["spec"]["template"]["spec"]
     (download,) = pod["initContainers"]
-    assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == NEO4J_DUMP.replace(
-        "arn:aws:s3:::", "s3://"
-    )
+    dump = FAILED_OVER_SOURCES["neo4j_dump_object"]
+    assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == dump.replace("arn:aws:s3:::", "s3://")
     (load,) = pod["containers"]
     script = load["command"][-1]
     assert "MATCH (n) RETURN count(n)" in script and 'if [ "$nodes" != "0" ]' in script, (
@@ -228,8 +237,8 @@ def test_neo4j_is_restored_from_its_export_once_the_server_runs_and_only_into_an
     (inline,) = [p for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id]
     statements = json.loads(inline.inputs["policy"])["Statement"]
     assert [(s["Action"], s["Resource"]) for s in statements] == [
-        ("s3:GetObject", NEO4J_DUMP),
-        ("kms:Decrypt", DEFINITIONS_KEY),
+        ("s3:GetObject", dump),
+        ("kms:Decrypt", FAILED_OVER_SOURCES["neo4j_dump_key_arn"]),
     ], "neo4j-restore: reads that one export, and decrypts it only through S3"
     assert not [r for r in synth("dr").of_type("kubernetes:batch/v1:Job") if r.name == "neo4j-restore"], (
         "no restore without a dump source"

@@ -19,15 +19,19 @@ from silhouette_infra.aws.naming import Naming
 from silhouette_infra.failover.command import FailoverError, Sources, config_lines, find_sources, main, runbook
 from tests.ops_account import boto3_session
 from tests.support import config_with, synth
+from tests.variants import (
+    BACKUP_REPLICA,
+    DR_KEY,
+    DR_REGION,
+    FAILED_OVER_SOURCES,
+    MOTO_ACCOUNT,
+    REDIS_REPLICA,
+    dr_failed_over,
+)
 
-ACCOUNT = "123456789012"  # moto's account
-REGION = "us-west-2"
-REPLICA = f"silhouette-production-backups-{REGION}-{ACCOUNT}"
-REDIS_REPLICA = f"silhouette-production-redis-exports-{REGION}-{ACCOUNT}"
-ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:auto-backup:ab-4xq7znmw3bfa2c6kd5ye"
-# The replica's DR key, by ARN only: S3 takes a default-encryption key without looking it up, and the command
-# reads the bucket's encryption, never KMS (moto's CreateKey makes an RSA key pair, 50 ms a test).
-DR_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/6f1c2a9e-3b7d-4e8a-9c15-2d4b8e7f0a31"
+ARN = FAILED_OVER_SOURCES["postgres_automated_backups_arn"]
+# The replica's DR key (DR_KEY) is set by ARN only: S3 takes a default-encryption key without looking it up, and
+# the command reads the bucket's encryption, never KMS (moto's CreateKey makes an RSA key pair, 50 ms a test).
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
@@ -38,33 +42,33 @@ def dr_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(variable, raising=False)
     with mock_aws():
-        s3 = boto3_session().client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=REPLICA, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3 = boto3_session().client("s3", region_name=DR_REGION)
+        s3.create_bucket(Bucket=BACKUP_REPLICA, CreateBucketConfiguration={"LocationConstraint": DR_REGION})
         s3.put_bucket_encryption(
-            Bucket=REPLICA,
+            Bucket=BACKUP_REPLICA,
             ServerSideEncryptionConfiguration={
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": DR_KEY}}]
             },
         )
         for stamp in ("20261128T0900Z", "20261128T0930Z"):
-            s3.put_object(Bucket=REPLICA, Key=f"rabbitmq-definitions/production/{stamp}.json", Body=b"{}")
+            s3.put_object(Bucket=BACKUP_REPLICA, Key=f"rabbitmq-definitions/production/{stamp}.json", Body=b"{}")
         for stamp in ("20261128T0000Z", "20261128T0600Z"):
-            s3.put_object(Bucket=REPLICA, Key=f"neo4j/production/{stamp}.cypher.gz", Body=b"\x1f\x8b")
-        s3.create_bucket(Bucket=REDIS_REPLICA, CreateBucketConfiguration={"LocationConstraint": REGION})
+            s3.put_object(Bucket=BACKUP_REPLICA, Key=f"neo4j/production/{stamp}.cypher.gz", Body=b"\x1f\x8b")
+        s3.create_bucket(Bucket=REDIS_REPLICA, CreateBucketConfiguration={"LocationConstraint": DR_REGION})
         for day in ("2026-11-27", "2026-11-28"):
             s3.put_object(Bucket=REDIS_REPLICA, Key=f"silhouette-production-redis-{day}-03-00-0001.rdb", Body=b"REDIS")
         yield s3
 
 
 def _rds(latest: datetime | None) -> tuple[Any, Stubber]:
-    rds = boto3_session().client("rds", region_name=REGION)
+    rds = boto3_session().client("rds", region_name=DR_REGION)
     stub = Stubber(rds)
     backups = (
         [
             {
                 "DBInstanceAutomatedBackupsArn": ARN,
                 "DBInstanceIdentifier": "silhouette-production-postgres",
-                "Region": REGION,
+                "Region": DR_REGION,
                 "Status": "replicating",
                 "RestoreWindow": {"EarliestTime": latest - timedelta(days=14), "LatestTime": latest},
             }
@@ -84,21 +88,18 @@ def _rds(latest: datetime | None) -> tuple[Any, Stubber]:
 def _find(s3: Any, latest: datetime | None) -> Sources:
     rds, stub = _rds(latest)
     try:
-        return find_sources(
-            rds, s3, settings=synth("production").settings, naming=Naming("production"), account_id=ACCOUNT, now=NOW
-        )
+        production = synth("production").settings
+        return find_sources(rds, s3, settings=production, naming=Naming("production"), account_id=MOTO_ACCOUNT, now=NOW)
     finally:
         stub.assert_no_pending_responses()
 
 
 def test_finds_the_latest_restorable_points_in_the_dr_region(dr_region: Any) -> None:
     sources = _find(dr_region, NOW - timedelta(minutes=5))
-    assert sources.automated_backups_arn == ARN and sources.region == REGION
-    assert (
-        sources.definitions_object == f"arn:aws:s3:::{REPLICA}/rabbitmq-definitions/production/20261128T0930Z.json"
-    ), "the newest definitions export"
+    assert sources.automated_backups_arn == ARN and sources.region == DR_REGION
+    assert sources.definitions_object == FAILED_OVER_SOURCES["rabbitmq_definitions_object"], "the newest export"
     assert sources.definitions_key_arn == DR_KEY, "the replica bucket's default encryption key"
-    assert sources.neo4j_dump_object == f"arn:aws:s3:::{REPLICA}/neo4j/production/20261128T0600Z.cypher.gz", (
+    assert sources.neo4j_dump_object == f"arn:aws:s3:::{BACKUP_REPLICA}/neo4j/production/20261128T0600Z.cypher.gz", (
         "the newest Neo4j export"
     )
     assert (
@@ -156,7 +157,11 @@ def test_end_to_end_seed_failover_and_synthesise_the_dr_stack(dr_region: Any) ->
     lines = config_lines("dr", sources)
     config = config_with("dr")
     config["silhouette:recovery"] = json.dumps({"mode": "cold"})  # the section before the failover
-    result = synth("dr", _apply(lines, config))
+    applied = _apply(lines, config)
+    written = json.loads(applied["silhouette:recovery"])
+    assert written == {"mode": "cold", "sources": FAILED_OVER_SOURCES}, f"the command wrote {written}"
+    result = synth("dr", applied)
+    assert result is dr_failed_over(), "the dr stack's tests read this run (variants.dr_failed_over)"
     restore = result.named("aws:rds/instance:Instance", "postgres").inputs["restoreToPointInTime"]
     assert restore == {"sourceDbInstanceAutomatedBackupsArn": ARN, "useLatestRestorableTime": True}, restore
     jobs = {r.name: r for r in result.of_type("kubernetes:batch/v1:Job")}
@@ -164,7 +169,7 @@ def test_end_to_end_seed_failover_and_synthesise_the_dr_stack(dr_region: Any) ->
     assert "neo4j-restore" in jobs, "the written sources make the dr stack replay the newest Neo4j export"
     (download,) = jobs["neo4j-restore"].inputs["spec"]["template"]["spec"]["initContainers"]
     assert {e["name"]: e.get("value") for e in download["env"]}["SOURCE"] == (
-        f"s3://{REPLICA}/neo4j/production/20261128T0600Z.cypher.gz"
+        f"s3://{BACKUP_REPLICA}/neo4j/production/20261128T0600Z.cypher.gz"
     )
     redis = result.named("aws:elasticache/replicationGroup:ReplicationGroup", "redis")
     assert redis.inputs["snapshotArns"] == [sources.redis_rdb_object], "the cache is seeded from the newest export"

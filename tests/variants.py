@@ -128,3 +128,29 @@ OPTION_RUNS = (staging_with_an_existing_certificate, production_with_a_hosted_zo
 # The option run of each stack that walks to the newest Kubernetes: the upgrade's checks read it
 # (test_kubernetes_upgrade.py) instead of a run of their own.
 WALKED_TO_THE_NEWEST = {"staging": staging_with_an_existing_certificate, "production": production_with_a_hosted_zone}
+
+
+# ------------------------------------------------------------------------------ the dr stack after a failover
+# What the failover command writes into the dr stack's file for the DR region test_failover.py seeds in moto (its
+# account, us-west-2): the newest of each source. test_failover asserts the command writes exactly these, and the
+# dr stack's tests read the run of them (test_dr_stack.py), so the failover and the restore share one run.
+MOTO_ACCOUNT = "123456789012"
+DR_REGION = "us-west-2"
+DR_KEY = f"arn:aws:kms:{DR_REGION}:{MOTO_ACCOUNT}:key/6f1c2a9e-3b7d-4e8a-9c15-2d4b8e7f0a31"
+BACKUP_REPLICA = f"silhouette-production-backups-{DR_REGION}-{MOTO_ACCOUNT}"
+REDIS_REPLICA = f"silhouette-production-redis-exports-{DR_REGION}-{MOTO_ACCOUNT}"
+FAILED_OVER_SOURCES = {
+    "postgres_automated_backups_arn": f"arn:aws:rds:{DR_REGION}:{MOTO_ACCOUNT}:auto-backup:ab-4xq7znmw3bfa2c6kd5ye",
+    "postgres_restore_time": "latest",
+    "rabbitmq_definitions_object": f"arn:aws:s3:::{BACKUP_REPLICA}/rabbitmq-definitions/production/20261128T0930Z.json",
+    "rabbitmq_definitions_key_arn": DR_KEY,
+    "neo4j_dump_object": f"arn:aws:s3:::{BACKUP_REPLICA}/neo4j/production/20261128T0600Z.cypher.gz",
+    "neo4j_dump_key_arn": DR_KEY,
+    "redis_rdb_object": f"arn:aws:s3:::{REDIS_REPLICA}/silhouette-production-redis-2026-11-28-03-00-0001.rdb",
+}
+
+
+def dr_failed_over() -> SynthResult:
+    """The dr stack once the failover command's lines have run: recovery mode cold, every source named, PostgreSQL
+    to its latest restorable time."""
+    return synth("dr", config_with("dr", recovery={"mode": "cold", "sources": FAILED_OVER_SOURCES}))

@@ -50,7 +50,7 @@ class PostgresArgs(DataPlacement):
     restore_from: RecoverySources | None = None
 
 
-def _point_in_time(sources: RecoverySources | None) -> aws.rds.InstanceRestoreToPointInTimeArgs | None:
+def point_in_time_restore(sources: RecoverySources | None) -> aws.rds.InstanceRestoreToPointInTimeArgs | None:
     """A point-in-time restore from the replicated automated backups: to the time named, or the latest
     restorable (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html)."""
     if sources is None:
@@ -243,7 +243,7 @@ class Postgres(pulumi.ComponentResource):
             monitoring_interval=settings.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             apply_immediately=False,
-            restore_to_point_in_time=_point_in_time(args.restore_from),
+            restore_to_point_in_time=point_in_time_restore(args.restore_from),
             tags={**naming.name_tag("postgres"), **naming.backup_tag()},
             # Where the data came from matters once: editing or removing the recovery sources after the restore
             # must never replace the restored database (restore_to_point_in_time forces a new instance).
