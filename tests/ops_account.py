@@ -28,6 +28,8 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import moto.eks.utils
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -165,6 +167,11 @@ def _seeding_client(service: str, region: str) -> Any:
     dozen."""
     return boto3_session().client(service, region_name=region, config=RETRIES)
 
+
+# Every botocore session of a test process shares one loader of botocore's data: a loader parses each service's
+# JSON model once (0.1 to 0.3 s for RDS, EC2 or S3), and the tool and the failover command make sessions of their
+# own, as they must against AWS (ops/aws.py, failover/command.py). Loaded models are only read.
+botocore.session.create_loader = cache(botocore.loaders.create_loader)
 
 # moto 5.2.5's EKS checks every role ARN's partition with a fresh boto3 ``Session()`` (moto/eks/utils.py,
 # ``validate_role_arn``), which re-reads botocore's endpoints file: 0.25 s a call, three calls an account. The
