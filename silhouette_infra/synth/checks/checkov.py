@@ -345,7 +345,7 @@ class _Job:
         self.planned = {item["address"]: item["values"] for item in plan["planned_values"]["root_module"]["resources"]}
         self.has_plan = bool(self.planned)
         if self.has_plan:
-            (directory / _PLAN_FILE).write_text(json.dumps(plan, indent=1))
+            (directory / _PLAN_FILE).write_text(json.dumps(plan))
         for resource in unmapped(self.resources):
             self.findings[AWS].append(
                 Finding(
