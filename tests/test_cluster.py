@@ -113,14 +113,16 @@ def test_a_public_endpoint_limited_to_listed_cidrs_passes_checkov_and_an_open_on
         dataclasses.replace(r, inputs={**r.inputs, "publicAccessCidrs": ["0.0.0.0/0"]}) if r.type == EKS else r
         for r in limited
     ]
-    reports = checkov.start_many({"production": limited}).reports()["production"][checkov.AWS]
+    # One scan of both; the opened copy is not a stack, so no stack-specific skip applies to it (only more failures).
+    scanned = checkov.start_many({"production": limited, "production-opened": opened}).reports()
+    reports = scanned["production"][checkov.AWS]
     assert reports.failures == [], [f"{f.check} {f.resource}: {f.message}" for f in reports.failures]
     [(skip, _)] = [(skip, resource) for skip, resource in reports.skipped if skip.check == "CKV_AWS_39"]
     assert skip.reason.endswith(
         f"aws_eks_cluster.eks: public endpoint only from {PUBLIC_API_CIDR} "
         "(cluster.endpoint_public_access_cidrs), private endpoint on"
     ), skip.reason
-    failed = checkov.start_many({"production": opened}).reports()["production"][checkov.AWS].failures
+    failed = scanned["production-opened"][checkov.AWS].failures
     assert {(f.check, f.resource) for f in failed} >= {("CKV_AWS_39", "aws_eks_cluster.eks")}, failed
 
 

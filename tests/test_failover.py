@@ -99,13 +99,8 @@ def test_finds_the_latest_restorable_points_in_the_dr_region(dr_region: Any) -> 
     assert sources.automated_backups_arn == ARN and sources.region == DR_REGION
     assert sources.definitions_object == FAILED_OVER_SOURCES["rabbitmq_definitions_object"], "the newest export"
     assert sources.definitions_key_arn == DR_KEY, "the replica bucket's default encryption key"
-    assert sources.neo4j_dump_object == f"arn:aws:s3:::{BACKUP_REPLICA}/neo4j/production/20261128T0600Z.cypher.gz", (
-        "the newest Neo4j export"
-    )
-    assert (
-        sources.redis_rdb_object
-        == f"arn:aws:s3:::{REDIS_REPLICA}/silhouette-production-redis-2026-11-28-03-00-0001.rdb"
-    )
+    assert sources.neo4j_dump_object == FAILED_OVER_SOURCES["neo4j_dump_object"], "the newest Neo4j export"
+    assert sources.redis_rdb_object == FAILED_OVER_SOURCES["redis_rdb_object"], "the newest Redis export"
 
 
 def test_a_stack_without_redis_exports_gets_no_seed(dr_region: Any) -> None:

