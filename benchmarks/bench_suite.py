@@ -1,6 +1,7 @@
 """The warm test suite (`make test`'s pytest, the caches of a previous run on disk: Python's bytecode, the
-validators' results in .validator-cache/): the guide asks for about 30 s on these 2-core machines. One round: a
-figure to read against the load of the machine."""
+validators' results in .validator-cache/, the test files' timings in .pytest_cache/ that order the files): the
+guide asks for about 30 s on these 2-core machines. One round: a figure to read against the load of the
+machine."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.support import PROJECT_ROOT
 
 def test_the_test_suite(benchmark: BenchmarkFixture) -> None:
     def suite() -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        # As `make test` runs it: with pytest's cache, whose timings of the previous run order the files.
+        command = [sys.executable, "-m", "pytest", "-q"]
         return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
 
     completed = timed(benchmark, suite, rounds=1)

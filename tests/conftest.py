@@ -10,38 +10,28 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from xdist.scheduler import LoadFileScheduling
 
+from tests.scheduling import SharedCostScheduling, UnitTimer
 from tests.stacks import STACKS
 
 if TYPE_CHECKING:
     from silhouette_infra.synth.engine import SynthResult
 
-# Test files that share a cost paid once per process run on the same pytest-xdist worker, as one unit of
-# `--dist loadfile` (pyproject.toml); every other file is a unit of its own. The silhouette-ops tests (moto):
-# importing moto and parsing botocore's service models costs about 3 s of CPU in each process that runs one.
-SAME_WORKER = {"moto": ("test_ops_", "test_failover")}
-
-
-class SharedCostScheduling(LoadFileScheduling):
-    """pytest-xdist's ``loadfile`` scheduling, the files of a ``SAME_WORKER`` group one unit. (Its ``loadgroup``
-    cannot do this with pytest 9.2: the group suffix it writes into ``item._nodeid`` is no longer part of the
-    node id, pytest-dev/pytest-xdist#1386; overriding ``_split_scope`` is how xdist's own schedulers differ.)"""
-
-    def _split_scope(self, nodeid: str) -> str:
-        path = super()._split_scope(nodeid)
-        stem = Path(path).stem
-        return next((group for group, prefixes in SAME_WORKER.items() if stem.startswith(prefixes)), path)
-
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadFileScheduling | None:
-    """``--dist loadfile`` with the ``SAME_WORKER`` groups (any other ``--dist`` as pytest-xdist makes it)."""
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> SharedCostScheduling | None:
+    """``--dist loadfile`` with the ``SAME_WORKER`` groups, longest unit first (``tests/scheduling.py``); any
+    other ``--dist`` as pytest-xdist makes it."""
     return SharedCostScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controlling process (not a pytest-xdist worker) times each unit of work for the next session's order."""
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(UnitTimer(), "silhouette-unit-timer")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
