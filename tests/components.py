@@ -16,18 +16,22 @@ from silhouette_infra.aws.naming import Naming
 from silhouette_infra.aws.roles import OidcProvider
 from silhouette_infra.cluster.handle import ClusterHandle
 from silhouette_infra.synth.engine import CapturedResource
-from silhouette_infra.synth.engine.run import mocked_runtime
+from silhouette_infra.synth.engine.run import mocked_runtime, on_a_stack_of_its_own
 
 T = TypeVar("T")
 
 
 def declare_alone(build: Callable[[], T], stack: str = "staging") -> tuple[T, list[CapturedResource]]:
     """Run ``build`` (which declares resources) in a fresh mocked Pulumi runtime; its result and every
-    resource it registered, with inputs and options."""
-    with mocked_runtime(stack) as runtime:
-        result = build()
-        runtime.settle()
-    return result, runtime.monitor.captured
+    resource it registered, with inputs and options. On a stack of its own, as a whole program runs."""
+
+    def declared() -> tuple[T, list[CapturedResource]]:
+        with mocked_runtime(stack) as runtime:
+            result = build()
+            runtime.settle()
+        return result, runtime.monitor.captured
+
+    return on_a_stack_of_its_own(declared)
 
 
 def stack_context(stack: str = "staging", *, protect: bool = False) -> StackContext:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -111,3 +112,19 @@ def test_synth_out_is_written_for_review(staging: SynthResult, tmp_path: Path) -
     echoed = [(r["urn"], k) for r in resources for k, v in r["outputs"].items() if r["inputs"].get(k) == v]
     assert echoed == [], f"outputs that only echo inputs: {echoed[:5]}"
     assert json.loads((tmp_path / "one" / "cost.json").read_text())["layers"], "cost.json has no layers"
+
+
+def test_the_program_runs_on_a_stack_of_its_own_and_its_errors_reach_the_caller() -> None:
+    """A resource records the stack it was declared from, at a cost that grows with its depth: the program runs
+    at the top of a thread's stack, as under the Pulumi language host, not under the test's frames."""
+    caller_depth = len(inspect.stack(0))
+    depth = engine.run.on_a_stack_of_its_own(lambda: len(inspect.stack(0)))
+    assert caller_depth > 20 and depth < 8, f"the program's stack is {depth} frames deep (the caller's {caller_depth})"
+    refused = ValueError("refused")
+
+    def fails() -> None:
+        raise refused
+
+    with pytest.raises(ValueError) as raised:
+        engine.run.on_a_stack_of_its_own(fails)
+    assert raised.value is refused, "the caller gets the program's own exception (a SettingsError keeps .declared)"

@@ -54,7 +54,6 @@ def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from silhouette_infra.synth.engine import run_stack
     from silhouette_infra.synth.engine.stack_file import StackFileError
-    from silhouette_infra.synth.summary import render, write_out
     from silhouette_infra.validation.loader import SettingsError
 
     if not args.no_checks:
@@ -66,6 +65,9 @@ def _synth_without_cyclic_gc(args: argparse.Namespace) -> int:
     except (StackFileError, SettingsError) as error:
         print(error, file=sys.stderr)
         return 2
+    # Only now: the summary imports the layers' modules for their facts, which a refused stack file never needs.
+    from silhouette_infra.synth.summary import render, write_out
+
     reports = None
     if not args.no_checks:
         from silhouette_infra.synth.checks import run_checks
