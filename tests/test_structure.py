@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "silhouette_infra"
@@ -12,11 +13,14 @@ MAX_FUNCTION_LINES = 80
 LONG_REASON = "Long because"  # a function may run longer when its docstring says why, starting so
 
 
-def _program_modules() -> Iterator[tuple[Path, ast.Module]]:
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if "synth" in path.relative_to(PACKAGE).parts or path.name == "__main__.py":
-            continue
-        yield path, ast.parse(path.read_text(), filename=str(path))
+@cache
+def _program_modules() -> tuple[tuple[Path, ast.Module], ...]:
+    """Every program module and its syntax tree, parsed once for both tests."""
+    return tuple(
+        (path, ast.parse(path.read_text(), filename=str(path)))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "synth" not in path.relative_to(PACKAGE).parts and path.name != "__main__.py"
+    )
 
 
 def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
