@@ -14,7 +14,8 @@ unit in the controller and kept in pytest's cache directory (``.pytest_cache``, 
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
+from functools import cache
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
@@ -28,10 +29,12 @@ SAME_WORKER = {"moto": ("test_ops_", "test_failover")}
 UNIT_SECONDS = "silhouette/unit_seconds"
 
 
+@cache
 def unit_of(nodeid: str) -> str:
-    """The unit of work a test belongs to: its file, or the ``SAME_WORKER`` group of its file."""
+    """The unit of work a test belongs to: its file, or the ``SAME_WORKER`` group of its file (asked for each test
+    at least four times, by the scheduler and for each phase's report)."""
     path = nodeid.split("::", 1)[0]
-    stem = Path(path).stem
+    stem = PurePosixPath(path).stem
     return next((group for group, prefixes in SAME_WORKER.items() if stem.startswith(prefixes)), path)
 
 
