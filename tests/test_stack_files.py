@@ -9,7 +9,6 @@ Valid partial overrides of both stacks must synthesise.
 from __future__ import annotations
 
 import copy
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -21,7 +20,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 
 from silhouette_infra.settings.models import Settings
-from silhouette_infra.synth import engine
+from silhouette_infra.synth import engine, libyaml
 from silhouette_infra.synth.cli import main
 from silhouette_infra.synth.engine import run as engine_run
 from silhouette_infra.synth.engine.stack_file import read_stack_config
@@ -45,11 +44,10 @@ class Case:
 
 
 def _yaml(document: Any) -> str:
-    stream = io.StringIO()
-    writer = YAML(typ="safe", pure=True)
-    writer.default_flow_style = False
-    writer.dump(document, stream)
-    return stream.getvalue()
+    """A case's stack file as a person writes it (block style, the keys in their order), by libyaml's emitter: a
+    string YAML 1.1 would read as something else (``yes``, ``7:00``) comes out quoted, so the YAML 1.2 reader
+    under test reads back exactly ``document``."""
+    return libyaml.safe_dump(document, sort_keys=False, default_flow_style=False)
 
 
 @cache
