@@ -28,20 +28,26 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> SharedCos
     return SharedCostScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
+# Python's cyclic garbage collector, a session long: fewer walks. Collecting imports the provider SDKs (thousands
+# of classes) and the tests allocate millions of short-lived objects (each mocked run, each moto account), which
+# the default thresholds (700, 10, 10) would walk thousands of times: with them, collecting took each worker
+# 0.3-0.6 s longer (2.66-3.33 s against 2.28-2.79 s, three runs each).
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """The controlling process (not a pytest-xdist worker) times each unit of work for the next session's order."""
+    """Fewer collector walks from the start (``GC_THRESHOLDS``), before the test modules are imported. The
+    controlling process (not a pytest-xdist worker) times each unit of work for the next session's order."""
+    gc.set_threshold(*GC_THRESHOLDS)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(UnitTimer(), "silhouette-unit-timer")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """The modules and test items collected live all session: out of the garbage collector's walks. And fewer
-    walks: the tests allocate millions of short-lived objects (each mocked run, each moto account), which the
-    default thresholds (700, 10, 10) collect thousands of times a session."""
+    """The modules and test items collected live all session: out of the garbage collector's walks."""
     from tests.support import keep_out_of_the_collector
 
     keep_out_of_the_collector()
-    gc.set_threshold(50_000, 20, 20)
 
 
 @pytest.hookimpl(tryfirst=True)
