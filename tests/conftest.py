@@ -30,8 +30,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> SharedCos
 
 # Python's cyclic garbage collector, a session long: fewer walks. Collecting imports the provider SDKs (thousands
 # of classes) and the tests allocate millions of short-lived objects (each mocked run, each moto account), which
-# the default thresholds (700, 10, 10) would walk thousands of times: with them, collecting took each worker
-# 0.3-0.6 s longer (2.66-3.33 s against 2.28-2.79 s, three runs each).
+# the default thresholds (700, 10, 10) would walk thousands of times: with them until collection had finished,
+# collecting took 2.61-3.35 s of CPU per process, against 1.96-2.83 s with these from the start (five runs each).
 GC_THRESHOLDS = (50_000, 20, 20)
 
 

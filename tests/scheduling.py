@@ -8,7 +8,8 @@ session with no record (a fresh clone, or ``-p no:cacheprovider``), keep pytest-
 
 The durations are pytest's own (setup, call and teardown of each test, as each worker reports them), summed per
 unit in the controller and kept in pytest's cache directory (``.pytest_cache``, gitignored) under
-``UNIT_SECONDS``; a session updates the units it ran. Only the order depends on them, never what runs.
+``UNIT_SECONDS``; only a session of the whole suite updates them (``whole_suite``). Only the order depends on
+them, never what runs.
 """
 
 from __future__ import annotations
@@ -63,14 +64,31 @@ class SharedCostScheduling(LoadFileScheduling):
 
 
 def recorded_seconds(config: pytest.Config) -> dict[str, float]:
+    """The units' seconds kept by earlier sessions; nothing without pytest's cache, and only numbers from it (the
+    file is JSON anyone can edit: a bad entry changes the order at most, never fails the session)."""
     cache = getattr(config, "cache", None)
     stored = cache.get(UNIT_SECONDS, {}) if cache is not None else {}
-    return {str(unit): float(value) for unit, value in stored.items()} if isinstance(stored, dict) else {}
+    if not isinstance(stored, dict):
+        return {}
+    return {
+        str(unit): float(value)
+        for unit, value in stored.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+
+
+def whole_suite(config: pytest.Config) -> bool:
+    """Whether this session runs every test, as ``make test`` does (pytest's ``testpaths``, nothing selected or
+    deselected). A file run alone pays its process's start-up (the SDK imports, a first program run): its
+    seconds would put it first in the next whole run."""
+    option = config.option
+    selected = option.keyword or option.markexpr or getattr(option, "lf", False) or getattr(option, "deselect", None)
+    return config.args_source is pytest.Config.ArgsSource.TESTPATHS and not selected
 
 
 class UnitTimer:
     """Sums the reported duration of every test phase per unit (in the controller: the workers' reports reach it
-    as ``pytest_runtest_logreport``) and stores the units this session ran at its end."""
+    as ``pytest_runtest_logreport``) and, after a ``whole_suite`` session, stores them at its end."""
 
     def __init__(self) -> None:
         self.seconds: defaultdict[str, float] = defaultdict(float)
@@ -80,7 +98,7 @@ class UnitTimer:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         cache = getattr(session.config, "cache", None)
-        if cache is not None and self.seconds:
+        if cache is not None and self.seconds and whole_suite(session.config):
             stored = recorded_seconds(session.config)
             stored.update((unit, round(seconds, 2)) for unit, seconds in self.seconds.items())
             cache.set(UNIT_SECONDS, dict(sorted(stored.items())))

@@ -6,7 +6,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from tests.scheduling import UNIT_SECONDS, SharedCostScheduling, UnitTimer, longest_first, unit_of
+import pytest
+
+from tests.scheduling import UNIT_SECONDS, SharedCostScheduling, UnitTimer, longest_first, recorded_seconds, unit_of
 
 
 class _Node:
@@ -61,7 +63,8 @@ def test_the_scheduler_sends_the_longest_recorded_unit_to_a_free_worker() -> Non
 
 def test_each_unit_s_seconds_are_summed_and_kept_with_the_units_of_earlier_sessions() -> None:
     cache = _Cache({UNIT_SECONDS: {"tests/test_old.py": 4.0, "moto": 20.0}})
-    session = SimpleNamespace(config=SimpleNamespace(cache=cache))
+    session = SimpleNamespace(config=SimpleNamespace(cache=cache, args_source=pytest.Config.ArgsSource.TESTPATHS))
+    session.config.option = SimpleNamespace(keyword="", markexpr="", lf=False, deselect=None)
     timer = UnitTimer()
     for nodeid, duration in [("tests/test_ops_cli.py::test_a", 1.25), ("tests/test_failover.py::test_b", 2.5)]:
         for phase in ("setup", "call", "teardown"):
@@ -70,3 +73,30 @@ def test_each_unit_s_seconds_are_summed_and_kept_with_the_units_of_earlier_sessi
     assert cache.stored[UNIT_SECONDS] == {"moto": 11.25, "tests/test_old.py": 4.0}, (
         f"the moto unit is this session's three phases of both files, test_old.py the earlier record: {cache.stored}"
     )
+
+
+def test_an_edited_record_changes_the_order_at_most() -> None:
+    config = SimpleNamespace(cache=_Cache({UNIT_SECONDS: {"tests/a.py": "slow", "tests/b.py": 2, "tests/c.py": None}}))
+    assert recorded_seconds(config) == {"tests/b.py": 2.0}, "only numbers are read back"  # type: ignore[arg-type]
+    assert recorded_seconds(SimpleNamespace(cache=_Cache({UNIT_SECONDS: ["a list"]}))) == {}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("args_source", "option"),
+    [
+        (pytest.Config.ArgsSource.ARGS, {}),  # pytest tests/test_keys.py
+        (pytest.Config.ArgsSource.TESTPATHS, {"keyword": "cluster"}),
+        (pytest.Config.ArgsSource.TESTPATHS, {"markexpr": "checkov"}),
+        (pytest.Config.ArgsSource.TESTPATHS, {"lf": True}),
+    ],
+)
+def test_a_session_that_runs_part_of_the_suite_keeps_the_records_as_they_were(
+    args_source: pytest.Config.ArgsSource, option: dict[str, Any]
+) -> None:
+    cache = _Cache({UNIT_SECONDS: {"tests/test_keys.py": 0.1}})
+    options = {"keyword": "", "markexpr": "", "lf": False, "deselect": None, **option}
+    config = SimpleNamespace(cache=cache, args_source=args_source, option=SimpleNamespace(**options))
+    timer = UnitTimer()
+    timer.pytest_runtest_logreport(SimpleNamespace(nodeid="tests/test_keys.py::test_a", duration=6.1))  # type: ignore[arg-type]
+    timer.pytest_sessionfinish(SimpleNamespace(config=config))  # type: ignore[arg-type]
+    assert cache.stored[UNIT_SECONDS] == {"tests/test_keys.py": 0.1}, f"{args_source} {option}: {cache.stored}"
