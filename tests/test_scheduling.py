@@ -32,6 +32,15 @@ class _Cache:
         self.stored[key] = value
 
 
+def _session(
+    cache: _Cache, args_source: pytest.Config.ArgsSource = pytest.Config.ArgsSource.TESTPATHS, **option: Any
+) -> Any:
+    """A finished session as ``UnitTimer`` sees it: its config's cache, where its paths came from and its options
+    (by default the whole suite, nothing selected)."""
+    options = SimpleNamespace(**{"keyword": "", "markexpr": "", "lf": False, "deselect": None, **option})
+    return SimpleNamespace(config=SimpleNamespace(cache=cache, args_source=args_source, option=options))
+
+
 def test_the_moto_files_are_one_unit_and_every_other_file_its_own() -> None:
     assert unit_of("tests/test_ops_status.py::test_a") == unit_of("tests/test_failover.py::test_b[x::y]") == "moto"
     assert unit_of("tests/test_synth.py::test_c[production]") == "tests/test_synth.py"
@@ -63,13 +72,11 @@ def test_the_scheduler_sends_the_longest_recorded_unit_to_a_free_worker() -> Non
 
 def test_each_unit_s_seconds_are_summed_and_kept_with_the_units_of_earlier_sessions() -> None:
     cache = _Cache({UNIT_SECONDS: {"tests/test_old.py": 4.0, "moto": 20.0}})
-    session = SimpleNamespace(config=SimpleNamespace(cache=cache, args_source=pytest.Config.ArgsSource.TESTPATHS))
-    session.config.option = SimpleNamespace(keyword="", markexpr="", lf=False, deselect=None)
     timer = UnitTimer()
     for nodeid, duration in [("tests/test_ops_cli.py::test_a", 1.25), ("tests/test_failover.py::test_b", 2.5)]:
         for phase in ("setup", "call", "teardown"):
             timer.pytest_runtest_logreport(SimpleNamespace(nodeid=nodeid, duration=duration, when=phase))  # type: ignore[arg-type]
-    timer.pytest_sessionfinish(session)  # type: ignore[arg-type]
+    timer.pytest_sessionfinish(_session(cache))
     assert cache.stored[UNIT_SECONDS] == {"moto": 11.25, "tests/test_old.py": 4.0}, (
         f"the moto unit is this session's three phases of both files, test_old.py the earlier record: {cache.stored}"
     )
@@ -94,9 +101,7 @@ def test_a_session_that_runs_part_of_the_suite_keeps_the_records_as_they_were(
     args_source: pytest.Config.ArgsSource, option: dict[str, Any]
 ) -> None:
     cache = _Cache({UNIT_SECONDS: {"tests/test_keys.py": 0.1}})
-    options = {"keyword": "", "markexpr": "", "lf": False, "deselect": None, **option}
-    config = SimpleNamespace(cache=cache, args_source=args_source, option=SimpleNamespace(**options))
     timer = UnitTimer()
     timer.pytest_runtest_logreport(SimpleNamespace(nodeid="tests/test_keys.py::test_a", duration=6.1))  # type: ignore[arg-type]
-    timer.pytest_sessionfinish(SimpleNamespace(config=config))  # type: ignore[arg-type]
+    timer.pytest_sessionfinish(_session(cache, args_source, **option))
     assert cache.stored[UNIT_SECONDS] == {"tests/test_keys.py": 0.1}, f"{args_source} {option}: {cache.stored}"
