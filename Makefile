@@ -19,7 +19,7 @@ ACTIONLINT_DIR := tools/actionlint
 # per process (the synth subprocesses, each test worker, every checkov and nca run).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup tools actionlint synth synth-bootstrap review test bench lint docs snapshot-stateful clean FORCE
+.PHONY: setup tools actionlint synth synth-bootstrap review test bench bench-compare lint docs snapshot-stateful clean FORCE
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NCA_VENV)/.installed
 
@@ -110,6 +110,14 @@ test: setup tools actionlint lint
 bench: setup
 	$(VENV)/bin/pytest benchmarks -n 0 -p no:cacheprovider -o python_files='bench_*.py' --benchmark-only \
 	  --benchmark-columns=min,median,max,rounds --benchmark-sort=name --benchmark-name=short
+
+# The suite of another commit and the working tree's, run in turns (benchmarks/compare_suite.py): PAIRS pairs
+# after one unmeasured run of each, and their ratio, which holds as the machine's speed drifts; BASE_SECONDS, the
+# time BASE's suite took at another moment, gives the working tree's at that moment.
+PAIRS ?= 3
+bench-compare: setup actionlint
+	@test -n "$(BASE)" || { echo "make bench-compare needs BASE=<git ref>, e.g. make bench-compare BASE=origin/main" >&2; exit 2; }
+	$(VENV)/bin/python -m benchmarks.compare_suite $(BASE) --pairs $(PAIRS) $(if $(BASE_SECONDS),--base-seconds $(BASE_SECONDS))
 
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m silhouette_infra docs
