@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from silhouette_infra.synth.against import ReviewError, resolve, temporary_worktree
 from tests.support import PROJECT_ROOT
 
 # What `make setup` and `make actionlint` install and git ignores: the worktree links to the working tree's.
@@ -36,11 +35,7 @@ ENVIRONMENTS = (".venv", ".venv-checkov", ".venv-nca", ".venv-uv", "tools/action
 SUITE = (sys.executable, "-m", "pytest", "-q")
 
 
-class CompareError(Exception):
-    """Bad input (exit 2): one line for the user."""
-
-
-class SuiteFailedError(CompareError):
+class SuiteFailedError(Exception):
     """A side's suite fails (exit 1): nothing to compare."""
 
 
@@ -86,33 +81,22 @@ def report(base: str, pairs: Sequence[Pair], *, base_seconds: float | None, lock
     return "\n".join(rows)
 
 
-def git(root: Path, *args: str) -> str:
-    completed = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise CompareError(f"git {' '.join(args)}: {completed.stderr.strip() or completed.returncode}")
-    return completed.stdout.strip()
-
-
 @contextmanager
 def worktree_of(root: Path, ref: str) -> Iterator[Path]:
-    """``ref`` checked out in a temporary worktree of ``root``, with links to ``root``'s environments; removed on
-    the way out."""
-    try:
-        commit = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except CompareError:
-        raise CompareError(f"unknown git ref {ref!r}") from None
-    parent = Path(tempfile.mkdtemp(prefix="silhouette-compare-"))
-    directory = parent / "base"
-    git(root, "worktree", "add", "--detach", "--quiet", str(directory), commit)
-    try:
+    """``ref`` checked out in the review's temporary worktree (``ReviewError`` for an unknown ref), with links to
+    ``root``'s environments; removed on the way out."""
+    with temporary_worktree(root, resolve(root, ref)) as directory:
         for name in ENVIRONMENTS:
             source, link = root / name, directory / name
             if source.exists() and link.parent.is_dir() and not link.exists():
                 link.symlink_to(source.resolve(), target_is_directory=True)
         yield directory
-    finally:
-        git(root, "worktree", "remove", "--force", str(directory))
-        shutil.rmtree(parent, ignore_errors=True)
+
+
+def lock_differs(root: Path, ref: str) -> bool:
+    """Whether ``ref``'s uv.lock differs from the working tree's."""
+    command = ["git", "diff", "--quiet", ref, "--", "uv.lock"]
+    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode != 0
 
 
 def run_suite(directory: Path, command: Sequence[str], side: str) -> SuiteRun:
@@ -152,11 +136,14 @@ def main(argv: Sequence[str] | None = None, root: Path = PROJECT_ROOT) -> int:
         parser.error("--pairs must be at least 1")
     try:
         pairs = compare(root, arguments.base, arguments.pairs, progress=True)
-        lock_differs = git(root, "diff", "--name-only", arguments.base, "--", "uv.lock") != ""
-    except CompareError as error:
+    except ReviewError as error:
         print(f"bench-compare: {error}", file=sys.stderr)
-        return 1 if isinstance(error, SuiteFailedError) else 2
-    print(report(arguments.base, pairs, base_seconds=arguments.base_seconds, lock_differs=lock_differs))
+        return 2
+    except SuiteFailedError as error:
+        print(f"bench-compare: {error}", file=sys.stderr)
+        return 1
+    differs = lock_differs(root, arguments.base)
+    print(report(arguments.base, pairs, base_seconds=arguments.base_seconds, lock_differs=differs))
     return 0
 
 

@@ -46,7 +46,8 @@ CHECKOV_ENV_VAR = "SILHOUETTE_CHECKOV"
 
 
 class ReviewError(Exception):
-    """Bad input for a review (unknown ref, dirty tree, a program that fails): one line for the user."""
+    """Bad input for a review (unknown ref, dirty tree, a program that fails): one line for the user, which the
+    command prefixes with its name (``synth --against: ``, ``bench-compare: ``)."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,11 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def resolve(root: Path, ref: str) -> str:
     """The commit ``ref`` names, or ``ReviewError``."""
     if _git(root, "rev-parse", "--git-dir").returncode != 0:
-        raise ReviewError(f"synth --against: {root} is not a git repository")
+        raise ReviewError(f"{root} is not a git repository")
     found = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if found.returncode != 0 or not found.stdout.strip():
         raise ReviewError(
-            f"synth --against: unknown git ref {ref!r} (no commit by that name here; in CI, fetch it first: "
+            f"unknown git ref {ref!r} (no commit by that name here; in CI, fetch it first: "
             "actions/checkout with fetch-depth: 0)"
         )
     return found.stdout.strip()
@@ -81,7 +82,7 @@ def ensure_clean(root: Path) -> None:
     status = _git(root, "status", "--porcelain", "--untracked-files=normal").stdout.splitlines()
     if status:
         raise ReviewError(
-            f"synth --against: the working tree has uncommitted changes ({len(status)} path(s), first: "
+            f"the working tree has uncommitted changes ({len(status)} path(s), first: "
             f"{status[0].strip()}); commit or stash them: the review compares commits"
         )
 
@@ -94,7 +95,7 @@ def temporary_worktree(root: Path, commit: str) -> Iterator[Path]:
     try:
         added = _git(root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
         if added.returncode != 0:
-            raise ReviewError(f"synth --against: git worktree add failed: {_last_line(added.stderr)}")
+            raise ReviewError(f"git worktree add failed: {_last_line(added.stderr)}")
         yield tree
     finally:
         removed = _git(root, "worktree", "remove", "--force", str(tree)).returncode == 0
@@ -142,13 +143,13 @@ class _Run:
         if self.stopped or self.process.returncode in (0, 1):
             return
         reason = _last_line(self.log.read_text(errors="replace"))
-        raise ReviewError(f"synth --against: the program fails at {self.label}: {reason}")
+        raise ReviewError(f"the program fails at {self.label}: {reason}")
 
     def written(self, stack: str) -> Path:
         """The directory this synth wrote for ``stack``; ``ReviewError`` when it wrote none."""
         directory = self.out / stack
         if self.stopped or not (directory / RESOURCES_FILE).is_file():
-            raise ReviewError(f"synth --against: the synth of {self.label} wrote no {RESOURCES_FILE}")
+            raise ReviewError(f"the synth of {self.label} wrote no {RESOURCES_FILE}")
         return directory
 
 
@@ -191,7 +192,7 @@ class SynthCache:
 
 def _side(directory: Path | None, label: str) -> Side:
     if directory is None:
-        raise ReviewError(f"synth --against: the synth of {label} could not be kept in {CACHE_DIRECTORY}")
+        raise ReviewError(f"the synth of {label} could not be kept in {CACHE_DIRECTORY}")
     return Side(
         resources=json.loads((directory / RESOURCES_FILE).read_text()),
         cost=_optional_json(directory / COST_FILE),

@@ -94,7 +94,10 @@ def _review(args: argparse.Namespace) -> int:
     try:
         acknowledgements = load_acknowledgements(acknowledgements_file or PROJECT_ROOT / ACKNOWLEDGEMENTS_FILE)
         compared = review_against(args.stack, args.against, checks=not args.no_checks)
-    except (ReviewError, AcknowledgementError) as error:
+    except ReviewError as error:
+        print(f"synth --against: {error}", file=sys.stderr)
+        return 2
+    except AcknowledgementError as error:
         print(error, file=sys.stderr)
         return 2
     result = verdict(compared.review, acknowledgements)
